@@ -1,0 +1,183 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { invalidInput } from '../errors.js';
+import { SecretSet } from '../secrets.js';
+import type { DockerSettings } from '../settings/docker-settings.js';
+import { dedupeWarnings, type ResolveContext, resolveSettingsLevels, type SettingsLevel } from '../settings/resolve.js';
+import { substituteEnv } from '../settings/substitute.js';
+import type { Warning } from '../warnings.js';
+import { issuesToError } from './issues.js';
+import { readYamlFile } from './yaml-file.js';
+
+/**
+ * Keys of a ZenML run configuration that do not concern images. They are accepted (a real ZenML config
+ * file works as it is) and ignored; anything else is reported as unknown.
+ */
+const IGNORED_RUN_KEYS = [
+  'run_name',
+  'enable_cache',
+  'enable_artifact_metadata',
+  'enable_artifact_visualization',
+  'enable_step_logs',
+  'enable_pipeline_logs',
+  'schedule',
+  'build',
+  'tags',
+  'extra',
+  'model',
+  'parameters',
+  'retry',
+  'failure_hook_source',
+  'success_hook_source',
+  'substitutions',
+  'cache_policy',
+  'environment',
+  'secrets',
+  'display_name',
+  'config_path',
+] as const;
+
+const IGNORED_STEP_KEYS = [
+  'name',
+  'enable_cache',
+  'enable_artifact_metadata',
+  'enable_artifact_visualization',
+  'enable_step_logs',
+  'step_operator',
+  'experiment_tracker',
+  'parameters',
+  'extra',
+  'failure_hook_source',
+  'success_hook_source',
+  'model',
+  'retry',
+  'substitutions',
+  'outputs',
+  'cache_policy',
+  'environment',
+  'secrets',
+] as const;
+
+const ignored = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, z.unknown().optional()]));
+
+// `settings` holds other components' settings too (resources, orchestrator.*); only `docker` is ours.
+const settingsSchema = z.record(z.string(), z.unknown()).nullish();
+
+const stepSchema = z.strictObject({ settings: settingsSchema, ...ignored(IGNORED_STEP_KEYS) }).nullish();
+
+const pipelineConfigSchema = z.strictObject({
+  name: z
+    .string({ error: 'the pipeline needs a name (image tags derive from it)' })
+    .min(1, 'must not be empty'),
+  source_root: z.string().min(1).nullish(),
+  settings: settingsSchema,
+  steps: z.record(z.string().min(1, 'step names must not be empty'), stepSchema).nullish(),
+  ...ignored(IGNORED_RUN_KEYS),
+});
+
+export interface PipelineStep {
+  name: string;
+  settings: DockerSettings;
+  /** True when the step's effective settings differ from the pipeline's (it then gets its own image). */
+  hasOwnSettings: boolean;
+}
+
+export interface PipelineConfig {
+  name: string;
+  /** The file the config came from (absent for programmatic configs). */
+  file?: string;
+  /** Relative paths in settings (requirements, dockerfile, ...) resolve against this directory. */
+  baseDir: string;
+  /** The directory whose files go into images that include code. */
+  sourceRoot: string;
+  settings: DockerSettings;
+  steps: PipelineStep[];
+  warnings: Warning[];
+  secrets: SecretSet;
+}
+
+export interface LoadPipelineOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Loads and resolves a pipeline config file: structure, `${VAR}`, every step's effective settings. */
+export async function loadPipelineConfig(file: string, options: LoadPipelineOptions = {}): Promise<PipelineConfig> {
+  const absolute = path.resolve(file);
+  const data = await readYamlFile(absolute, 'pipeline config');
+  return pipelineConfigFromData(data, { ...options, file: absolute, baseDir: path.dirname(absolute) });
+}
+
+export interface PipelineFromDataOptions extends LoadPipelineOptions {
+  file?: string;
+  baseDir: string;
+}
+
+export function pipelineConfigFromData(data: unknown, options: PipelineFromDataOptions): PipelineConfig {
+  const file = options.file;
+  const parsed = pipelineConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    throw issuesToError(parsed.error, { what: 'pipeline config', ...(file ? { file } : {}) });
+  }
+  const config = parsed.data;
+  const env = options.env ?? process.env;
+  const context: ResolveContext = { env, warnings: [], secrets: new SecretSet() };
+  const fileField = file ? { file } : {};
+
+  const pipelineLevel: SettingsLevel = {
+    settings: config.settings?.docker as SettingsLevel['settings'],
+    path: ['settings', 'docker'],
+    ...fileField,
+  };
+  const settings = resolveSettingsLevels([pipelineLevel], context);
+  const pipelineKey = JSON.stringify(settings);
+
+  const steps: PipelineStep[] = Object.entries(config.steps ?? {}).map(([name, step]) => {
+    const stepSettings = resolveSettingsLevels(
+      [pipelineLevel, { settings: step?.settings?.docker as SettingsLevel['settings'], path: ['steps', name, 'settings', 'docker'], ...fileField }],
+      context,
+    );
+    return { name, settings: stepSettings, hasOwnSettings: JSON.stringify(stepSettings) !== pipelineKey };
+  });
+
+  const sourceRootRaw = config.source_root
+    ? substituteEnv(config.source_root, env, ['source_root'], file).value
+    : undefined;
+  const sourceRoot = sourceRootRaw ? path.resolve(options.baseDir, sourceRootRaw) : findSourceRoot(options.baseDir);
+  if (!isDirectory(sourceRoot)) {
+    throw invalidInput(`source_root: ${sourceRoot} is not a directory${file ? ` (in ${file})` : ''}.`, {
+      path: 'source_root',
+      ...fileField,
+    });
+  }
+
+  return {
+    name: config.name,
+    ...fileField,
+    baseDir: options.baseDir,
+    sourceRoot,
+    settings,
+    steps,
+    warnings: dedupeWarnings(context.warnings),
+    secrets: context.secrets,
+  };
+}
+
+/** ZenML's source root: the nearest ancestor holding a `.zen` marker, else the config's own directory. */
+export function findSourceRoot(start: string): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (existsSync(path.join(dir, '.zen'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(start);
+    dir = parent;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

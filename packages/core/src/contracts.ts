@@ -1,0 +1,99 @@
+import type { z } from 'zod';
+import type { BuildOptions } from './settings/build-options.js';
+import type { ContainerRegistry, Stack } from './stack/stack.js';
+
+/** Is a backend usable right now, and if not, why and how to fix it. */
+export interface Availability {
+  available: boolean;
+  /** What was checked and what was found, in a sentence. */
+  reason: string;
+  /** What the user can do about it, when it is not available. */
+  hint?: string;
+}
+
+/** A problem with a stack found before anything runs. */
+export interface StackProblem {
+  /** Config path inside the stack file, e.g. `components.artifact_store.flavor`. */
+  path: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+/** Events a backend emits while it works; it never prints. The CLI decides how to render them. */
+export type BuildEvent =
+  | { type: 'phase'; image: string; phase: string; detail?: string }
+  | { type: 'log'; image: string; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'progress'; image: string; current: number; total?: number; unit?: string }
+  | { type: 'warning'; image?: string; message: string };
+
+export interface RunContext {
+  signal: AbortSignal;
+  emit(event: BuildEvent): void;
+}
+
+/** The files of a build context as core decided them; every backend consumes this same list. */
+export interface BuildContextSource {
+  /** Content hash over exactly the archived entries. */
+  readonly hash: string;
+  /** A fresh tar stream of the context (uncompressed). */
+  tar(): NodeJS.ReadableStream;
+}
+
+export interface BuildRequest {
+  /** Full target name, `registry/repository:tag` or `repository:tag`. */
+  imageName: string;
+  context: BuildContextSource;
+  /** The Dockerfile's path inside the context. */
+  dockerfile: string;
+  options: BuildOptions;
+  /** When given, the image is pushed there and identified by digest. */
+  registry?: ContainerRegistry;
+}
+
+export interface BuiltImage {
+  /** `repository@sha256:...` when pushed; the local name otherwise. */
+  image: string;
+  digest?: string;
+  tag: string;
+  logsUrl?: string;
+  remoteBuildId?: string;
+}
+
+/** One contract for every image builder flavor (local, aws, gcp, ...). */
+export interface ImageBuilder {
+  readonly flavor: string;
+  readonly isBuildingLocally: boolean;
+  validateStack(stack: Stack): StackProblem[];
+  check(): Promise<Availability>;
+  build(request: BuildRequest, run: RunContext): Promise<BuiltImage>;
+}
+
+/** What an image builder package exports: its name, the schema of its config, and a factory. */
+export interface ImageBuilderFlavor<Config = unknown> {
+  readonly name: string;
+  readonly isBuildingLocally: boolean;
+  readonly configSchema: z.ZodType<Config>;
+  /** Extra stack rules of this flavor, on top of the ones core knows. */
+  validateStack?(stack: Stack): StackProblem[];
+  create(config: Config, stack: Stack): ImageBuilder | Promise<ImageBuilder>;
+}
+
+export type ContainerEngineName = 'docker' | 'podman';
+
+/** A local container engine, driven by the engine-agnostic local image builder. */
+export interface ContainerEngine {
+  readonly name: ContainerEngineName;
+  check(): Promise<Availability>;
+  build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }>;
+  tag(source: string, target: string): Promise<void>;
+  /** Pushes and returns the manifest digest the registry stored (`sha256:...`). */
+  push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string>;
+  imageExists(image: string): Promise<boolean>;
+  login(registry: ContainerRegistry): Promise<void>;
+}
+
+/** What an engine package exports. */
+export interface ContainerEngineFlavor<Options = unknown> {
+  readonly name: ContainerEngineName;
+  create(options?: Options): ContainerEngine;
+}

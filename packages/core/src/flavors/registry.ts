@@ -1,0 +1,102 @@
+import type { ContainerEngineFlavor, ContainerEngineName, ImageBuilderFlavor } from '../contracts.js';
+import { notAvailable, ZenbuildError } from '../errors.js';
+
+/**
+ * Which package provides which flavor. Core depends on none of them: a backend is imported only when a
+ * stack (or the engine choice) asks for it, so a user installs just the one they use.
+ */
+export interface ImageBuilderFlavorInfo {
+  /** `undefined` for the flavor core implements itself. */
+  package?: string;
+  isBuildingLocally: boolean;
+  /** ZenML integration whose requirements the stack brings into images. */
+  integration?: string;
+}
+
+export const IMAGE_BUILDER_FLAVORS: Record<string, ImageBuilderFlavorInfo> = {
+  local: { isBuildingLocally: true },
+  aws: { package: '@zenbuild/aws', isBuildingLocally: false, integration: 'aws' },
+  gcp: { package: '@zenbuild/gcp', isBuildingLocally: false, integration: 'gcp' },
+};
+
+export const ENGINE_PACKAGES: Record<ContainerEngineName, string> = {
+  docker: '@zenbuild/docker',
+  podman: '@zenbuild/podman',
+};
+
+/** How modules are loaded; tests and bundlers can pass their own (unstorage's `importLib` idea). */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+export const defaultImporter: ModuleImporter = (specifier) => import(specifier);
+
+/** The install hint shown whenever a backend package is missing. */
+export function installHint(pkg: string): string {
+  return `Install it next to zenbuild: \`pnpm add ${pkg}\` (or \`npm install ${pkg}\`).`;
+}
+
+/**
+ * Imports a backend package. A missing package is a NOT_AVAILABLE error (exit 3) that names the package
+ * to install; a package that is there but fails to load keeps its own error as the cause.
+ */
+export async function importBackend(
+  pkg: string,
+  purpose: string,
+  importer: ModuleImporter = defaultImporter,
+): Promise<Record<string, unknown>> {
+  try {
+    return (await importer(pkg)) as Record<string, unknown>;
+  } catch (error) {
+    if (isModuleNotFound(error, pkg)) {
+      throw notAvailable(`${purpose} needs the package ${pkg}, which is not installed. ${installHint(pkg)}`, {
+        backend: pkg,
+        cause: error,
+      });
+    }
+    throw notAvailable(`${purpose}: the package ${pkg} is installed but failed to load: ${messageOf(error)}`, {
+      backend: pkg,
+      cause: error,
+    });
+  }
+}
+
+export async function loadImageBuilderFlavor(
+  name: string,
+  importer: ModuleImporter = defaultImporter,
+): Promise<ImageBuilderFlavor> {
+  const info = IMAGE_BUILDER_FLAVORS[name];
+  if (!info?.package) {
+    throw new ZenbuildError('INTERNAL', `Image builder flavor \`${name}\` is not provided by a package.`);
+  }
+  const module = await importBackend(info.package, `The image builder flavor \`${name}\``, importer);
+  const flavor = module.flavor as ImageBuilderFlavor | undefined;
+  if (!flavor || flavor.name !== name || typeof flavor.create !== 'function') {
+    throw notAvailable(`The package ${info.package} does not export an image builder flavor named \`${name}\`.`, {
+      backend: info.package,
+    });
+  }
+  return flavor;
+}
+
+export async function loadEngineFlavor(
+  name: ContainerEngineName,
+  importer: ModuleImporter = defaultImporter,
+): Promise<ContainerEngineFlavor> {
+  const pkg = ENGINE_PACKAGES[name];
+  const module = await importBackend(pkg, `The ${name} container engine`, importer);
+  const flavor = module.engine as ContainerEngineFlavor | undefined;
+  if (!flavor || flavor.name !== name || typeof flavor.create !== 'function') {
+    throw notAvailable(`The package ${pkg} does not export a container engine named \`${name}\`.`, { backend: pkg });
+  }
+  return flavor;
+}
+
+function isModuleNotFound(error: unknown, pkg: string): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  // A missing dependency *of* the package is a broken install, not a missing package.
+  return messageOf(error).includes(`'${pkg}'`) || messageOf(error).includes(`"${pkg}"`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,104 @@
+import type { DockerSettings } from '../settings/docker-settings.js';
+import type { RequirementFile } from './requirements.js';
+
+export const APP_DIR = '/app';
+export const DOCKERFILE_NAME = 'Dockerfile';
+
+export interface DockerfileInput {
+  parentImage: string;
+  settings: DockerSettings;
+  requirementFiles: RequirementFile[];
+  /** Final apt list: the settings' own, then stack and integrations, without duplicates. */
+  aptPackages: string[];
+  includeCode: boolean;
+  requiresCodeDownload: boolean;
+  /** The client's ZENML_LOGGING_COLORS_DISABLED, which ZenML copies into the image. */
+  loggingColorsDisabled: string;
+}
+
+const INSTALLER_DEFAULT_ARGS: Record<DockerSettings['pythonPackageInstaller'], Record<string, string | null>> = {
+  pip: { 'no-cache-dir': null, 'default-timeout': '60' },
+  uv: { 'no-cache-dir': null },
+};
+
+const INSTALLER_COMMAND: Record<DockerSettings['pythonPackageInstaller'], string> = {
+  pip: 'pip install',
+  uv: 'uv pip install',
+};
+
+/**
+ * Renders the Dockerfile ZenML would generate (§2.2), without its defects (§11.1-11.3): ENV values are
+ * quoted and escaped, keys keep their case, apt lists are cleaned, code is copied with `--chown` instead
+ * of a recursive chown layer, and layers go from least to most volatile. docs/dockerfile.md lists every
+ * difference from ZenML's file and why.
+ */
+export function renderDockerfile(input: DockerfileInput): string {
+  const { settings } = input;
+  const lines: string[] = [`FROM ${input.parentImage}`, `WORKDIR ${APP_DIR}`];
+
+  // Constants first: they never change, so they never invalidate a layer.
+  const zenmlEnv: Record<string, string> = {
+    ZENML_LOGGING_COLORS_DISABLED: input.loggingColorsDisabled,
+    ZENML_ENABLE_REPO_INIT_WARNINGS: 'False',
+    ZENML_CONFIG_PATH: `${APP_DIR}/.zenconfig`,
+  };
+  if (input.requiresCodeDownload) zenmlEnv.ZENML_REQUIRES_CODE_DOWNLOAD = 'True';
+  lines.push(envInstruction(zenmlEnv));
+
+  // Build-time environment comes before installs on purpose: it may configure the installers (ZenML #1665).
+  if (Object.keys(settings.environment).length > 0) lines.push(envInstruction(settings.environment));
+
+  if (input.aptPackages.length > 0) {
+    lines.push(
+      `RUN apt-get update && apt-get install -y --no-install-recommends ${input.aptPackages.map(shellQuote).join(' ')} && rm -rf /var/lib/apt/lists/*`,
+    );
+  }
+
+  if (input.requirementFiles.length > 0) {
+    const installer = settings.pythonPackageInstaller;
+    if (installer === 'uv') lines.push('RUN command -v uv >/dev/null 2>&1 || pip install --no-cache-dir uv');
+    const args = renderInstallerArgs({ ...INSTALLER_DEFAULT_ARGS[installer], ...settings.pythonPackageInstallerArgs });
+    for (const file of input.requirementFiles) {
+      // One COPY per file, right before its install: a change re-runs only that install and the ones after it.
+      lines.push(`COPY ${file.name} .`);
+      lines.push(`RUN ${[INSTALLER_COMMAND[installer], args, '-r', file.name].filter(Boolean).join(' ')}`);
+    }
+  }
+
+  if (Object.keys(settings.runtimeEnvironment).length > 0) lines.push(envInstruction(settings.runtimeEnvironment));
+
+  if (input.includeCode) lines.push(settings.user ? `COPY --chown=${settings.user} . .` : 'COPY . .');
+  if (settings.localProjectInstallCommand) lines.push(`RUN ${settings.localProjectInstallCommand}`);
+  if (settings.user) {
+    // Only the directory itself: its contents were copied with --chown already.
+    lines.push(`RUN chown ${settings.user} ${APP_DIR}`);
+    lines.push(`USER ${settings.user}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One ENV instruction, one `KEY="value"` per line; values escaped for Dockerfile double quotes. */
+export function envInstruction(env: Record<string, string>): string {
+  const pairs = Object.entries(env).map(([key, value]) => `${key}=${quoteEnvValue(value)}`);
+  return `ENV ${pairs.join(' \\\n    ')}`;
+}
+
+/** Inside double quotes a Dockerfile treats `\`, `"` and `$` specially; escape exactly those. */
+export function quoteEnvValue(value: string): string {
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+/** `{flag: null|true}` → `--flag`, `{key: value}` → `--key=value`, `false` → left out. */
+export function renderInstallerArgs(args: Record<string, string | number | boolean | null>): string {
+  return Object.entries(args)
+    .filter(([, value]) => value !== false)
+    .map(([key, value]) => (value === null || value === true ? `--${key}` : `--${key}=${shellQuote(String(value))}`))
+    .join(' ');
+}
+
+const SHELL_SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
+
+/** Quotes a word for /bin/sh when it needs it. */
+export function shellQuote(word: string): string {
+  return SHELL_SAFE.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

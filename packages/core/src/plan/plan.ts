@@ -1,0 +1,446 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { BUILTIN_INTEGRATIONS, type IntegrationCatalog } from '../catalog/integrations.js';
+import type { PipelineConfig } from '../config/pipeline-config.js';
+import { invalidInput } from '../errors.js';
+import { IMAGE_BUILDER_FLAVORS } from '../flavors/registry.js';
+import { imageTag, targetImageName, targetRepository } from '../naming/naming.js';
+import { type BuildOptions, mergeBuildOptions } from '../settings/build-options.js';
+import { type DockerSettings, toYamlSettings } from '../settings/docker-settings.js';
+import { ARTIFACT_STORE_FLAVORS, CONTAINER_REGISTRY_FLAVORS } from '../stack/components.js';
+import type { Stack } from '../stack/stack.js';
+import type { Warning } from '../warnings.js';
+import { canonicalJson, hashParts } from './checksum.js';
+import { DOCKERFILE_NAME, renderDockerfile } from './dockerfile.js';
+import { type ClientInputs, gatherRequirements, type RequirementFile } from './requirements.js';
+
+/** The key ZenML's orchestrators give their images; per-step images are `<step>.orchestrator`. */
+export const ORCHESTRATOR_KEY = 'orchestrator';
+export const DEFAULT_ZENML_VERSION = '0.93.0';
+export const DEFAULT_PYTHON_VERSION = '3.11';
+
+export type ImageDecision =
+  /** `skip_build`: the parent image is used as it is. */
+  | 'skip'
+  /** Nothing to add to a custom parent image: it is used as it is. */
+  | 'parent'
+  /** A custom Dockerfile with nothing to add: one build of it. */
+  | 'dockerfile'
+  /** A custom Dockerfile, then the generated Dockerfile on top of it: two builds. */
+  | 'dockerfile+generated'
+  /** The generated Dockerfile on the parent image: one build. */
+  | 'generated';
+
+/** How the parent image is pulled: decided here where the plan can, by the engine where it cannot. */
+export type PullPolicy = 'always' | 'never' | 'if-not-local';
+
+/** A file the build adds to its context, overriding a source file of the same path. */
+export interface GeneratedFile {
+  path: string;
+  content: string;
+}
+
+/** What goes into a build context; the context walker turns this into the exact entry list. */
+export interface ContextSpec {
+  /** Directory whose files are included; absent means only the generated files. */
+  root?: string;
+  /** An explicit dockerignore file; otherwise `<root>/.dockerignore` applies when present. */
+  dockerignore?: string;
+  files: GeneratedFile[];
+}
+
+/** One image build, in the order the builds must run. */
+export interface PlannedBuild {
+  id: string;
+  /** The image key this build produces (or the parent of). */
+  key: string;
+  role: 'parent' | 'image';
+  imageName: string;
+  /** The image the Dockerfile starts from, when the plan knows it (generated Dockerfiles). */
+  parentImage?: string;
+  dockerfile: string;
+  context: ContextSpec;
+  options: BuildOptions;
+  pullPolicy: PullPolicy;
+  /** Pushed to the stack's registry after the build. */
+  push: boolean;
+  dependsOn: string[];
+}
+
+export interface PlannedImage {
+  key: string;
+  step?: string;
+  decision: ImageDecision;
+  reason: string;
+  /** Target name for built images; the parent image for `skip` and `parent`. */
+  image: string;
+  tag?: string;
+  parentImage?: string;
+  /** The Dockerfile of the final image (generated, or the user's). */
+  dockerfile?: string;
+  requirementFiles: RequirementFile[];
+  /** All requirement files joined, as ZenML records them. */
+  requirements?: string;
+  aptPackages: string[];
+  buildOptions: BuildOptions;
+  settingsChecksum: string;
+  containsCode: boolean;
+  requiresCodeDownload: boolean;
+  /** Key of an earlier image with the same settings checksum; this image is that one. */
+  sameAs?: string;
+  /** Builds that produce this image, in order. */
+  builds: string[];
+}
+
+export interface BuildPlan {
+  pipeline: string;
+  stack: string;
+  sourceRoot: string;
+  /** Build checksum: every image key with its settings checksum. */
+  checksum: string;
+  /** Step name → the image key it runs in. */
+  steps: Record<string, string>;
+  images: Record<string, PlannedImage>;
+  builds: PlannedBuild[];
+  warnings: Warning[];
+}
+
+export interface PlanInput {
+  pipeline: PipelineConfig;
+  stack: Stack;
+  catalog?: IntegrationCatalog;
+  clientInputs?: ClientInputs;
+  /** For the default parent image `zenmldocker/zenml:<zenml>-py<python>`. */
+  zenmlVersion?: string;
+  pythonVersion?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface BuildConfiguration {
+  key: string;
+  step?: string;
+  settings: DockerSettings;
+  /** Config path of the settings, for messages. */
+  where: string;
+}
+
+/**
+ * Works out which images a pipeline needs on a stack, and how each is built. Pure: it reads the files
+ * settings point to (requirements, a custom Dockerfile) and takes client command outputs as input, but
+ * runs no engine and no command. Images with equal settings checksums are built once.
+ */
+export function planBuilds(input: PlanInput): BuildPlan {
+  const { pipeline, stack } = input;
+  const configs = buildConfigurations(pipeline);
+  const warnings: Warning[] = [...pipeline.warnings];
+  const images: Record<string, PlannedImage> = {};
+  const builds: PlannedBuild[] = [];
+  const byChecksum = new Map<string, string>();
+
+  for (const config of configs) {
+    const planned = planImage(config, input);
+    const imageKey = config.step ? `${config.step}.${config.key}` : config.key;
+    const first = byChecksum.get(planned.image.settingsChecksum);
+    if (first) {
+      const original = images[first];
+      images[imageKey] = {
+        ...planned.image,
+        key: imageKey,
+        image: original?.image ?? planned.image.image,
+        ...(original?.tag ? { tag: original.tag } : {}),
+        sameAs: first,
+        reason: `Same settings as \`${first}\`: uses that image, built once.`,
+        builds: [],
+      };
+      continue;
+    }
+    byChecksum.set(planned.image.settingsChecksum, imageKey);
+    images[imageKey] = { ...planned.image, key: imageKey };
+    for (const build of planned.builds) builds.push({ ...build, key: imageKey });
+    warnings.push(...planned.warnings);
+  }
+
+  const steps: Record<string, string> = {};
+  for (const step of pipeline.steps) steps[step.name] = step.hasOwnSettings ? `${step.name}.${ORCHESTRATOR_KEY}` : ORCHESTRATOR_KEY;
+
+  const checksum = hashParts(
+    Object.keys(images)
+      .sort()
+      .map((key) => [key, images[key]?.settingsChecksum ?? ''] as [string, string]),
+  );
+  return { pipeline: pipeline.name, stack: stack.name, sourceRoot: pipeline.sourceRoot, checksum, steps, images, builds, warnings };
+}
+
+/** ZenML's orchestrator rule: one image for the pipeline's settings, one more per step that differs. */
+function buildConfigurations(pipeline: PipelineConfig): BuildConfiguration[] {
+  const configs: BuildConfiguration[] = [];
+  let pipelineIncluded = false;
+  for (const step of pipeline.steps) {
+    if (step.hasOwnSettings) {
+      configs.push({ key: ORCHESTRATOR_KEY, step: step.name, settings: step.settings, where: `steps.${step.name}.settings.docker` });
+    } else if (!pipelineIncluded) {
+      configs.push({ key: ORCHESTRATOR_KEY, settings: pipeline.settings, where: 'settings.docker' });
+      pipelineIncluded = true;
+    }
+  }
+  if (configs.length === 0) configs.push({ key: ORCHESTRATOR_KEY, settings: pipeline.settings, where: 'settings.docker' });
+  return configs;
+}
+
+/** The integrations a stack's components bring into images (ZenML: `stack.requirements()`). */
+export function stackIntegrations(stack: Stack): string[] {
+  const names = [
+    IMAGE_BUILDER_FLAVORS[stack.imageBuilder.flavor]?.integration,
+    stack.containerRegistry ? CONTAINER_REGISTRY_FLAVORS[stack.containerRegistry.flavor]?.integration : undefined,
+    ARTIFACT_STORE_FLAVORS[stack.artifactStore.flavor]?.integration,
+  ];
+  return [...new Set(names.filter((n): n is string => Boolean(n)))].sort();
+}
+
+function planImage(
+  config: BuildConfiguration,
+  input: PlanInput,
+): { image: PlannedImage; builds: PlannedBuild[]; warnings: Warning[] } {
+  const { pipeline, stack } = input;
+  const s = config.settings;
+  const where = config.where;
+  const registry = stack.containerRegistry;
+  const isBuildingLocally = IMAGE_BUILDER_FLAVORS[stack.imageBuilder.flavor]?.isBuildingLocally ?? true;
+  const warnings: Warning[] = [];
+  const tag = imageTag({ pipeline: pipeline.name, step: config.step, key: config.key, imageTag: s.imageTag });
+  const repository = targetRepository(s.targetRepository, registry?.defaultRepository);
+  const target = targetImageName({ registryUri: registry?.uri, repository, tag });
+  const idBase = config.step ? `${config.step}.${config.key}` : config.key;
+  const settingsJson = canonicalJson({ ...toYamlSettings(s), prevent_build_reuse: undefined });
+
+  const base = {
+    key: idBase,
+    ...(config.step ? { step: config.step } : {}),
+    requirementFiles: [] as RequirementFile[],
+    aptPackages: [] as string[],
+    buildOptions: {} as BuildOptions,
+    containsCode: false,
+    requiresCodeDownload: false,
+    builds: [] as string[],
+  };
+
+  if (s.skipBuild) {
+    const parent = s.parentImage as string; // checkSettings guarantees it
+    return {
+      image: {
+        ...base,
+        decision: 'skip',
+        reason: `\`skip_build\` is set: the parent image ${parent} is used as it is, nothing is built.`,
+        image: parent,
+        parentImage: parent,
+        settingsChecksum: hashParts([['settings', settingsJson]]),
+      },
+      builds: [],
+      warnings,
+    };
+  }
+
+  const customDockerfile = s.dockerfile ? readCustomDockerfile(s.dockerfile, pipeline.baseDir, where) : undefined;
+  const requiresCodeDownload = !s.localProjectInstallCommand && s.allowDownloadFromArtifactStore;
+  const includeCode = Boolean(s.localProjectInstallCommand) || (!requiresCodeDownload && s.allowIncludingFilesInImages);
+  const gathered = gatherRequirements({
+    settings: s,
+    where,
+    baseDir: pipeline.baseDir,
+    sourceRoot: pipeline.sourceRoot,
+    catalog: input.catalog ?? BUILTIN_INTEGRATIONS,
+    stackIntegrations: stackIntegrations(stack),
+    clientInputs: input.clientInputs ?? { commandOutputs: {} },
+  });
+  const aptPackages = [...new Set([...s.aptPackages, ...gathered.aptPackages])];
+  const additions = describeAdditions(s, gathered.files, aptPackages, includeCode);
+  const requirements = gathered.files.length > 0 ? gathered.files.map((f) => f.content).join('\n') : undefined;
+
+  const builds: PlannedBuild[] = [];
+  let parentImage = s.parentImage ?? defaultParentImage(input);
+  let decision: ImageDecision;
+  let reason: string;
+  let finalDockerfile: string | undefined;
+
+  if (customDockerfile) {
+    const parentConfig = s.parentImageBuildConfig;
+    const context: ContextSpec = {
+      ...(s.buildContextRoot ? { root: resolveDirectory(s.buildContextRoot, pipeline.baseDir, `${where}.build_context_root`) } : {}),
+      ...(parentConfig?.dockerignore ? { dockerignore: path.resolve(pipeline.baseDir, parentConfig.dockerignore) } : {}),
+      files: [{ path: DOCKERFILE_NAME, content: customDockerfile.content }],
+    };
+    const options = parentConfig?.buildOptions ?? {};
+    if (additions.length > 0) {
+      // Remote builders need the intermediate image in a registry to build on top of it.
+      const push = !isBuildingLocally && Boolean(registry);
+      const intermediate = `${repository}:${tag}-intermediate-build`;
+      const intermediateName = push && registry ? `${registry.uri}/${intermediate}` : intermediate;
+      builds.push({
+        id: `${idBase}:parent`,
+        key: idBase,
+        role: 'parent',
+        imageName: intermediateName,
+        dockerfile: customDockerfile.content,
+        context,
+        options,
+        pullPolicy: pullPolicyFrom(options, isBuildingLocally ? 'if-not-local' : 'always'),
+        push,
+        dependsOn: [],
+      });
+      parentImage = intermediateName;
+      decision = 'dockerfile+generated';
+      reason = `Custom Dockerfile ${customDockerfile.path} is built first as ${intermediateName}, then the generated Dockerfile adds ${additions.join(', ')} on top of it.`;
+    } else {
+      builds.push({
+        id: idBase,
+        key: idBase,
+        role: 'image',
+        imageName: target,
+        dockerfile: customDockerfile.content,
+        context,
+        options,
+        pullPolicy: pullPolicyFrom(options, isBuildingLocally ? 'if-not-local' : 'always'),
+        push: Boolean(registry),
+        dependsOn: [],
+      });
+      decision = 'dockerfile';
+      reason = `Custom Dockerfile ${customDockerfile.path} is built as the image; nothing needs to be added to it.`;
+      finalDockerfile = customDockerfile.content;
+    }
+  } else if (additions.length === 0) {
+    if (!s.parentImage) {
+      throw invalidInput(
+        `${where}: nothing to build or run: no Dockerfile or custom parent image is specified, and no files are copied or requirements installed. Set \`parent_image\`, \`dockerfile\`, or something to install.`,
+        { path: where },
+      );
+    }
+    decision = 'parent';
+    reason = `Nothing to add to the parent image ${s.parentImage}: it is used as it is, nothing is built.`;
+  } else {
+    decision = 'generated';
+    reason = `The generated Dockerfile adds ${additions.join(', ')} to ${parentImage}.`;
+  }
+
+  let buildOptions: BuildOptions = {};
+  if (decision === 'generated' || decision === 'dockerfile+generated') {
+    finalDockerfile = renderDockerfile({
+      parentImage,
+      settings: s,
+      requirementFiles: gathered.files,
+      aptPackages,
+      includeCode,
+      requiresCodeDownload,
+      loggingColorsDisabled: (input.env ?? process.env).ZENML_LOGGING_COLORS_DISABLED ?? 'False',
+    });
+    buildOptions = mergeBuildOptions(s.buildConfig?.buildOptions ?? {});
+    const parentBuild = builds[0];
+    const defaultPull: PullPolicy =
+      !s.parentImage && !customDockerfile
+        ? 'never' // ZenML's default image: never pulled by the builder
+        : parentBuild && !parentBuild.push
+          ? 'never' // a local-only intermediate image cannot be pulled
+          : isBuildingLocally
+            ? 'if-not-local'
+            : 'always';
+    builds.push({
+      id: idBase,
+      key: idBase,
+      role: 'image',
+      imageName: target,
+      parentImage,
+      dockerfile: finalDockerfile,
+      context: {
+        ...(includeCode ? { root: pipeline.sourceRoot } : {}),
+        ...(s.buildConfig?.dockerignore ? { dockerignore: path.resolve(pipeline.baseDir, s.buildConfig.dockerignore) } : {}),
+        files: [
+          { path: DOCKERFILE_NAME, content: finalDockerfile },
+          ...gathered.files.map((f) => ({ path: f.name, content: f.content })),
+        ],
+      },
+      options: buildOptions,
+      pullPolicy: pullPolicyFrom(buildOptions, defaultPull),
+      push: Boolean(registry),
+      dependsOn: parentBuild ? [parentBuild.id] : [],
+    });
+  }
+
+  const settingsChecksum = hashParts([
+    ['settings', settingsJson],
+    ['parent', parentImage],
+    ['custom-dockerfile', customDockerfile?.content ?? ''],
+    ['dockerfile', finalDockerfile ?? ''],
+    ['apt', aptPackages.join('\n')],
+    ...gathered.files.map((f) => [`requirements:${f.name}`, f.content] as [string, string]),
+    ['builds', canonicalJson(builds.map((b) => ({ options: b.options, dockerfile: b.dockerfile, role: b.role })))],
+  ]);
+
+  const built = decision !== 'parent';
+  return {
+    image: {
+      ...base,
+      decision,
+      reason,
+      image: built ? target : parentImage,
+      ...(built ? { tag } : {}),
+      parentImage,
+      ...(finalDockerfile ? { dockerfile: finalDockerfile } : {}),
+      requirementFiles: gathered.files,
+      ...(requirements !== undefined ? { requirements } : {}),
+      aptPackages,
+      buildOptions,
+      settingsChecksum,
+      containsCode: built && includeCode && (decision === 'generated' || decision === 'dockerfile+generated'),
+      requiresCodeDownload,
+      builds: builds.map((b) => b.id),
+    },
+    builds,
+    warnings,
+  };
+}
+
+/** What the generated Dockerfile would add to the parent, in words; empty means nothing. */
+function describeAdditions(s: DockerSettings, files: RequirementFile[], apt: string[], includeCode: boolean): string[] {
+  const out: string[] = [];
+  if (Object.keys(s.environment).length > 0) out.push('build-time environment');
+  if (apt.length > 0) out.push(`apt packages (${apt.join(', ')})`);
+  if (files.length > 0) out.push(`python requirements (${files.map((f) => f.name).join(', ')})`);
+  if (Object.keys(s.runtimeEnvironment).length > 0) out.push('runtime environment');
+  if (includeCode) out.push('the source code');
+  if (s.localProjectInstallCommand) out.push('a local project install');
+  if (s.user) out.push(`user \`${s.user}\``);
+  return out;
+}
+
+function pullPolicyFrom(options: BuildOptions, fallback: PullPolicy): PullPolicy {
+  if (options.pull === true) return 'always';
+  if (options.pull === false) return 'never';
+  return fallback;
+}
+
+function defaultParentImage(input: PlanInput): string {
+  const zenml = input.zenmlVersion ?? DEFAULT_ZENML_VERSION;
+  const python = input.pythonVersion ?? DEFAULT_PYTHON_VERSION;
+  return `zenmldocker/zenml:${zenml}-py${python}`;
+}
+
+function readCustomDockerfile(file: string, baseDir: string, where: string): { path: string; content: string } {
+  const absolute = path.resolve(baseDir, file);
+  try {
+    if (!statSync(absolute).isFile()) throw new Error('not a file');
+    return { path: absolute, content: readFileSync(absolute, 'utf8') };
+  } catch {
+    throw invalidInput(`${where}.dockerfile: Dockerfile at path ${absolute} not found.`, { path: `${where}.dockerfile` });
+  }
+}
+
+function resolveDirectory(dir: string, baseDir: string, where: string): string {
+  const absolute = path.resolve(baseDir, dir);
+  let ok = false;
+  try {
+    ok = statSync(absolute).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw invalidInput(`${where}: ${absolute} is not a directory.`, { path: where });
+  return absolute;
+}

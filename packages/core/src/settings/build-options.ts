@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { issuesToError } from '../config/issues.js';
+import { type ConfigPath, formatPath } from '../config/path.js';
+import { invalidInput } from '../errors.js';
+
+/**
+ * One typed model of image build options. Each backend maps it explicitly (API params, CLI flags,
+ * buildspec, Cloud Build args) and rejects what it cannot honour.
+ */
+export interface BuildOptions {
+  buildArgs?: Record<string, string>;
+  target?: string;
+  platform?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  rm?: boolean;
+  forceRm?: boolean;
+  network?: string;
+  cacheFrom?: string[];
+  shmSize?: number;
+  extraHosts?: Record<string, string>;
+  squash?: boolean;
+  isolation?: string;
+}
+
+export type BuildOptionName = keyof BuildOptions;
+
+/** Canonical YAML names (snake_case), their typed names, and the other spellings people use. */
+const OPTION_SPELLINGS: Record<BuildOptionName, { yaml: string; aliases: string[] }> = {
+  buildArgs: { yaml: 'build_args', aliases: ['buildargs', 'buildArgs'] },
+  target: { yaml: 'target', aliases: [] },
+  platform: { yaml: 'platform', aliases: [] },
+  labels: { yaml: 'labels', aliases: [] },
+  noCache: { yaml: 'no_cache', aliases: ['nocache', 'noCache'] },
+  pull: { yaml: 'pull', aliases: [] },
+  rm: { yaml: 'rm', aliases: [] },
+  forceRm: { yaml: 'force_rm', aliases: ['forcerm', 'forceRm'] },
+  network: { yaml: 'network', aliases: ['network_mode', 'networkMode'] },
+  cacheFrom: { yaml: 'cache_from', aliases: ['cachefrom', 'cacheFrom'] },
+  shmSize: { yaml: 'shm_size', aliases: ['shmsize', 'shmSize'] },
+  extraHosts: { yaml: 'extra_hosts', aliases: ['extrahosts', 'extraHosts'] },
+  squash: { yaml: 'squash', aliases: [] },
+  isolation: { yaml: 'isolation', aliases: [] },
+};
+
+/** docker-py keys that zenbuild sets itself; a user value would silently fight the build. */
+const RESERVED = new Set(['tag', 't', 'dockerfile', 'path', 'fileobj', 'custom_context', 'encoding']);
+
+const SPELLING_TO_NAME = new Map<string, BuildOptionName>();
+for (const [name, spelling] of Object.entries(OPTION_SPELLINGS) as [
+  BuildOptionName,
+  { yaml: string; aliases: string[] },
+][]) {
+  SPELLING_TO_NAME.set(spelling.yaml, name);
+  for (const alias of spelling.aliases) SPELLING_TO_NAME.set(alias, name);
+}
+
+export const KNOWN_BUILD_OPTION_KEYS: readonly string[] = [...SPELLING_TO_NAME.keys()].sort();
+
+const scalarString = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform((v) => String(v))
+  .pipe(z.string());
+const stringMap = z.record(z.string().min(1, 'must not be empty'), scalarString);
+
+const buildOptionsSchema = z.strictObject({
+  buildArgs: stringMap.optional(),
+  target: z.string().min(1).optional(),
+  platform: z
+    .string()
+    .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?(,[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?)*$/, {
+      message: 'must look like `linux/amd64` (os/arch[/variant], comma-separated for several)',
+    })
+    .optional(),
+  labels: stringMap.optional(),
+  noCache: z.boolean().optional(),
+  pull: z.boolean().optional(),
+  rm: z.boolean().optional(),
+  forceRm: z.boolean().optional(),
+  network: z.string().min(1).optional(),
+  cacheFrom: z
+    .union([z.string().min(1), z.array(z.string().min(1))])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .optional(),
+  shmSize: z.number().int().positive().optional(),
+  extraHosts: stringMap.optional(),
+  squash: z.boolean().optional(),
+  isolation: z.string().min(1).optional(),
+});
+
+/**
+ * Validates build options given in any accepted spelling (`build_args`, docker-py's `buildargs`,
+ * `buildArgs`) and returns the typed model. Unknown keys and two spellings of one option are errors
+ * that name the key.
+ */
+export function parseBuildOptions(input: unknown, basePath: ConfigPath = [], file?: string): BuildOptions {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw invalidInput(`${formatPath(basePath)}: build options must be a mapping of option names to values`, {
+      path: formatPath(basePath),
+    });
+  }
+  const normalised: Record<string, unknown> = {};
+  const spelledAs = new Map<BuildOptionName, string>();
+  for (const [key, value] of Object.entries(input)) {
+    const path = formatPath([...basePath, key]);
+    if (RESERVED.has(key)) {
+      throw invalidInput(
+        `${path}: \`${key}\` is set by zenbuild for every build and cannot be given as a build option`,
+        { path },
+      );
+    }
+    const name = SPELLING_TO_NAME.get(key);
+    if (!name) {
+      throw invalidInput(
+        `${path}: unknown build option \`${key}\`. Known options: ${KNOWN_BUILD_OPTION_KEYS.join(', ')}`,
+        { path },
+      );
+    }
+    const previous = spelledAs.get(name);
+    if (previous !== undefined) {
+      throw invalidInput(`${path}: \`${key}\` and \`${previous}\` are the same option; give it once`, { path });
+    }
+    spelledAs.set(name, key);
+    if (value !== null && value !== undefined) normalised[name] = value;
+  }
+  const result = buildOptionsSchema.safeParse(normalised);
+  if (!result.success) {
+    // Report paths with the spelling the user wrote.
+    const issues = result.error.issues.map((issue) => {
+      const head = issue.path[0];
+      const spelled = typeof head === 'string' ? spelledAs.get(head as BuildOptionName) : undefined;
+      return spelled ? { ...issue, path: [spelled, ...issue.path.slice(1)] } : issue;
+    });
+    throw issuesToError(new z.ZodError(issues), { what: 'build options', basePath, ...(file ? { file } : {}) });
+  }
+  return dropUndefined(result.data) as BuildOptions;
+}
+
+/** The YAML (snake_case) name of a typed option, for messages and plan output. */
+export function buildOptionYamlName(name: BuildOptionName): string {
+  return OPTION_SPELLINGS[name].yaml;
+}
+
+/** Later options win key by key; maps (build args, labels, hosts) merge. */
+export function mergeBuildOptions(...layers: BuildOptions[]): BuildOptions {
+  const out: BuildOptions = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer) as [BuildOptionName, unknown][]) {
+      if (value === undefined) continue;
+      const current = out[key];
+      if (isPlainObject(current) && isPlainObject(value)) {
+        (out as Record<string, unknown>)[key] = { ...current, ...value };
+      } else {
+        (out as Record<string, unknown>)[key] = value;
+      }
+    }
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,183 @@
+import { type ConfigPath, formatPath } from '../config/path.js';
+import { invalidInput } from '../errors.js';
+import { looksSecret, SecretSet } from '../secrets.js';
+import type { Warning } from '../warnings.js';
+import {
+  type DockerSettings,
+  type DockerSettingsInput,
+  type DockerSettingsYaml,
+  parseDockerSettingsLevel,
+  toDockerSettings,
+} from './docker-settings.js';
+import { isRecord, migrateLegacySettings, normalizeSettingsKeys } from './legacy.js';
+import { type Substitution, substituteEnv } from './substitute.js';
+
+/** One level of settings (pipeline, then step) and where it sits in its file. */
+export interface SettingsLevel {
+  settings: DockerSettingsInput | undefined;
+  path: ConfigPath;
+  file?: string;
+}
+
+export interface ResolveContext {
+  env: NodeJS.ProcessEnv;
+  warnings: Warning[];
+  secrets: SecretSet;
+}
+
+/** Map-valued settings merge key by key across levels; every other field is replaced whole. */
+const MAP_FIELDS = new Set(['environment', 'runtime_environment', 'python_package_installer_args']);
+const BUILD_CONFIG_FIELDS = new Set(['build_config', 'parent_image_build_config']);
+
+/**
+ * Prepares one level: camelCase keys renamed, `${VAR}` substituted, deprecated fields migrated, every
+ * value validated with its full path. Returns only the fields the level sets.
+ */
+export function prepareSettingsLevel(level: SettingsLevel, context: ResolveContext): DockerSettingsYaml {
+  if (level.settings === undefined || level.settings === null) return {} as DockerSettingsYaml;
+  if (!isRecord(level.settings)) {
+    const path = formatPath(level.path);
+    throw invalidInput(`${path}: docker settings must be a mapping of setting names to values`, {
+      path,
+      ...(level.file ? { file: level.file } : {}),
+    });
+  }
+  const keyed = normalizeSettingsKeys(level.settings, level.path);
+  const { value, substitutions } = substituteEnv(keyed, context.env, level.path, level.file);
+  registerSecrets(substitutions, context.secrets);
+  const migrated = migrateLegacySettings(value, level.path, context.warnings);
+  return parseDockerSettingsLevel(migrated, {
+    basePath: level.path,
+    ...(level.file ? { file: level.file } : {}),
+  });
+}
+
+/** Later levels win field by field; map fields and build configs merge key by key (ZenML's recursive update). */
+export function mergeSettingsLevels(levels: DockerSettingsYaml[]): DockerSettingsYaml {
+  const out: Record<string, unknown> = {};
+  for (const level of levels) {
+    for (const [key, value] of Object.entries(level)) {
+      const current = out[key];
+      if (MAP_FIELDS.has(key) && isRecord(current) && isRecord(value)) {
+        out[key] = { ...current, ...value };
+      } else if (BUILD_CONFIG_FIELDS.has(key) && isRecord(current) && isRecord(value)) {
+        const options =
+          isRecord(current.build_options) && isRecord(value.build_options)
+            ? { ...current.build_options, ...value.build_options }
+            : (value.build_options ?? current.build_options);
+        out[key] = { ...current, ...value, ...(options !== undefined ? { build_options: options } : {}) };
+      } else {
+        out[key] = value;
+      }
+    }
+  }
+  return out as DockerSettingsYaml;
+}
+
+/**
+ * Resolves the effective settings from levels ordered general → specific (pipeline, step): each level is
+ * validated on its own, merged, completed with ZenML's defaults and checked as a whole.
+ */
+export function resolveSettingsLevels(levels: SettingsLevel[], context: ResolveContext): DockerSettings {
+  const prepared = levels.map((level) => prepareSettingsLevel(level, context));
+  const merged = mergeSettingsLevels(prepared);
+  const last = levels[levels.length - 1];
+  const basePath = last?.path ?? [];
+  const file = levels.find((l) => l.file)?.file;
+  const settings = toDockerSettings(merged, { basePath, ...(file ? { file } : {}) });
+  checkSettings(settings, basePath, context.warnings, file);
+  return settings;
+}
+
+/** Rules that span several fields (ZenML's model validators), plus warnings about ignored values. */
+export function checkSettings(settings: DockerSettings, basePath: ConfigPath, warnings: Warning[], file?: string): void {
+  const at = (key: string) => formatPath([...basePath, key]);
+  const fileDetail = file ? { file } : {};
+  if (settings.skipBuild && !settings.parentImage) {
+    throw invalidInput(
+      `${at('skip_build')}: settings that skip the build must contain a parent image, which is used directly to run the steps. Set \`parent_image\` or remove \`skip_build\`.`,
+      { path: at('skip_build'), ...fileDetail },
+    );
+  }
+  if (settings.localProjectInstallCommand && !settings.allowIncludingFilesInImages) {
+    throw invalidInput(
+      `${at('local_project_install_command')}: files must be included in the image to install a local python package; set \`allow_including_files_in_images: true\` or remove the command.`,
+      { path: at('local_project_install_command'), ...fileDetail },
+    );
+  }
+  if (settings.dockerfile && settings.parentImage && !settings.skipBuild) {
+    warnings.push({
+      path: at('parent_image'),
+      message: '`parent_image` is ignored because `dockerfile` is set: the custom Dockerfile is the parent.',
+    });
+  }
+  if (settings.buildContextRoot && !settings.dockerfile) {
+    warnings.push({
+      path: at('build_context_root'),
+      message: '`build_context_root` only applies to the build of a custom `dockerfile` and is ignored here.',
+    });
+  }
+  const lowerKeys = Object.keys(settings.environment).filter((key) => key !== key.toUpperCase());
+  if (lowerKeys.length > 0) {
+    warnings.push({
+      path: at('environment'),
+      message: `Environment variable names are kept as written (${lowerKeys.join(', ')}); ZenML would upper-case them.`,
+    });
+  }
+  const bakedSecrets = [...Object.keys(settings.environment), ...Object.keys(settings.runtimeEnvironment)].filter(
+    looksSecret,
+  );
+  if (bakedSecrets.length > 0) {
+    warnings.push({
+      path: at('environment'),
+      message: `${bakedSecrets.join(', ')} will be baked into the image as ENV, readable by anyone who can pull it. Prefer passing secrets at run time.`,
+    });
+  }
+}
+
+/** Each step re-resolves the pipeline level; say each thing once. */
+export function dedupeWarnings(warnings: Warning[]): Warning[] {
+  const seen = new Set<string>();
+  return warnings.filter((w) => {
+    const key = `${w.path ?? ''}\u0000${w.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Values that came from `${VAR}` under a secret-looking name are masked in everything we print. */
+export function registerSecrets(substitutions: Substitution[], secrets: SecretSet): void {
+  for (const s of substitutions) {
+    const lastSegment = s.path.split(/[.[\]"]/).filter(Boolean).pop() ?? '';
+    if (looksSecret(s.variable) || looksSecret(lastSegment)) secrets.add(s.value);
+  }
+}
+
+export interface ResolveDockerSettingsInput {
+  pipeline?: DockerSettingsInput;
+  steps?: Record<string, DockerSettingsInput | undefined>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ResolvedDockerSettings {
+  pipeline: DockerSettings;
+  steps: Record<string, DockerSettings>;
+  warnings: Warning[];
+  secrets: SecretSet;
+}
+
+/**
+ * The programmatic form of what a pipeline config does: pipeline-level settings, step overrides (step
+ * wins field by field), `${VAR}` substitution. Keys may be ZenML's snake_case or camelCase.
+ */
+export function resolveDockerSettings(input: ResolveDockerSettingsInput): ResolvedDockerSettings {
+  const context: ResolveContext = { env: input.env ?? process.env, warnings: [], secrets: new SecretSet() };
+  const pipelineLevel: SettingsLevel = { settings: input.pipeline, path: ['settings', 'docker'] };
+  const pipeline = resolveSettingsLevels([pipelineLevel], context);
+  const steps: Record<string, DockerSettings> = {};
+  for (const [name, settings] of Object.entries(input.steps ?? {})) {
+    steps[name] = resolveSettingsLevels([pipelineLevel, { settings, path: ['steps', name, 'settings', 'docker'] }], context);
+  }
+  return { pipeline, steps, warnings: dedupeWarnings(context.warnings), secrets: context.secrets };
+}
