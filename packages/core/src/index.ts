@@ -9,6 +9,7 @@ export * from './flavors/registry.js';
 export * from './naming/naming.js';
 export * from './naming/reference.js';
 export * from './plan/checksum.js';
+export * from './plan/describe.js';
 export * from './plan/dockerfile.js';
 export * from './plan/plan.js';
 export * from './plan/requirements.js';

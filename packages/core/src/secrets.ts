@@ -2,7 +2,8 @@
  * Values that must never be printed: registry passwords and whatever `${VAR}` brought in under a
  * secret-looking name. Output goes through `redact` before it reaches a terminal, a log or a record.
  */
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i;
+const SECRET_NAME =
+  /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i;
 const MASK = '***';
 
 export function looksSecret(name: string): boolean {

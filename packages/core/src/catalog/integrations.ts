@@ -12,7 +12,10 @@ export interface Integration {
 
 export type IntegrationCatalog = Readonly<Record<string, Integration>>;
 
-const i = (requirements: string[], aptPackages: string[] = []): Integration => ({ requirements, aptPackages });
+const i = (requirements: string[], aptPackages: string[] = []): Integration => ({
+  requirements,
+  aptPackages,
+});
 
 /**
  * The integrations people use most, with the Linux requirements ZenML's integration classes declare.
@@ -21,7 +24,7 @@ const i = (requirements: string[], aptPackages: string[] = []): Integration => (
  */
 export const BUILTIN_INTEGRATIONS: IntegrationCatalog = {
   airflow: i([]),
-  aws: i(['sagemaker>=2.237.3', 'kubernetes', 'aws-profile-manager', 'boto3>=1.34.0']),
+  aws: i(['sagemaker>=2.237.3', 'kubernetes', 'aws-profile-manager']),
   azure: i([
     'adlfs>=2021.10.0',
     'azure-keyvault-keys',
@@ -36,7 +39,10 @@ export const BUILTIN_INTEGRATIONS: IntegrationCatalog = {
   bentoml: i(['bentoml>=1.0.10']),
   comet: i(['comet-ml>=3.0.0']),
   databricks: i(['databricks-sdk==0.28.0']),
-  deepchecks: i(['deepchecks[vision]>=0.18.0', 'torchvision>=0.14.0', 'opencv-python==4.5.5.64'], ['ffmpeg', 'libsm6', 'libxext6']),
+  deepchecks: i(
+    ['deepchecks[vision]>=0.18.0', 'torchvision>=0.14.0', 'opencv-python==4.5.5.64'],
+    ['ffmpeg', 'libsm6', 'libxext6'],
+  ),
   evidently: i(['evidently>=0.4.16,<0.5.0']),
   facets: i(['facets-overview>=1.0.0', 'IPython']),
   feast: i(['feast>=0.12.0']),
@@ -87,7 +93,9 @@ const userCatalogSchema = z.strictObject({
     z.string().regex(/^[a-z0-9_]+$/, 'integration names are lowercase letters, digits and `_`'),
     z.strictObject({
       requirements: z.array(z.string().min(1)).default([]),
-      apt_packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a Debian package name')).default([]),
+      apt_packages: z
+        .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a Debian package name'))
+        .default([]),
     }),
   ),
 });
@@ -100,7 +108,10 @@ export async function loadIntegrationCatalog(file?: string): Promise<Integration
   const parsed = userCatalogSchema.safeParse(data);
   if (!parsed.success) throw issuesToError(parsed.error, { what: 'integrations catalog', file: absolute });
   const user = Object.fromEntries(
-    Object.entries(parsed.data.integrations).map(([name, entry]) => [name, i(entry.requirements, entry.apt_packages)]),
+    Object.entries(parsed.data.integrations).map(([name, entry]) => [
+      name,
+      i(entry.requirements, entry.apt_packages),
+    ]),
   );
   return { ...BUILTIN_INTEGRATIONS, ...user };
 }

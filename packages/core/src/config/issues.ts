@@ -36,6 +36,11 @@ function describeIssue(issue: z.core.$ZodIssue, basePath: ConfigPath): string[] 
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${formatPath([...path, key])}: unknown key \`${key}\``);
   }
+  if (issue.code === 'invalid_key') {
+    // zod says "Invalid key in record"; the key's own rule says what is wrong with it.
+    const inner = issue.issues.map((i) => i.message).join('; ');
+    return [`${formatPath(path)}: invalid name \`${String(path[path.length - 1])}\`: ${inner}`];
+  }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // Report the branch that got furthest instead of zod's generic "invalid input".
     const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
@@ -43,8 +48,30 @@ function describeIssue(issue: z.core.$ZodIssue, basePath: ConfigPath): string[] 
       return best.flatMap((inner) => describeIssue(inner, path));
     }
   }
+  if (issue.code === 'invalid_type' && !issue.message.startsWith('Invalid input:')) {
+    return [`${formatPath(path)}: ${issue.message}`]; // a message the schema wrote itself
+  }
+  if (issue.code === 'invalid_type') {
+    const received = /received (\w+)/.exec(issue.message)?.[1];
+    const got =
+      received === 'undefined' ? 'nothing' : (YAML_TYPES[received ?? ''] ?? received ?? 'something else');
+    return [`${formatPath(path)}: expected ${YAML_TYPES[issue.expected] ?? issue.expected}, got ${got}`];
+  }
   return [`${formatPath(path)}: ${issue.message}`];
 }
+
+/** zod's type names in the words of someone writing YAML. */
+const YAML_TYPES: Record<string, string> = {
+  array: 'a list',
+  record: 'a mapping',
+  object: 'a mapping',
+  map: 'a mapping',
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  null: 'null',
+};
 
 function depth(issues: z.core.$ZodIssue[]): number {
   return Math.max(0, ...issues.map((i) => i.path.length));

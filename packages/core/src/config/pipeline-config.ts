@@ -4,7 +4,12 @@ import { z } from 'zod';
 import { invalidInput } from '../errors.js';
 import { SecretSet } from '../secrets.js';
 import type { DockerSettings } from '../settings/docker-settings.js';
-import { dedupeWarnings, type ResolveContext, resolveSettingsLevels, type SettingsLevel } from '../settings/resolve.js';
+import {
+  dedupeWarnings,
+  type ResolveContext,
+  resolveSettingsLevels,
+  type SettingsLevel,
+} from '../settings/resolve.js';
 import { substituteEnv } from '../settings/substitute.js';
 import type { Warning } from '../warnings.js';
 import { issuesToError } from './issues.js';
@@ -102,7 +107,10 @@ export interface LoadPipelineOptions {
 }
 
 /** Loads and resolves a pipeline config file: structure, `${VAR}`, every step's effective settings. */
-export async function loadPipelineConfig(file: string, options: LoadPipelineOptions = {}): Promise<PipelineConfig> {
+export async function loadPipelineConfig(
+  file: string,
+  options: LoadPipelineOptions = {},
+): Promise<PipelineConfig> {
   const absolute = path.resolve(file);
   const data = await readYamlFile(absolute, 'pipeline config');
   return pipelineConfigFromData(data, { ...options, file: absolute, baseDir: path.dirname(absolute) });
@@ -134,7 +142,14 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
 
   const steps: PipelineStep[] = Object.entries(config.steps ?? {}).map(([name, step]) => {
     const stepSettings = resolveSettingsLevels(
-      [pipelineLevel, { settings: step?.settings?.docker as SettingsLevel['settings'], path: ['steps', name, 'settings', 'docker'], ...fileField }],
+      [
+        pipelineLevel,
+        {
+          settings: step?.settings?.docker as SettingsLevel['settings'],
+          path: ['steps', name, 'settings', 'docker'],
+          ...fileField,
+        },
+      ],
       context,
     );
     return { name, settings: stepSettings, hasOwnSettings: JSON.stringify(stepSettings) !== pipelineKey };
@@ -143,7 +158,9 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   const sourceRootRaw = config.source_root
     ? substituteEnv(config.source_root, env, ['source_root'], file).value
     : undefined;
-  const sourceRoot = sourceRootRaw ? path.resolve(options.baseDir, sourceRootRaw) : findSourceRoot(options.baseDir);
+  const sourceRoot = sourceRootRaw
+    ? path.resolve(options.baseDir, sourceRootRaw)
+    : findSourceRoot(options.baseDir);
   if (!isDirectory(sourceRoot)) {
     throw invalidInput(`source_root: ${sourceRoot} is not a directory${file ? ` (in ${file})` : ''}.`, {
       path: 'source_root',

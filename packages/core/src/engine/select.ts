@@ -51,7 +51,7 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
     }
     if (pinned) {
       throw notAvailable(
-        `The requested container engine ${pinned} (${ENGINE_ENV_VAR}=${pinned}) is not available: ${availability.reason}${availability.hint ? ` ${availability.hint}` : ''}`,
+        `The requested container engine ${pinned} (${ENGINE_ENV_VAR}=${pinned}) is not available: ${availability.reason}.${availability.hint ? ` ${availability.hint}` : ''}`,
         { backend: pinned, details: { attempts } },
       );
     }
@@ -67,9 +67,12 @@ export function pinnedEngine(env: NodeJS.ProcessEnv): ContainerEngineName | unde
   if (!raw) return undefined;
   const value = raw.toLowerCase();
   if (value !== 'docker' && value !== 'podman') {
-    throw invalidInput(`${ENGINE_ENV_VAR}=${raw} is not a container engine zenbuild knows; use \`docker\` or \`podman\`.`, {
-      variable: ENGINE_ENV_VAR,
-    });
+    throw invalidInput(
+      `${ENGINE_ENV_VAR}=${raw} is not a container engine zenbuild knows; use \`docker\` or \`podman\`.`,
+      {
+        variable: ENGINE_ENV_VAR,
+      },
+    );
   }
   return value;
 }

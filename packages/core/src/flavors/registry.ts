@@ -52,10 +52,13 @@ export async function importBackend(
         cause: error,
       });
     }
-    throw notAvailable(`${purpose}: the package ${pkg} is installed but failed to load: ${messageOf(error)}`, {
-      backend: pkg,
-      cause: error,
-    });
+    throw notAvailable(
+      `${purpose}: the package ${pkg} is installed but failed to load: ${messageOf(error)}`,
+      {
+        backend: pkg,
+        cause: error,
+      },
+    );
   }
 }
 
@@ -70,9 +73,12 @@ export async function loadImageBuilderFlavor(
   const module = await importBackend(info.package, `The image builder flavor \`${name}\``, importer);
   const flavor = module.flavor as ImageBuilderFlavor | undefined;
   if (!flavor || flavor.name !== name || typeof flavor.create !== 'function') {
-    throw notAvailable(`The package ${info.package} does not export an image builder flavor named \`${name}\`.`, {
-      backend: info.package,
-    });
+    throw notAvailable(
+      `The package ${info.package} does not export an image builder flavor named \`${name}\`.`,
+      {
+        backend: info.package,
+      },
+    );
   }
   return flavor;
 }
@@ -85,7 +91,9 @@ export async function loadEngineFlavor(
   const module = await importBackend(pkg, `The ${name} container engine`, importer);
   const flavor = module.engine as ContainerEngineFlavor | undefined;
   if (!flavor || flavor.name !== name || typeof flavor.create !== 'function') {
-    throw notAvailable(`The package ${pkg} does not export a container engine named \`${name}\`.`, { backend: pkg });
+    throw notAvailable(`The package ${pkg} does not export a container engine named \`${name}\`.`, {
+      backend: pkg,
+    });
   }
   return flavor;
 }

@@ -33,7 +33,11 @@ export function targetRepository(settingsRepository?: string, registryDefault?: 
 }
 
 /** `<registry uri>/<repository>:<tag>`, or `<repository>:<tag>` when the stack has no registry. */
-export function targetImageName(options: { registryUri?: string | undefined; repository: string; tag: string }): string {
+export function targetImageName(options: {
+  registryUri?: string | undefined;
+  repository: string;
+  tag: string;
+}): string {
   const uri = options.registryUri?.replace(/\/+$/, '');
   return uri ? `${uri}/${options.repository}:${options.tag}` : `${options.repository}:${options.tag}`;
 }

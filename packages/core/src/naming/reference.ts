@@ -10,7 +10,7 @@ const NAME = `(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)`;
 
 export const TAG = new RegExp(`^${TAG_PATTERN}$`);
 export const REPOSITORY_PATH = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-export const IMAGE_REFERENCE = new RegExp(`^${NAME}(?::(${TAG_PATTERN}))?(?:@(${DIGEST_PATTERN}))?$`);
+const IMAGE_REFERENCE = new RegExp(`^${NAME}(?::(${TAG_PATTERN}))?(?:@(${DIGEST_PATTERN}))?$`);
 /** A registry URI as stacks give it: a host (with port) and an optional path. */
 export const REGISTRY_URI = new RegExp(`^${DOMAIN}(?:/${PATH_COMPONENT})*$`);
 
@@ -34,6 +34,8 @@ export function parseImageReference(reference: string): ImageReference | undefin
   if (domain !== undefined && !/[.:]/.test(domain) && domain !== 'localhost') {
     path = `${domain}/${path}`;
     domain = undefined;
+    // Without a host, the first component follows the (lowercase) path grammar like the rest.
+    if (!REPOSITORY_PATH.test(path)) return undefined;
   }
   return {
     path,
@@ -41,6 +43,10 @@ export function parseImageReference(reference: string): ImageReference | undefin
     ...(tag ? { tag } : {}),
     ...(digest ? { digest } : {}),
   };
+}
+
+export function isImageReference(reference: string): boolean {
+  return parseImageReference(reference) !== undefined;
 }
 
 /** The repository part of a reference (`host:5000/team/model:tag` → `host:5000/team/model`). */

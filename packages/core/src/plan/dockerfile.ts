@@ -16,7 +16,10 @@ export interface DockerfileInput {
   loggingColorsDisabled: string;
 }
 
-const INSTALLER_DEFAULT_ARGS: Record<DockerSettings['pythonPackageInstaller'], Record<string, string | null>> = {
+const INSTALLER_DEFAULT_ARGS: Record<
+  DockerSettings['pythonPackageInstaller'],
+  Record<string, string | null>
+> = {
   pip: { 'no-cache-dir': null, 'default-timeout': '60' },
   uv: { 'no-cache-dir': null },
 };
@@ -57,7 +60,10 @@ export function renderDockerfile(input: DockerfileInput): string {
   if (input.requirementFiles.length > 0) {
     const installer = settings.pythonPackageInstaller;
     if (installer === 'uv') lines.push('RUN command -v uv >/dev/null 2>&1 || pip install --no-cache-dir uv');
-    const args = renderInstallerArgs({ ...INSTALLER_DEFAULT_ARGS[installer], ...settings.pythonPackageInstallerArgs });
+    const args = renderInstallerArgs({
+      ...INSTALLER_DEFAULT_ARGS[installer],
+      ...settings.pythonPackageInstallerArgs,
+    });
     for (const file of input.requirementFiles) {
       // One COPY per file, right before its install: a change re-runs only that install and the ones after it.
       lines.push(`COPY ${file.name} .`);
@@ -65,15 +71,21 @@ export function renderDockerfile(input: DockerfileInput): string {
     }
   }
 
-  if (Object.keys(settings.runtimeEnvironment).length > 0) lines.push(envInstruction(settings.runtimeEnvironment));
+  if (Object.keys(settings.runtimeEnvironment).length > 0)
+    lines.push(envInstruction(settings.runtimeEnvironment));
 
   if (input.includeCode) lines.push(settings.user ? `COPY --chown=${settings.user} . .` : 'COPY . .');
-  if (settings.localProjectInstallCommand) lines.push(`RUN ${settings.localProjectInstallCommand}`);
-  if (settings.user) {
+  const install = settings.localProjectInstallCommand;
+  if (install && settings.user) {
+    // The install may write into /app (build/, *.egg-info) as root: hand it over in the same layer.
+    lines.push(`RUN ${install} && chown -R ${settings.user} ${APP_DIR}`);
+  } else if (install) {
+    lines.push(`RUN ${install}`);
+  } else if (settings.user) {
     // Only the directory itself: its contents were copied with --chown already.
     lines.push(`RUN chown ${settings.user} ${APP_DIR}`);
-    lines.push(`USER ${settings.user}`);
   }
+  if (settings.user) lines.push(`USER ${settings.user}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -92,7 +104,9 @@ export function quoteEnvValue(value: string): string {
 export function renderInstallerArgs(args: Record<string, string | number | boolean | null>): string {
   return Object.entries(args)
     .filter(([, value]) => value !== false)
-    .map(([key, value]) => (value === null || value === true ? `--${key}` : `--${key}=${shellQuote(String(value))}`))
+    .map(([key, value]) =>
+      value === null || value === true ? `--${key}` : `--${key}=${shellQuote(String(value))}`,
+    )
     .join(' ');
 }
 

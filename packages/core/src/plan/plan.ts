@@ -161,14 +161,24 @@ export function planBuilds(input: PlanInput): BuildPlan {
   }
 
   const steps: Record<string, string> = {};
-  for (const step of pipeline.steps) steps[step.name] = step.hasOwnSettings ? `${step.name}.${ORCHESTRATOR_KEY}` : ORCHESTRATOR_KEY;
+  for (const step of pipeline.steps)
+    steps[step.name] = step.hasOwnSettings ? `${step.name}.${ORCHESTRATOR_KEY}` : ORCHESTRATOR_KEY;
 
   const checksum = hashParts(
     Object.keys(images)
       .sort()
       .map((key) => [key, images[key]?.settingsChecksum ?? ''] as [string, string]),
   );
-  return { pipeline: pipeline.name, stack: stack.name, sourceRoot: pipeline.sourceRoot, checksum, steps, images, builds, warnings };
+  return {
+    pipeline: pipeline.name,
+    stack: stack.name,
+    sourceRoot: pipeline.sourceRoot,
+    checksum,
+    steps,
+    images,
+    builds,
+    warnings,
+  };
 }
 
 /** ZenML's orchestrator rule: one image for the pipeline's settings, one more per step that differs. */
@@ -177,13 +187,19 @@ function buildConfigurations(pipeline: PipelineConfig): BuildConfiguration[] {
   let pipelineIncluded = false;
   for (const step of pipeline.steps) {
     if (step.hasOwnSettings) {
-      configs.push({ key: ORCHESTRATOR_KEY, step: step.name, settings: step.settings, where: `steps.${step.name}.settings.docker` });
+      configs.push({
+        key: ORCHESTRATOR_KEY,
+        step: step.name,
+        settings: step.settings,
+        where: `steps.${step.name}.settings.docker`,
+      });
     } else if (!pipelineIncluded) {
       configs.push({ key: ORCHESTRATOR_KEY, settings: pipeline.settings, where: 'settings.docker' });
       pipelineIncluded = true;
     }
   }
-  if (configs.length === 0) configs.push({ key: ORCHESTRATOR_KEY, settings: pipeline.settings, where: 'settings.docker' });
+  if (configs.length === 0)
+    configs.push({ key: ORCHESTRATOR_KEY, settings: pipeline.settings, where: 'settings.docker' });
   return configs;
 }
 
@@ -191,7 +207,9 @@ function buildConfigurations(pipeline: PipelineConfig): BuildConfiguration[] {
 export function stackIntegrations(stack: Stack): string[] {
   const names = [
     IMAGE_BUILDER_FLAVORS[stack.imageBuilder.flavor]?.integration,
-    stack.containerRegistry ? CONTAINER_REGISTRY_FLAVORS[stack.containerRegistry.flavor]?.integration : undefined,
+    stack.containerRegistry
+      ? CONTAINER_REGISTRY_FLAVORS[stack.containerRegistry.flavor]?.integration
+      : undefined,
     ARTIFACT_STORE_FLAVORS[stack.artifactStore.flavor]?.integration,
   ];
   return [...new Set(names.filter((n): n is string => Boolean(n)))].sort();
@@ -240,9 +258,12 @@ function planImage(
     };
   }
 
-  const customDockerfile = s.dockerfile ? readCustomDockerfile(s.dockerfile, pipeline.baseDir, where) : undefined;
+  const customDockerfile = s.dockerfile
+    ? readCustomDockerfile(s.dockerfile, pipeline.baseDir, where)
+    : undefined;
   const requiresCodeDownload = !s.localProjectInstallCommand && s.allowDownloadFromArtifactStore;
-  const includeCode = Boolean(s.localProjectInstallCommand) || (!requiresCodeDownload && s.allowIncludingFilesInImages);
+  const includeCode =
+    Boolean(s.localProjectInstallCommand) || (!requiresCodeDownload && s.allowIncludingFilesInImages);
   const gathered = gatherRequirements({
     settings: s,
     where,
@@ -254,7 +275,8 @@ function planImage(
   });
   const aptPackages = [...new Set([...s.aptPackages, ...gathered.aptPackages])];
   const additions = describeAdditions(s, gathered.files, aptPackages, includeCode);
-  const requirements = gathered.files.length > 0 ? gathered.files.map((f) => f.content).join('\n') : undefined;
+  const requirements =
+    gathered.files.length > 0 ? gathered.files.map((f) => f.content).join('\n') : undefined;
 
   const builds: PlannedBuild[] = [];
   let parentImage = s.parentImage ?? defaultParentImage(input);
@@ -265,8 +287,12 @@ function planImage(
   if (customDockerfile) {
     const parentConfig = s.parentImageBuildConfig;
     const context: ContextSpec = {
-      ...(s.buildContextRoot ? { root: resolveDirectory(s.buildContextRoot, pipeline.baseDir, `${where}.build_context_root`) } : {}),
-      ...(parentConfig?.dockerignore ? { dockerignore: path.resolve(pipeline.baseDir, parentConfig.dockerignore) } : {}),
+      ...(s.buildContextRoot
+        ? { root: resolveDirectory(s.buildContextRoot, pipeline.baseDir, `${where}.build_context_root`) }
+        : {}),
+      ...(parentConfig?.dockerignore
+        ? { dockerignore: path.resolve(pipeline.baseDir, parentConfig.dockerignore) }
+        : {}),
       files: [{ path: DOCKERFILE_NAME, content: customDockerfile.content }],
     };
     const options = parentConfig?.buildOptions ?? {};
@@ -351,7 +377,9 @@ function planImage(
       dockerfile: finalDockerfile,
       context: {
         ...(includeCode ? { root: pipeline.sourceRoot } : {}),
-        ...(s.buildConfig?.dockerignore ? { dockerignore: path.resolve(pipeline.baseDir, s.buildConfig.dockerignore) } : {}),
+        ...(s.buildConfig?.dockerignore
+          ? { dockerignore: path.resolve(pipeline.baseDir, s.buildConfig.dockerignore) }
+          : {}),
         files: [
           { path: DOCKERFILE_NAME, content: finalDockerfile },
           ...gathered.files.map((f) => ({ path: f.name, content: f.content })),
@@ -371,7 +399,10 @@ function planImage(
     ['dockerfile', finalDockerfile ?? ''],
     ['apt', aptPackages.join('\n')],
     ...gathered.files.map((f) => [`requirements:${f.name}`, f.content] as [string, string]),
-    ['builds', canonicalJson(builds.map((b) => ({ options: b.options, dockerfile: b.dockerfile, role: b.role })))],
+    [
+      'builds',
+      canonicalJson(builds.map((b) => ({ options: b.options, dockerfile: b.dockerfile, role: b.role }))),
+    ],
   ]);
 
   const built = decision !== 'parent';
@@ -399,7 +430,12 @@ function planImage(
 }
 
 /** What the generated Dockerfile would add to the parent, in words; empty means nothing. */
-function describeAdditions(s: DockerSettings, files: RequirementFile[], apt: string[], includeCode: boolean): string[] {
+function describeAdditions(
+  s: DockerSettings,
+  files: RequirementFile[],
+  apt: string[],
+  includeCode: boolean,
+): string[] {
   const out: string[] = [];
   if (Object.keys(s.environment).length > 0) out.push('build-time environment');
   if (apt.length > 0) out.push(`apt packages (${apt.join(', ')})`);
@@ -423,13 +459,19 @@ function defaultParentImage(input: PlanInput): string {
   return `zenmldocker/zenml:${zenml}-py${python}`;
 }
 
-function readCustomDockerfile(file: string, baseDir: string, where: string): { path: string; content: string } {
+function readCustomDockerfile(
+  file: string,
+  baseDir: string,
+  where: string,
+): { path: string; content: string } {
   const absolute = path.resolve(baseDir, file);
   try {
     if (!statSync(absolute).isFile()) throw new Error('not a file');
     return { path: absolute, content: readFileSync(absolute, 'utf8') };
   } catch {
-    throw invalidInput(`${where}.dockerfile: Dockerfile at path ${absolute} not found.`, { path: `${where}.dockerfile` });
+    throw invalidInput(`${where}.dockerfile: Dockerfile at path ${absolute} not found.`, {
+      path: `${where}.dockerfile`,
+    });
   }
 }
 

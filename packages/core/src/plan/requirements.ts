@@ -72,15 +72,26 @@ function pyprojectCommands(settings: DockerSettings, pyproject: string): string[
     return [settings.pyprojectExportCommand.map((part) => part.replaceAll('{directory}', directory))];
   }
   return [
-    ['uv', 'export', `--directory=${directory}`, '--no-hashes', '--no-emit-project', '--format=requirements-txt'],
+    [
+      'uv',
+      'export',
+      `--directory=${directory}`,
+      '--no-hashes',
+      '--no-emit-project',
+      '--format=requirements-txt',
+    ],
     ['poetry', 'export', `--directory=${directory}`, '--format=requirements.txt', '--without-hashes'],
   ];
 }
 
 /** ZenML's automatic detection: only when enabled and nothing else names the requirements. */
-function autoDetected(settings: DockerSettings, sourceRoot: string): 'requirements' | 'pyproject' | undefined {
+function autoDetected(
+  settings: DockerSettings,
+  sourceRoot: string,
+): 'requirements' | 'pyproject' | undefined {
   if (settings.disableAutomaticRequirementsDetection) return undefined;
-  if (settings.replicateLocalPythonEnvironment || settings.pyprojectPath || settings.requirements) return undefined;
+  if (settings.replicateLocalPythonEnvironment || settings.pyprojectPath || settings.requirements)
+    return undefined;
   if (existsSync(path.join(sourceRoot, 'requirements.txt'))) return 'requirements';
   if (existsSync(path.join(sourceRoot, 'pyproject.toml'))) return 'pyproject';
   return undefined;
@@ -141,7 +152,9 @@ export function gatherRequirements(sources: RequirementSources): GatheredRequire
   const pyproject = pyprojectFor(settings, baseDir, sourceRoot);
   if (pyproject) {
     if (!existsSync(pyproject)) {
-      throw invalidInput(`${where}.pyproject_path: ${pyproject} does not exist.`, { path: `${where}.pyproject_path` });
+      throw invalidInput(`${where}.pyproject_path: ${pyproject} does not exist.`, {
+        path: `${where}.pyproject_path`,
+      });
     }
     files.push({
       name: REQUIREMENT_FILE_NAMES.pyproject,
@@ -151,12 +164,22 @@ export function gatherRequirements(sources: RequirementSources): GatheredRequire
   }
 
   const auto = autoDetected(settings, sourceRoot);
-  const requirements = settings.requirements ?? (auto === 'requirements' ? path.join(sourceRoot, 'requirements.txt') : undefined);
+  const requirements =
+    settings.requirements ??
+    (auto === 'requirements' ? path.join(sourceRoot, 'requirements.txt') : undefined);
   if (typeof requirements === 'string') {
     const file = path.resolve(baseDir, requirements);
-    files.push({ name: REQUIREMENT_FILE_NAMES.user, content: readRequirementsFile(file, `${where}.requirements`), source: file });
+    files.push({
+      name: REQUIREMENT_FILE_NAMES.user,
+      content: readRequirementsFile(file, `${where}.requirements`),
+      source: file,
+    });
   } else if (Array.isArray(requirements) && requirements.length > 0) {
-    files.push({ name: REQUIREMENT_FILE_NAMES.user, content: requirements.join('\n'), source: 'requirements list' });
+    files.push({
+      name: REQUIREMENT_FILE_NAMES.user,
+      content: requirements.join('\n'),
+      source: 'requirements list',
+    });
   }
 
   return { files, aptPackages };
@@ -167,7 +190,12 @@ function readRequirementsFile(file: string, where: string): string {
     return readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`;
+    const reason =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : `cannot be read (${code})`;
     throw invalidInput(`${where}: requirements file ${file} ${reason}.`, { path: where, file });
   }
 }

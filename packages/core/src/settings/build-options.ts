@@ -120,7 +120,9 @@ export function parseBuildOptions(input: unknown, basePath: ConfigPath = [], fil
     }
     const previous = spelledAs.get(name);
     if (previous !== undefined) {
-      throw invalidInput(`${path}: \`${key}\` and \`${previous}\` are the same option; give it once`, { path });
+      throw invalidInput(`${path}: \`${key}\` and \`${previous}\` are the same option; give it once`, {
+        path,
+      });
     }
     spelledAs.set(name, key);
     if (value !== null && value !== undefined) normalised[name] = value;
@@ -133,7 +135,11 @@ export function parseBuildOptions(input: unknown, basePath: ConfigPath = [], fil
       const spelled = typeof head === 'string' ? spelledAs.get(head as BuildOptionName) : undefined;
       return spelled ? { ...issue, path: [spelled, ...issue.path.slice(1)] } : issue;
     });
-    throw issuesToError(new z.ZodError(issues), { what: 'build options', basePath, ...(file ? { file } : {}) });
+    throw issuesToError(new z.ZodError(issues), {
+      what: 'build options',
+      basePath,
+      ...(file ? { file } : {}),
+    });
   }
   return dropUndefined(result.data) as BuildOptions;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { issuesToError } from '../config/issues.js';
 import type { ConfigPath } from '../config/path.js';
-import { IMAGE_REFERENCE, REPOSITORY_PATH, TAG } from '../naming/reference.js';
+import { isImageReference, REPOSITORY_PATH, TAG } from '../naming/reference.js';
 import { type BuildOptions, parseBuildOptions } from './build-options.js';
 
 /**
@@ -46,7 +46,9 @@ const envValue = z
   );
 
 const envMap = z.record(
-  z.string().regex(ENV_KEY, 'environment variable names are letters, digits and `_`, not starting with a digit'),
+  z
+    .string()
+    .regex(ENV_KEY, 'environment variable names are letters, digits and `_`, not starting with a digit'),
   envValue,
 );
 
@@ -58,10 +60,16 @@ const buildConfig = z.strictObject({
 
 export const dockerSettingsSchema = z.strictObject({
   parent_image: nonEmpty
-    .regex(IMAGE_REFERENCE, 'must be an image reference such as `python:3.11-slim` or `host:5000/repo/name:tag`')
+    .refine(
+      isImageReference,
+      'must be an image reference such as `python:3.11-slim` or `host:5000/repo/name:tag`',
+    )
     .nullish(),
   image_tag: nonEmpty
-    .regex(TAG, 'must be a valid tag: letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128 characters')
+    .regex(
+      TAG,
+      'must be a valid tag: letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128 characters',
+    )
     .nullish(),
   dockerfile: nonEmpty.nullish(),
   build_context_root: nonEmpty.nullish(),
@@ -69,7 +77,10 @@ export const dockerSettingsSchema = z.strictObject({
   skip_build: z.boolean().nullish(),
   prevent_build_reuse: z.boolean().nullish(),
   target_repository: nonEmpty
-    .regex(REPOSITORY_PATH, 'must be a repository path such as `zenml` or `team/training` (lowercase, no registry host)')
+    .regex(
+      REPOSITORY_PATH,
+      'must be a repository path such as `zenml` or `team/training` (lowercase, no registry host)',
+    )
     .nullish(),
   python_package_installer: z.enum(PYTHON_PACKAGE_INSTALLERS).nullish(),
   python_package_installer_args: z
@@ -99,7 +110,10 @@ export const dockerSettingsSchema = z.strictObject({
     .array(
       z
         .string()
-        .regex(APT_PACKAGE, 'must be a Debian package name such as `git` or `libgomp1` (optionally `=version`)'),
+        .regex(
+          APT_PACKAGE,
+          'must be a Debian package name such as `git` or `libgomp1` (optionally `=version`)',
+        ),
     )
     .nullish(),
   environment: envMap.nullish(),
@@ -202,7 +216,11 @@ export function parseDockerSettingsLevel(input: unknown, context: ParseContext =
   for (const field of ['build_config', 'parent_image_build_config'] as const) {
     const config = data[field];
     if (config?.build_options) {
-      parseBuildOptions(config.build_options, [...(context.basePath ?? []), field, 'build_options'], context.file);
+      parseBuildOptions(
+        config.build_options,
+        [...(context.basePath ?? []), field, 'build_options'],
+        context.file,
+      );
     }
   }
   return data;
@@ -219,7 +237,11 @@ export function toDockerSettings(merged: DockerSettingsYaml, context: ParseConte
   ): DockerBuildConfig | undefined => {
     if (!config) return undefined;
     return {
-      buildOptions: parseBuildOptions(config.build_options ?? {}, [...base, field, 'build_options'], context.file),
+      buildOptions: parseBuildOptions(
+        config.build_options ?? {},
+        [...base, field, 'build_options'],
+        context.file,
+      ),
       ...(config.dockerignore ? { dockerignore: config.dockerignore } : {}),
     };
   };
@@ -237,8 +259,10 @@ export function toDockerSettings(merged: DockerSettingsYaml, context: ParseConte
     environment: { ...(s.environment ?? d.environment) },
     runtimeEnvironment: { ...(s.runtime_environment ?? d.runtime_environment) },
     allowIncludingFilesInImages: s.allow_including_files_in_images ?? d.allow_including_files_in_images,
-    allowDownloadFromCodeRepository: s.allow_download_from_code_repository ?? d.allow_download_from_code_repository,
-    allowDownloadFromArtifactStore: s.allow_download_from_artifact_store ?? d.allow_download_from_artifact_store,
+    allowDownloadFromCodeRepository:
+      s.allow_download_from_code_repository ?? d.allow_download_from_code_repository,
+    allowDownloadFromArtifactStore:
+      s.allow_download_from_artifact_store ?? d.allow_download_from_artifact_store,
   };
   const optional: Partial<DockerSettings> = {
     parentImage: s.parent_image ?? undefined,

@@ -21,7 +21,10 @@ const camelToSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLower
 const FIELDS = new Set(DOCKER_SETTINGS_FIELDS);
 
 /** Accepts camelCase keys from the TypeScript API by renaming them to ZenML's YAML names. */
-export function normalizeSettingsKeys(input: Record<string, unknown>, basePath: ConfigPath): Record<string, unknown> {
+export function normalizeSettingsKeys(
+  input: Record<string, unknown>,
+  basePath: ConfigPath,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     const snake = FIELDS.has(key) ? key : camelToSnake(key);
@@ -32,7 +35,9 @@ export function normalizeSettingsKeys(input: Record<string, unknown>, basePath: 
     }
     out[name] =
       (name === 'build_config' || name === 'parent_image_build_config') && isRecord(value)
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k === 'buildOptions' ? 'build_options' : k, v]))
+        ? Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [k === 'buildOptions' ? 'build_options' : k, v]),
+          )
         : value;
   }
   return out;
@@ -93,7 +98,9 @@ export function migrateLegacySettings(
         });
       }
     } else if (legacy !== undefined && legacy !== null && !isRecord(legacy)) {
-      throw invalidInput(`${at('build_options')}: must be a mapping of build options`, { path: at('build_options') });
+      throw invalidInput(`${at('build_options')}: must be a mapping of build options`, {
+        path: at('build_options'),
+      });
     }
   }
 
@@ -116,7 +123,9 @@ export function migrateLegacySettings(
         });
       }
     } else if (legacy !== undefined && legacy !== null) {
-      throw invalidInput(`${at('dockerignore')}: must be the path of a dockerignore file`, { path: at('dockerignore') });
+      throw invalidInput(`${at('dockerignore')}: must be the path of a dockerignore file`, {
+        path: at('dockerignore'),
+      });
     }
   }
 

@@ -90,7 +90,12 @@ export function resolveSettingsLevels(levels: SettingsLevel[], context: ResolveC
 }
 
 /** Rules that span several fields (ZenML's model validators), plus warnings about ignored values. */
-export function checkSettings(settings: DockerSettings, basePath: ConfigPath, warnings: Warning[], file?: string): void {
+export function checkSettings(
+  settings: DockerSettings,
+  basePath: ConfigPath,
+  warnings: Warning[],
+  file?: string,
+): void {
   const at = (key: string) => formatPath([...basePath, key]);
   const fileDetail = file ? { file } : {};
   if (settings.skipBuild && !settings.parentImage) {
@@ -124,9 +129,10 @@ export function checkSettings(settings: DockerSettings, basePath: ConfigPath, wa
       message: `Environment variable names are kept as written (${lowerKeys.join(', ')}); ZenML would upper-case them.`,
     });
   }
-  const bakedSecrets = [...Object.keys(settings.environment), ...Object.keys(settings.runtimeEnvironment)].filter(
-    looksSecret,
-  );
+  const bakedSecrets = [
+    ...Object.keys(settings.environment),
+    ...Object.keys(settings.runtimeEnvironment),
+  ].filter(looksSecret);
   if (bakedSecrets.length > 0) {
     warnings.push({
       path: at('environment'),
@@ -149,7 +155,11 @@ export function dedupeWarnings(warnings: Warning[]): Warning[] {
 /** Values that came from `${VAR}` under a secret-looking name are masked in everything we print. */
 export function registerSecrets(substitutions: Substitution[], secrets: SecretSet): void {
   for (const s of substitutions) {
-    const lastSegment = s.path.split(/[.[\]"]/).filter(Boolean).pop() ?? '';
+    const lastSegment =
+      s.path
+        .split(/[.[\]"]/)
+        .filter(Boolean)
+        .pop() ?? '';
     if (looksSecret(s.variable) || looksSecret(lastSegment)) secrets.add(s.value);
   }
 }
@@ -177,7 +187,10 @@ export function resolveDockerSettings(input: ResolveDockerSettingsInput): Resolv
   const pipeline = resolveSettingsLevels([pipelineLevel], context);
   const steps: Record<string, DockerSettings> = {};
   for (const [name, settings] of Object.entries(input.steps ?? {})) {
-    steps[name] = resolveSettingsLevels([pipelineLevel, { settings, path: ['steps', name, 'settings', 'docker'] }], context);
+    steps[name] = resolveSettingsLevels(
+      [pipelineLevel, { settings, path: ['steps', name, 'settings', 'docker'] }],
+      context,
+    );
   }
   return { pipeline, steps, warnings: dedupeWarnings(context.warnings), secrets: context.secrets };
 }

@@ -18,7 +18,10 @@ export const containerRegistryConfigSchema = z.strictObject({
     .pipe(
       z
         .string()
-        .regex(REGISTRY_URI, 'must be a registry host with an optional path, e.g. `host:5000/team` (no scheme)'),
+        .regex(
+          REGISTRY_URI,
+          'must be a registry host with an optional path, e.g. `host:5000/team` (no scheme)',
+        ),
     ),
   default_repository: z
     .string()
@@ -32,31 +35,43 @@ export const containerRegistryConfigSchema = z.strictObject({
 export type ContainerRegistryConfig = z.output<typeof containerRegistryConfigSchema>;
 
 /** Registry flavors ZenML ships, with the URI shape each expects (a mismatch is a warning, not an error). */
-export const CONTAINER_REGISTRY_FLAVORS: Record<string, { uriPattern?: RegExp; uriExample?: string; integration?: string }> =
-  {
-    default: {},
-    aws: {
-      uriPattern: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?(\/|$)/,
-      uriExample: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
-      integration: 'aws',
-    },
-    gcp: {
-      uriPattern: /^((eu|us|asia)\.)?gcr\.io\/[^/]+|^[a-z0-9-]+-docker\.pkg\.dev\/[^/]+\/[^/]+/,
-      uriExample: 'europe-west1-docker.pkg.dev/my-project/my-repo or gcr.io/my-project',
-      integration: 'gcp',
-    },
-    azure: { uriPattern: /^[a-z0-9]+\.azurecr\.io(\/|$)/, uriExample: 'myregistry.azurecr.io', integration: 'azure' },
-    dockerhub: { uriPattern: /^(docker\.io|index\.docker\.io)\//, uriExample: 'docker.io/my-user' },
-    github: { uriPattern: /^ghcr\.io\//, uriExample: 'ghcr.io/my-org' },
-  };
+export const CONTAINER_REGISTRY_FLAVORS: Record<
+  string,
+  { uriPattern?: RegExp; uriExample?: string; integration?: string }
+> = {
+  default: {},
+  aws: {
+    uriPattern: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?(\/|$)/,
+    uriExample: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    integration: 'aws',
+  },
+  gcp: {
+    uriPattern: /^((eu|us|asia)\.)?gcr\.io\/[^/]+|^[a-z0-9-]+-docker\.pkg\.dev\/[^/]+\/[^/]+/,
+    uriExample: 'europe-west1-docker.pkg.dev/my-project/my-repo or gcr.io/my-project',
+    integration: 'gcp',
+  },
+  azure: {
+    uriPattern: /^[a-z0-9]+\.azurecr\.io(\/|$)/,
+    uriExample: 'myregistry.azurecr.io',
+    integration: 'azure',
+  },
+  dockerhub: { uriPattern: /^(docker\.io|index\.docker\.io)\//, uriExample: 'docker.io/my-user' },
+  github: { uriPattern: /^ghcr\.io\//, uriExample: 'ghcr.io/my-org' },
+};
 
 const storePath = (scheme: string, example: string) =>
   z
     .string({ error: `needs a \`path\` such as \`${example}\`` })
-    .regex(new RegExp(`^${scheme}://[^/\\s]+(/[^\\s]*)?$`), `must be a ${scheme}:// URL such as \`${example}\``)
+    .regex(
+      new RegExp(`^${scheme}://[^/\\s]+(/[^\\s]*)?$`),
+      `must be a ${scheme}:// URL such as \`${example}\``,
+    )
     .transform((p) => p.replace(/\/+$/, ''));
 
-export const ARTIFACT_STORE_FLAVORS: Record<string, { schema: z.ZodType<{ path?: string }>; integration?: string }> = {
+export const ARTIFACT_STORE_FLAVORS: Record<
+  string,
+  { schema: z.ZodType<{ path?: string }>; integration?: string }
+> = {
   local: { schema: z.strictObject({ path: z.string().min(1).optional() }) },
   s3: { schema: z.strictObject({ path: storePath('s3', 's3://my-bucket/zenml') }), integration: 's3' },
   gcs: { schema: z.strictObject({ path: storePath('gs', 'gs://my-bucket/zenml') }), integration: 'gcp' },

@@ -107,7 +107,8 @@ export function stackFromData(
   const secrets = new SecretSet();
   const { value: raw, substitutions } = substituteEnv(parsed.data, options.env ?? process.env, [], file);
   // Anything that came from the environment into a stack is treated as sensitive when its name says so.
-  for (const s of substitutions) if (/password|secret|token|key/i.test(s.path + s.variable)) secrets.add(s.value);
+  for (const s of substitutions)
+    if (/password|secret|token|key/i.test(s.path + s.variable)) secrets.add(s.value);
 
   const components = raw.components;
   const base = (type: string): ConfigPath => ['components', type];
@@ -142,7 +143,12 @@ export function stackFromData(
   if (registryRaw) {
     const flavorInfo = CONTAINER_REGISTRY_FLAVORS[registryRaw.flavor];
     if (!flavorInfo) {
-      throw unknownFlavor('container_registry', registryRaw.flavor, Object.keys(CONTAINER_REGISTRY_FLAVORS), file);
+      throw unknownFlavor(
+        'container_registry',
+        registryRaw.flavor,
+        Object.keys(CONTAINER_REGISTRY_FLAVORS),
+        file,
+      );
     }
     const config = componentConfig(registryRaw, base('container_registry'), file);
     const result = containerRegistryConfigSchema.safeParse(config);
@@ -251,7 +257,9 @@ export function stackProblemsError(problems: StackProblem[], file?: string) {
   const lines = problems.map((p) => `${p.path}: ${p.message}`);
   const where = file ? ` ${file}` : '';
   const message =
-    lines.length === 1 ? `Invalid stack${where}: ${lines[0]}` : `Invalid stack${where}:\n${lines.map((l) => `  - ${l}`).join('\n')}`;
+    lines.length === 1
+      ? `Invalid stack${where}: ${lines[0]}`
+      : `Invalid stack${where}:\n${lines.map((l) => `  - ${l}`).join('\n')}`;
   return invalidInput(message, {
     problems: lines,
     ...(problems[0] ? { path: problems[0].path } : {}),
@@ -270,17 +278,24 @@ function componentConfig(
   for (const [key, value] of Object.entries(shorthand)) {
     if (key in out) {
       const p = formatPath([...basePath, key]);
-      throw invalidInput(`${p}: \`${key}\` is given both next to \`flavor\` and under \`config\`; give it once.`, {
-        path: p,
-        ...(file ? { file } : {}),
-      });
+      throw invalidInput(
+        `${p}: \`${key}\` is given both next to \`flavor\` and under \`config\`; give it once.`,
+        {
+          path: p,
+          ...(file ? { file } : {}),
+        },
+      );
     }
     out[key] = value;
   }
   return isRecord(out) ? out : {};
 }
 
-function toRegistry(flavor: string, name: string | undefined, config: ContainerRegistryConfig): ContainerRegistry {
+function toRegistry(
+  flavor: string,
+  name: string | undefined,
+  config: ContainerRegistryConfig,
+): ContainerRegistry {
   return {
     flavor,
     name: name ?? flavor,
@@ -292,10 +307,13 @@ function toRegistry(flavor: string, name: string | undefined, config: ContainerR
 
 function unknownFlavor(type: string, flavor: string, known: string[], file?: string) {
   const p = `components.${type}.flavor`;
-  return invalidInput(`${p}: unknown ${type.replace('_', ' ')} flavor \`${flavor}\`. Known flavors: ${known.join(', ')}.`, {
-    path: p,
-    ...(file ? { file } : {}),
-  });
+  return invalidInput(
+    `${p}: unknown ${type.replace('_', ' ')} flavor \`${flavor}\`. Known flavors: ${known.join(', ')}.`,
+    {
+      path: p,
+      ...(file ? { file } : {}),
+    },
+  );
 }
 
 /** The stack as it can be shown: everything but secrets. */
@@ -303,7 +321,11 @@ export function describeStack(stack: Stack): Record<string, unknown> {
   return {
     name: stack.name,
     ...(stack.file ? { file: stack.file } : {}),
-    image_builder: { flavor: stack.imageBuilder.flavor, name: stack.imageBuilder.name, config: stack.imageBuilder.config },
+    image_builder: {
+      flavor: stack.imageBuilder.flavor,
+      name: stack.imageBuilder.name,
+      config: stack.imageBuilder.config,
+    },
     container_registry: stack.containerRegistry
       ? {
           flavor: stack.containerRegistry.flavor,

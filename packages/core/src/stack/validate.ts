@@ -7,7 +7,10 @@ import { type Stack, stackProblemsError } from './stack.js';
  * Validates what only the image builder's own package knows: its config schema and its extra stack
  * rules. A missing package is a NOT_AVAILABLE error naming the package (exit 3). Returns warnings.
  */
-export async function validateImageBuilderFlavor(stack: Stack, importer?: ModuleImporter): Promise<StackProblem[]> {
+export async function validateImageBuilderFlavor(
+  stack: Stack,
+  importer?: ModuleImporter,
+): Promise<StackProblem[]> {
   const info = IMAGE_BUILDER_FLAVORS[stack.imageBuilder.flavor];
   if (!info?.package) return [];
   const flavor = await loadImageBuilderFlavor(stack.imageBuilder.flavor, importer);

@@ -1,0 +1,111 @@
+import {
+  type BuildPlan,
+  collectClientInputs,
+  describePlan,
+  isZenbuildError,
+  loadIntegrationCatalog,
+  loadPipelineConfig,
+  loadStack,
+  planBuilds,
+  type StackProblem,
+  validateImageBuilderFlavor,
+} from '@zenbuild/core';
+import type { Io } from '../io.js';
+import { printWarnings } from '../warnings.js';
+
+export interface PlanOptions {
+  stack?: string;
+  json?: boolean;
+  integrations?: string;
+}
+
+/** Everything up to a plan: stack, pipeline config, client inputs. Shared by `plan` and `build`. */
+export async function preparePlan(io: Io, pipelineFile: string, options: PlanOptions): Promise<BuildPlan> {
+  const { stack, warnings: stackWarnings } = await loadStack(options.stack, { env: io.env });
+  io.secrets.merge(stack.secrets);
+  const warnings: StackProblem[] = [...stackWarnings];
+  try {
+    warnings.push(...(await validateImageBuilderFlavor(stack)));
+  } catch (error) {
+    // Planning needs no backend: say the config is unchecked instead of refusing to plan.
+    if (!isZenbuildError(error) || error.code !== 'NOT_AVAILABLE') throw error;
+    warnings.push({
+      path: 'components.image_builder',
+      severity: 'warning',
+      message: `${error.message} The plan is shown, but the image builder's config was not checked.`,
+    });
+  }
+  const pipeline = await loadPipelineConfig(pipelineFile, { env: io.env });
+  io.secrets.merge(pipeline.secrets);
+  const catalog = await loadIntegrationCatalog(options.integrations ?? io.env.ZENBUILD_INTEGRATIONS);
+  const settings = [pipeline.settings, ...pipeline.steps.map((s) => s.settings)];
+  const clientInputs = await collectClientInputs(
+    settings.map((s) => ({ settings: s, baseDir: pipeline.baseDir, sourceRoot: pipeline.sourceRoot })),
+  );
+  const plan = planBuilds({
+    pipeline,
+    stack,
+    catalog,
+    clientInputs,
+    env: io.env,
+    ...(io.env.ZENBUILD_ZENML_VERSION ? { zenmlVersion: io.env.ZENBUILD_ZENML_VERSION } : {}),
+    ...(io.env.ZENBUILD_PYTHON_VERSION ? { pythonVersion: io.env.ZENBUILD_PYTHON_VERSION } : {}),
+  });
+  printWarnings(io, [...warnings, ...plan.warnings]);
+  return plan;
+}
+
+export async function planCommand(io: Io, pipelineFile: string, options: PlanOptions): Promise<number> {
+  const plan = await preparePlan(io, pipelineFile, options);
+  if (options.json) io.json(describePlan(plan));
+  else io.out(renderPlan(plan));
+  return 0;
+}
+
+/** The human report: per image its key(s), target, decision and reason, files, Dockerfile, checksum. */
+export function renderPlan(plan: BuildPlan): string {
+  const lines: string[] = [
+    `Plan for pipeline \`${plan.pipeline}\` on stack \`${plan.stack}\``,
+    `Source root: ${plan.sourceRoot}`,
+    `Build checksum: ${plan.checksum}`,
+    '',
+  ];
+  const stepsByKey = new Map<string, string[]>();
+  for (const [step, key] of Object.entries(plan.steps))
+    stepsByKey.set(key, [...(stepsByKey.get(key) ?? []), step]);
+
+  for (const [key, image] of Object.entries(plan.images)) {
+    const steps = stepsByKey.get(key);
+    lines.push(`Image ${key}${steps ? ` (steps: ${steps.join(', ')})` : ''}`);
+    lines.push(`  image:             ${image.image}`);
+    lines.push(`  decision:          ${image.decision}: ${image.reason}`);
+    lines.push(`  settings checksum: ${image.settingsChecksum}`);
+    if (image.sameAs) {
+      lines.push('');
+      continue;
+    }
+    for (const id of image.builds) {
+      const build = plan.builds.find((b) => b.id === id);
+      if (!build) continue;
+      const root = build.context.root ?? '(generated files only)';
+      lines.push(
+        `  build ${build.id}: ${build.imageName} from context ${root}, pull ${build.pullPolicy}${build.push ? ', pushed' : ', kept local'}`,
+      );
+      if (Object.keys(build.options).length > 0) lines.push(`    options: ${JSON.stringify(build.options)}`);
+    }
+    if (image.aptPackages.length > 0) lines.push(`  apt packages:      ${image.aptPackages.join(' ')}`);
+    if (image.requirementFiles.length > 0) {
+      lines.push('  requirement files:');
+      for (const file of image.requirementFiles) {
+        lines.push(`    ${file.name}  (${file.source})`);
+        for (const line of file.content.split('\n').filter(Boolean)) lines.push(`      ${line}`);
+      }
+    }
+    if (image.dockerfile) {
+      lines.push('  Dockerfile:');
+      for (const line of image.dockerfile.trimEnd().split('\n')) lines.push(`    ${line}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}

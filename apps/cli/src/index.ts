@@ -1,0 +1,2 @@
+export { Io } from './io.js';
+export { main, VERSION } from './main.js';

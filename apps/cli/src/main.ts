@@ -1,0 +1,69 @@
+import { Command, CommanderError, Option } from 'commander';
+import { engineCommand } from './commands/engine.js';
+import { planCommand } from './commands/plan.js';
+import { stackValidateCommand } from './commands/stack.js';
+import { reportError } from './errors.js';
+import { Io } from './io.js';
+
+export const VERSION = '0.1.0';
+const USAGE_EXIT_CODE = 2;
+
+/**
+ * Runs the CLI and returns the exit code: 0 success, 1 build failed, 2 invalid input, 3 not available,
+ * 130 cancelled. Never calls process.exit itself, so tests can run it in-process.
+ */
+export async function main(argv: string[], io: Io = new Io()): Promise<number> {
+  let exitCode = 0;
+  let json = false;
+  const run =
+    <A extends unknown[]>(command: (...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      exitCode = await command(...args);
+    };
+
+  const program = new Command('zenbuild')
+    .description('Build the container images ML pipelines run in (ZenML-compatible settings).')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .hook('preAction', (_program, action) => {
+      json = Boolean(action.opts().json);
+    });
+
+  const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
+
+  program
+    .command('plan')
+    .description('show which images a pipeline needs, how each is built and why (no engine needed)')
+    .argument('<pipeline>', 'pipeline config file (YAML)')
+    .option('--stack <file>', 'stack definition (default: the default stack)')
+    .option('--integrations <file>', 'extra integrations catalog (YAML); also $ZENBUILD_INTEGRATIONS')
+    .addOption(jsonOption())
+    .action(run((pipeline: string, options) => planCommand(io, pipeline, options)));
+
+  const stack = program.command('stack').description('stack definitions');
+  stack
+    .command('validate')
+    .description('check a stack definition before anything runs (default: the default stack)')
+    .argument('[file]', 'stack definition (YAML)')
+    .addOption(jsonOption())
+    .action(run((file: string | undefined, options) => stackValidateCommand(io, file, options)));
+
+  program
+    .command('engine')
+    .description('show which local container engine would be used and why ($ZENML_CONTAINER_ENGINE pins one)')
+    .addOption(jsonOption())
+    .action(run((options) => engineCommand(io, options)));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    }
+    return reportError(io, error, json);
+  }
+}

@@ -1,0 +1,58 @@
+import type { BuildPlan } from './plan.js';
+
+/**
+ * The plan as a JSON document: per image the same fields a pipeline-build record has (`image`, `digest`,
+ * `tag`, `dockerfile`, `requirements`, `settingsChecksum`, `containsCode`), plus the decision and why.
+ * Generated file contents are left out of the build list (they are the Dockerfile and requirements above).
+ */
+export function describePlan(plan: BuildPlan): Record<string, unknown> {
+  const images = Object.fromEntries(
+    Object.entries(plan.images).map(([key, image]) => [
+      key,
+      {
+        image: image.image,
+        digest: null,
+        tag: image.tag ?? null,
+        dockerfile: image.dockerfile ?? null,
+        requirements: image.requirements ?? null,
+        settingsChecksum: image.settingsChecksum,
+        containsCode: image.containsCode,
+        requiresCodeDownload: image.requiresCodeDownload,
+        step: image.step ?? null,
+        decision: image.decision,
+        reason: image.reason,
+        parentImage: image.parentImage ?? null,
+        requirementFiles: image.requirementFiles.map((f) => ({ name: f.name, source: f.source })),
+        aptPackages: image.aptPackages,
+        buildOptions: image.buildOptions,
+        sameAs: image.sameAs ?? null,
+        builds: image.builds,
+      },
+    ]),
+  );
+  return {
+    pipeline: plan.pipeline,
+    stack: plan.stack,
+    sourceRoot: plan.sourceRoot,
+    checksum: plan.checksum,
+    steps: plan.steps,
+    images,
+    builds: plan.builds.map((b) => ({
+      id: b.id,
+      key: b.key,
+      role: b.role,
+      imageName: b.imageName,
+      parentImage: b.parentImage ?? null,
+      context: {
+        root: b.context.root ?? null,
+        dockerignore: b.context.dockerignore ?? null,
+        generatedFiles: b.context.files.map((f) => f.path),
+      },
+      options: b.options,
+      pullPolicy: b.pullPolicy,
+      push: b.push,
+      dependsOn: b.dependsOn,
+    })),
+    warnings: plan.warnings,
+  };
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { dockerPipeline, onlyImage, plan } from '../__fixtures__/pipeline.js';
+import { envInstruction, quoteEnvValue, renderInstallerArgs, shellQuote } from './dockerfile.js';
+
+const dockerfileOf = (docker: Record<string, unknown>) =>
+  onlyImage(plan(dockerPipeline({ parent_image: 'python:3.11-slim', ...docker }))).dockerfile ?? '';
+
+describe('ENV rendering (ZenML §11.3 fixed)', () => {
+  it('quotes values and escapes backslash, double quote and $', () => {
+    expect(quoteEnvValue('a b')).toBe('"a b"');
+    expect(quoteEnvValue('say "hi" to $USER\\n')).toBe('"say \\"hi\\" to \\$USER\\\\n"');
+  });
+
+  it('puts every variable in one ENV instruction, one per line', () => {
+    expect(envInstruction({ A: '1', B: 'two words' })).toBe('ENV A="1" \\\n    B="two words"');
+  });
+
+  it('keeps key case as written', () => {
+    expect(dockerfileOf({ environment: { lower_case: 'x' } })).toContain('ENV lower_case="x"');
+  });
+});
+
+describe('installer arguments', () => {
+  it('renders flags, values and drops false', () => {
+    expect(
+      renderInstallerArgs({
+        'no-cache-dir': null,
+        system: true,
+        quiet: false,
+        'index-url': 'https://x/simple',
+      }),
+    ).toBe('--no-cache-dir --system --index-url=https://x/simple');
+  });
+  it('shell-quotes values that need it', () => {
+    expect(renderInstallerArgs({ 'extra-index-url': "a b'c" })).toBe(`--extra-index-url='a b'\\''c'`);
+    expect(shellQuote('plain-word_1.0')).toBe('plain-word_1.0');
+  });
+});
+
+describe("each setting's effect on the generated Dockerfile", () => {
+  it('starts from the parent image in /app with the ZenML constants', () => {
+    const text = dockerfileOf({ requirements: ['a'] });
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'FROM python:3.11-slim',
+      'WORKDIR /app',
+      'ENV ZENML_LOGGING_COLORS_DISABLED="False" \\',
+    ]);
+    expect(text).toContain('ZENML_CONFIG_PATH="/app/.zenconfig"');
+  });
+
+  it('environment: ENV before any install', () => {
+    const text = dockerfileOf({
+      environment: { PIP_INDEX_URL: 'http://idx' },
+      apt_packages: ['git'],
+      requirements: ['a'],
+    });
+    expect(text.indexOf('PIP_INDEX_URL')).toBeLessThan(text.indexOf('apt-get'));
+    expect(text.indexOf('apt-get')).toBeLessThan(text.indexOf('pip install'));
+  });
+
+  it('runtime_environment: ENV after installs, before code', () => {
+    const text = dockerfileOf({
+      runtime_environment: { LOG: 'info' },
+      requirements: ['a'],
+      allow_download_from_artifact_store: false,
+    });
+    expect(text.indexOf('uv pip install')).toBeLessThan(text.indexOf('ENV LOG="info"'));
+    expect(text.indexOf('ENV LOG="info"')).toBeLessThan(text.indexOf('COPY . .'));
+  });
+
+  it('apt_packages: one install that cleans the lists', () => {
+    expect(dockerfileOf({ apt_packages: ['git', 'libgomp1'] })).toContain(
+      'RUN apt-get update && apt-get install -y --no-install-recommends git libgomp1 && rm -rf /var/lib/apt/lists/*',
+    );
+  });
+
+  it('python_package_installer uv: uv only installed when missing, then uv pip install', () => {
+    const text = dockerfileOf({ requirements: ['a'] });
+    expect(text).toContain('RUN command -v uv >/dev/null 2>&1 || pip install --no-cache-dir uv');
+    expect(text).toContain('RUN uv pip install --no-cache-dir -r .zenml_user_requirements');
+  });
+
+  it('python_package_installer pip: ZenML default args', () => {
+    const text = dockerfileOf({ requirements: ['a'], python_package_installer: 'pip' });
+    expect(text).not.toContain('uv');
+    expect(text).toContain('RUN pip install --no-cache-dir --default-timeout=60 -r .zenml_user_requirements');
+  });
+
+  it('python_package_installer_args: merged over the defaults, user values win', () => {
+    const text = dockerfileOf({
+      requirements: ['a'],
+      python_package_installer: 'pip',
+      python_package_installer_args: { 'default-timeout': 120, system: null },
+    });
+    expect(text).toContain('RUN pip install --no-cache-dir --default-timeout=120 --system -r');
+  });
+
+  it('requirements: each file copied right before its install', () => {
+    const lines = dockerfileOf({ requirements: ['a'] }).split('\n');
+    const copy = lines.indexOf('COPY .zenml_user_requirements .');
+    expect(lines[copy + 1]).toMatch(/^RUN uv pip install .* -r \.zenml_user_requirements$/);
+  });
+
+  it('code is copied only when included, with --chown for a user', () => {
+    expect(dockerfileOf({ requirements: ['a'] })).not.toContain('COPY . .');
+    expect(dockerfileOf({ requirements: ['a'], allow_download_from_artifact_store: false })).toContain(
+      'COPY . .',
+    );
+    const text = dockerfileOf({ user: 'app', allow_download_from_artifact_store: false });
+    expect(text).toContain('COPY --chown=app . .');
+    expect(text).not.toContain('chown -R');
+    expect(text.trimEnd().split('\n').slice(-2)).toEqual(['RUN chown app /app', 'USER app']);
+  });
+
+  it('local_project_install_command: runs after the code is copied', () => {
+    const text = dockerfileOf({ local_project_install_command: 'pip install . --no-deps' });
+    expect(text.indexOf('COPY . .')).toBeLessThan(text.indexOf('RUN pip install . --no-deps'));
+  });
+
+  it('local_project_install_command with a user: what the install writes is handed over in the same layer', () => {
+    const text = dockerfileOf({ local_project_install_command: 'pip install .', user: 'app' });
+    expect(text.trimEnd().split('\n').slice(-2)).toEqual([
+      'RUN pip install . && chown -R app /app',
+      'USER app',
+    ]);
+  });
+
+  it('code download: marks the image so ZenML fetches code at run time', () => {
+    expect(dockerfileOf({ requirements: ['a'] })).toContain('ZENML_REQUIRES_CODE_DOWNLOAD="True"');
+    expect(dockerfileOf({ requirements: ['a'], allow_download_from_artifact_store: false })).not.toContain(
+      'ZENML_REQUIRES_CODE_DOWNLOAD',
+    );
+  });
+});

@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(repoRoot, 'apps/cli/dist/bin.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built `zenbuild` binary as a user would: a separate process, a clean environment plus
+ * `env`, the repository root as working directory.
+ */
+export function zenbuild(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): CliResult {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    timeout: 20_000,
+  });
+  if (result.error) throw result.error;
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export const fixture = (...parts: string[]) => path.join(repoRoot, 'test/fixtures', ...parts);
+export const example = (...parts: string[]) => path.join(repoRoot, 'examples', ...parts);
