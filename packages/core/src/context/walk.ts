@@ -1,0 +1,244 @@
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import dockerignore from '@balena/dockerignore';
+import { invalidInput } from '../errors.js';
+import type { Warning } from '../warnings.js';
+
+/** Where a file's bytes come from: the source tree, or zenbuild itself (Dockerfile, requirements). */
+export type EntrySource =
+  | { kind: 'fs'; absolute: string; fingerprint: Fingerprint }
+  | { kind: 'generated'; content: Buffer };
+
+/** What identifies a file's version without reading it (git's idea): size, mtime, ctime, inode. */
+export interface Fingerprint {
+  size: number;
+  executable: boolean;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
+}
+
+export interface ContextEntry {
+  /** POSIX path relative to the context root, without a trailing slash. */
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  /** Normalised: 0755 for directories and executables, 0644 for other files, 0777 for links. */
+  mode: number;
+  size: number;
+  linkTarget?: string;
+  source?: EntrySource;
+  /** sha256 of the content, once hashed. */
+  digest?: string;
+}
+
+export interface ContextSpecInput {
+  /** Directory whose files are included; absent means only the generated files. */
+  root?: string;
+  /** An explicit dockerignore file (settings' `build_config.dockerignore`). */
+  dockerignore?: string;
+  /** The user's Dockerfile on disk, for Docker's `<Dockerfile>.dockerignore` rule. */
+  dockerfileSource?: string;
+  /** Generated files; they are always included and win over source files of the same path. */
+  files?: Array<{ path: string; content: string | Buffer }>;
+}
+
+export interface ExcludedPath {
+  path: string;
+  /** The dockerignore line that excluded it. */
+  pattern: string;
+}
+
+export interface WalkedContext {
+  root?: string;
+  /** The dockerignore file that applied, if any. */
+  ignoreFile?: string;
+  entries: ContextEntry[];
+  /** Excluded paths, at the highest level they were excluded (a directory, not all its files). */
+  excluded: ExcludedPath[];
+  warnings: Warning[];
+}
+
+// A CommonJS package whose types declare an ES default export; `factory.default` exists at run time.
+const ignore = dockerignore.default;
+
+/** ZenML keeps its repository marker whatever the dockerignore says. */
+const ALWAYS_INCLUDED = ['!/.zen'];
+
+/**
+ * Decides the files of a build context, once, on the client: Docker's dockerignore semantics, symlinks
+ * kept as links and never followed, generated files always included. Every backend consumes this list.
+ */
+export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext> {
+  const warnings: Warning[] = [];
+  const excluded: ExcludedPath[] = [];
+  const entries = new Map<string, ContextEntry>();
+  let ignoreFile: string | undefined;
+
+  if (spec.root) {
+    const root = path.resolve(spec.root);
+    const rootStat = await lstat(root).catch(() => undefined);
+    if (!rootStat?.isDirectory()) throw invalidInput(`The build context root ${root} is not a directory.`);
+    ignoreFile = await selectIgnoreFile(root, spec);
+    const patterns = ignoreFile ? parseIgnoreFile(await readFile(ignoreFile, 'utf8')) : [];
+    const matcher = ignore({ ignorecase: false }).add([...patterns, ...ALWAYS_INCLUDED]);
+    const hasExceptions = patterns.some((p) => p.startsWith('!'));
+    // The ignore files themselves stay out: a remote `docker build .` would apply them a second time
+    // and drop generated files (ZenML #5030).
+    const ignoreFiles = new Set(['.dockerignore', 'Dockerfile.dockerignore']);
+    if (ignoreFile && isInside(root, ignoreFile)) ignoreFiles.add(toPosix(path.relative(root, ignoreFile)));
+
+    const visit = async (dir: string, relDir: string): Promise<void> => {
+      let children: Dirent[];
+      try {
+        children = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        throw unreadable(dir, error);
+      }
+      // One lstat per file, all of a directory's at once; directories and links need none.
+      const fingerprints = await Promise.all(
+        children.map((child) =>
+          child.isFile() ? fingerprintOf(path.join(dir, child.name)).catch((error) => error as Error) : undefined,
+        ),
+      );
+      for (const [index, child] of children.entries()) {
+        const rel = relDir ? `${relDir}/${child.name}` : child.name;
+        const absolute = path.join(dir, child.name);
+        if (!relDir && ignoreFiles.has(rel)) continue;
+        const ignored = matcher.ignores(rel);
+        if (child.isDirectory()) {
+          if (ignored) {
+            excluded.push({ path: `${rel}/`, pattern: matchingPattern(patterns, rel) });
+            // Docker walks into an excluded directory only when an exception could re-include a child.
+            if (hasExceptions) await visit(absolute, rel);
+            continue;
+          }
+          entries.set(rel, { path: rel, type: 'directory', mode: 0o755, size: 0 });
+          await visit(absolute, rel);
+        } else if (ignored) {
+          excluded.push({ path: rel, pattern: matchingPattern(patterns, rel) });
+        } else if (child.isSymbolicLink()) {
+          const target = await readlink(absolute);
+          const resolved = path.resolve(path.dirname(absolute), target);
+          if (!isInside(root, resolved)) {
+            warnings.push({
+              path: rel,
+              message: `symlink points outside the build context (${target}); it is archived as a link and will dangle in the image.`,
+            });
+          }
+          entries.set(rel, { path: rel, type: 'symlink', mode: 0o777, size: 0, linkTarget: target });
+        } else if (child.isFile()) {
+          const fingerprint = fingerprints[index];
+          if (fingerprint instanceof Error || !fingerprint) throw unreadable(absolute, fingerprint);
+          entries.set(rel, {
+            path: rel,
+            type: 'file',
+            mode: fingerprint.executable ? 0o755 : 0o644,
+            size: fingerprint.size,
+            source: { kind: 'fs', absolute, fingerprint },
+          });
+        } else {
+          warnings.push({ path: rel, message: `skipped: a ${kindOf(child)} cannot go into a build context.` });
+        }
+      }
+    };
+    await visit(root, '');
+  }
+
+  for (const file of spec.files ?? []) {
+    const existing = entries.get(file.path);
+    if (existing?.type === 'directory') {
+      throw invalidInput(`The generated file ${file.path} clashes with a directory of the same name in ${spec.root}.`);
+    }
+    const content = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+    entries.set(file.path, {
+      path: file.path,
+      type: 'file',
+      mode: 0o644,
+      size: content.length,
+      source: { kind: 'generated', content },
+    });
+  }
+
+  const sorted = [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    ...(spec.root ? { root: path.resolve(spec.root) } : {}),
+    ...(ignoreFile ? { ignoreFile } : {}),
+    entries: sorted,
+    excluded: excluded.sort((a, b) => (a.path < b.path ? -1 : 1)),
+    warnings,
+  };
+}
+
+/**
+ * Which dockerignore applies, as Docker decides: an explicit file, else `<Dockerfile>.dockerignore`
+ * next to the Dockerfile, else `<root>/.dockerignore`.
+ */
+async function selectIgnoreFile(root: string, spec: ContextSpecInput): Promise<string | undefined> {
+  if (spec.dockerignore) {
+    const explicit = path.resolve(spec.dockerignore);
+    if (!(await isFile(explicit))) throw invalidInput(`The dockerignore file ${explicit} does not exist.`);
+    return explicit;
+  }
+  const dockerfile = spec.dockerfileSource ? path.resolve(spec.dockerfileSource) : path.join(root, 'Dockerfile');
+  for (const candidate of [`${dockerfile}.dockerignore`, path.join(root, '.dockerignore')]) {
+    if (await isFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Docker's parsing: one pattern per line, trimmed, `#` comments and blank lines dropped. */
+export function parseIgnoreFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/** The last pattern that excludes a path: the answer to "why is this file missing?". */
+function matchingPattern(patterns: string[], rel: string): string {
+  for (let i = patterns.length - 1; i >= 0; i--) {
+    const pattern = patterns[i] as string;
+    if (pattern.startsWith('!')) continue;
+    if (ignore({ ignorecase: false }).add(pattern).ignores(rel)) return pattern;
+  }
+  return '(unknown)';
+}
+
+export async function fingerprintOf(absolute: string): Promise<Fingerprint> {
+  const s = await lstat(absolute, { bigint: true });
+  return {
+    size: Number(s.size),
+    executable: (s.mode & 0o111n) !== 0n,
+    mtimeNs: s.mtimeNs.toString(),
+    ctimeNs: s.ctimeNs.toString(),
+    ino: s.ino.toString(),
+  };
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return (await lstat(p).catch(() => undefined))?.isFile() ?? false;
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function toPosix(p: string): string {
+  return p.split(path.sep).join('/');
+}
+
+function kindOf(stats: Dirent): string {
+  if (stats.isSocket()) return 'socket';
+  if (stats.isFIFO()) return 'named pipe';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'device';
+  return 'special file';
+}
+
+function unreadable(p: string, error: unknown) {
+  const code = (error as NodeJS.ErrnoException).code;
+  return invalidInput(
+    `${p} cannot be read for the build context (${code ?? String(error)}). Fix its permissions or exclude it in .dockerignore.`,
+  );
+}
