@@ -1,4 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
+import { buildsListCommand, buildsShowCommand } from './commands/builds.js';
+import { contextCommand } from './commands/context.js';
 import { engineCommand } from './commands/engine.js';
 import { planCommand } from './commands/plan.js';
 import { stackValidateCommand } from './commands/stack.js';
@@ -55,6 +57,28 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .description('show which local container engine would be used and why ($ZENML_CONTAINER_ENGINE pins one)')
     .addOption(jsonOption())
     .action(run((options) => engineCommand(io, options)));
+
+  program
+    .command('context')
+    .description('list what goes into a build context from DIR: files, total size, content hash, exclusions')
+    .argument('<dir>', 'the context root')
+    .option('--dockerignore <file>', 'a dockerignore file to use instead of DIR/.dockerignore')
+    .addOption(jsonOption())
+    .action(run((dir: string, options) => contextCommand(io, dir, options)));
+
+  const builds = program.command('builds').description('recorded pipeline builds (under $ZENBUILD_HOME)');
+  builds
+    .command('list')
+    .description('list pipeline builds, newest first')
+    .option('--pipeline <name>', 'only builds of this pipeline')
+    .addOption(jsonOption())
+    .action(run((options) => buildsListCommand(io, options)));
+  builds
+    .command('show')
+    .description('show one pipeline build')
+    .argument('<id>', 'build id, as `builds list` shows it')
+    .addOption(jsonOption())
+    .action(run((id: string, options) => buildsShowCommand(io, id, options)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

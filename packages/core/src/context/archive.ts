@@ -79,12 +79,16 @@ function zipArchive(entries: ContextEntry[]): Readable {
         compress: false,
       });
     } else {
-      zip.addReadStreamLazy(entry.path, { ...options, mode: 0o100000 | entry.mode, size: entry.size }, (callback) => {
-        openSource(entry).then(
-          (stream) => callback(null, stream),
-          (error: Error) => callback(error, undefined as unknown as Readable),
-        );
-      });
+      zip.addReadStreamLazy(
+        entry.path,
+        { ...options, mode: 0o100000 | entry.mode, size: entry.size },
+        (callback) => {
+          openSource(entry).then(
+            (stream) => callback(null, stream),
+            (error: Error) => callback(error, undefined as unknown as Readable),
+          );
+        },
+      );
     }
   }
   zip.end();
@@ -97,7 +101,10 @@ async function openSource(entry: ContextEntry): Promise<Readable> {
   if (source.kind === 'generated') return Readable.from([source.content]);
   const handle = await open(source.absolute, 'r');
   const stat = await handle.stat({ bigint: true });
-  if (Number(stat.size) !== source.fingerprint.size || stat.mtimeNs.toString() !== source.fingerprint.mtimeNs) {
+  if (
+    Number(stat.size) !== source.fingerprint.size ||
+    stat.mtimeNs.toString() !== source.fingerprint.mtimeNs
+  ) {
     await handle.close();
     throw invalidInput(
       `${source.absolute} changed after the build context was planned; run the build again so the plan, the hash and the archive agree.`,

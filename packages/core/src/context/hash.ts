@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { invalidInput } from '../errors.js';
 import pLimit from 'p-limit';
+import { invalidInput } from '../errors.js';
 import type { DigestCache } from './digest-cache.js';
 import { type ContextEntry, fingerprintOf } from './walk.js';
 
@@ -24,7 +24,10 @@ export interface HashStats {
  * The content hash of a context, over exactly the entries that are archived: path, type, mode, and the
  * content digest or link target. Fills each file entry's `digest`.
  */
-export async function hashContext(entries: ContextEntry[], options: HashOptions = {}): Promise<{ hash: string; stats: HashStats }> {
+export async function hashContext(
+  entries: ContextEntry[],
+  options: HashOptions = {},
+): Promise<{ hash: string; stats: HashStats }> {
   const stats: HashStats = { files: 0, cached: 0, bytes: 0, bytesRead: 0 };
   const now = Date.now();
   const limit = pLimit(options.concurrency ?? 4);
@@ -48,7 +51,9 @@ export async function hashContext(entries: ContextEntry[], options: HashOptions 
     // Only trust the digest if the file did not change while it was read.
     const after = await fingerprintOf(absolute);
     if (after.size !== fingerprint.size || after.mtimeNs !== fingerprint.mtimeNs) {
-      throw invalidInput(`${absolute} changed while the build context was being hashed; try again once it is written.`);
+      throw invalidInput(
+        `${absolute} changed while the build context was being hashed; try again once it is written.`,
+      );
     }
     options.cache?.set(absolute, fingerprint, entry.digest, now);
   };
@@ -60,7 +65,8 @@ export async function hashContext(entries: ContextEntry[], options: HashOptions 
 export function contextHashOf(entries: ContextEntry[]): string {
   const hash = createHash('sha256');
   for (const entry of entries) {
-    const content = entry.type === 'symlink' ? (entry.linkTarget ?? '') : entry.type === 'file' ? (entry.digest ?? '') : '';
+    const content =
+      entry.type === 'symlink' ? (entry.linkTarget ?? '') : entry.type === 'file' ? (entry.digest ?? '') : '';
     if (entry.type === 'file' && !entry.digest) throw new Error(`internal: ${entry.path} was not hashed`);
     hash.update(`${entry.path}\0${entry.type}\0${entry.mode.toString(8)}\0${content}\n`);
   }
@@ -69,6 +75,7 @@ export function contextHashOf(entries: ContextEntry[]): string {
 
 async function digestFile(absolute: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(absolute, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(absolute, { highWaterMark: 1024 * 1024 }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

@@ -98,7 +98,9 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
       // One lstat per file, all of a directory's at once; directories and links need none.
       const fingerprints = await Promise.all(
         children.map((child) =>
-          child.isFile() ? fingerprintOf(path.join(dir, child.name)).catch((error) => error as Error) : undefined,
+          child.isFile()
+            ? fingerprintOf(path.join(dir, child.name)).catch((error) => error as Error)
+            : undefined,
         ),
       );
       for (const [index, child] of children.entries()) {
@@ -138,7 +140,10 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
             source: { kind: 'fs', absolute, fingerprint },
           });
         } else {
-          warnings.push({ path: rel, message: `skipped: a ${kindOf(child)} cannot go into a build context.` });
+          warnings.push({
+            path: rel,
+            message: `skipped: a ${kindOf(child)} cannot go into a build context.`,
+          });
         }
       }
     };
@@ -148,7 +153,9 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
   for (const file of spec.files ?? []) {
     const existing = entries.get(file.path);
     if (existing?.type === 'directory') {
-      throw invalidInput(`The generated file ${file.path} clashes with a directory of the same name in ${spec.root}.`);
+      throw invalidInput(
+        `The generated file ${file.path} clashes with a directory of the same name in ${spec.root}.`,
+      );
     }
     const content = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
     entries.set(file.path, {
@@ -180,7 +187,9 @@ async function selectIgnoreFile(root: string, spec: ContextSpecInput): Promise<s
     if (!(await isFile(explicit))) throw invalidInput(`The dockerignore file ${explicit} does not exist.`);
     return explicit;
   }
-  const dockerfile = spec.dockerfileSource ? path.resolve(spec.dockerfileSource) : path.join(root, 'Dockerfile');
+  const dockerfile = spec.dockerfileSource
+    ? path.resolve(spec.dockerfileSource)
+    : path.join(root, 'Dockerfile');
   for (const candidate of [`${dockerfile}.dockerignore`, path.join(root, '.dockerignore')]) {
     if (await isFile(candidate)) return candidate;
   }

@@ -44,6 +44,8 @@ export interface GeneratedFile {
 export interface ContextSpec {
   /** Directory whose files are included; absent means only the generated files. */
   root?: string;
+  /** The user's Dockerfile on disk, for Docker's `<Dockerfile>.dockerignore` rule. */
+  dockerfileSource?: string;
   /** An explicit dockerignore file; otherwise `<root>/.dockerignore` applies when present. */
   dockerignore?: string;
   files: GeneratedFile[];
@@ -86,6 +88,8 @@ export interface PlannedImage {
   settingsChecksum: string;
   containsCode: boolean;
   requiresCodeDownload: boolean;
+  /** `prevent_build_reuse`: this image is always built. */
+  preventBuildReuse: boolean;
   /** Key of an earlier image with the same settings checksum; this image is that one. */
   sameAs?: string;
   /** Builds that produce this image, in order. */
@@ -239,6 +243,7 @@ function planImage(
     buildOptions: {} as BuildOptions,
     containsCode: false,
     requiresCodeDownload: false,
+    preventBuildReuse: s.preventBuildReuse,
     builds: [] as string[],
   };
 

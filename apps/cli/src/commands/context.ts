@@ -1,0 +1,74 @@
+import { DigestCache, hashContext, invalidInput, walkContext, zenbuildHome } from '@zenbuild/core';
+import type { Io } from '../io.js';
+import { printWarnings } from '../warnings.js';
+
+/** `zenbuild context DIR`: what goes into a build from DIR, and why a file is missing. */
+export async function contextCommand(
+  io: Io,
+  dir: string,
+  options: { dockerignore?: string; json?: boolean },
+): Promise<number> {
+  const walked = await walkContext({
+    root: dir,
+    ...(options.dockerignore ? { dockerignore: options.dockerignore } : {}),
+  });
+  if (!walked.root) throw invalidInput(`${dir} is not a directory.`);
+  const cache = await DigestCache.open(zenbuildHome(io.env), walked.root);
+  const { hash, stats } = await hashContext(walked.entries, { cache });
+  await cache.save();
+  printWarnings(io, walked.warnings);
+  const files = walked.entries.filter((e) => e.type !== 'directory');
+  const totalSize = files.reduce((sum, e) => sum + e.size, 0);
+  if (options.json) {
+    io.json({
+      root: walked.root,
+      ignoreFile: walked.ignoreFile ?? null,
+      hash,
+      fileCount: files.length,
+      totalSize,
+      entries: walked.entries.map((e) => ({
+        path: e.path,
+        type: e.type,
+        mode: e.mode.toString(8).padStart(4, '0'),
+        size: e.size,
+        ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+        ...(e.digest ? { digest: e.digest } : {}),
+      })),
+      excluded: walked.excluded,
+      cachedDigests: stats.cached,
+    });
+    return 0;
+  }
+  const lines = walked.entries.map((e) =>
+    e.type === 'directory'
+      ? `${' '.repeat(10)}  ${e.path}/`
+      : e.type === 'symlink'
+        ? `${'link'.padStart(10)}  ${e.path} -> ${e.linkTarget}`
+        : `${formatSize(e.size).padStart(10)}  ${e.path}`,
+  );
+  if (walked.excluded.length > 0) {
+    lines.push('', 'Excluded:');
+    for (const x of walked.excluded) lines.push(`  ${x.path}  (by \`${x.pattern}\`)`);
+  }
+  lines.push(
+    '',
+    `Root:         ${walked.root}`,
+    `Dockerignore: ${walked.ignoreFile ?? '(none: every file is included)'}`,
+    `Files:        ${files.length}, ${formatSize(totalSize)}`,
+    `Hash:         ${hash}`,
+  );
+  io.out(lines.join('\n'));
+  return 0;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,216 @@
+import { invalidInput, notAvailable } from '../errors.js';
+import { parseImageReference } from '../naming/reference.js';
+import {
+  type CredentialHelperRunner,
+  dockerConfigCredentials,
+  isDockerHub,
+  type RegistryCredentials,
+} from './credentials.js';
+
+/** Every manifest type zenbuild can meet; without them registry 2.x answers with schema 1 and another digest. */
+export const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+export interface ImageLocation {
+  /** Host (with port) the registry API is served on. */
+  host: string;
+  repository: string;
+  /** Tag or digest. */
+  reference: string;
+}
+
+/** Splits an image reference into registry host, repository and tag/digest, with Docker Hub's defaults. */
+export function locateImage(image: string): ImageLocation {
+  const parsed = parseImageReference(image);
+  if (!parsed) throw invalidInput(`\`${image}\` is not a valid image reference.`);
+  const domain = parsed.domain ?? 'docker.io';
+  const hub = isDockerHub(domain);
+  const repository = hub && !parsed.path.includes('/') ? `library/${parsed.path}` : parsed.path;
+  return {
+    host: hub ? 'registry-1.docker.io' : domain,
+    repository,
+    reference: parsed.digest ?? parsed.tag ?? 'latest',
+  };
+}
+
+export interface RegistryClientOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Credentials that win over the docker config, per registry host (the stack registry's). */
+  credentials?: Record<string, RegistryCredentials>;
+  /** Hosts spoken to over plain http; loopback hosts always are, as Docker does. */
+  insecureHosts?: string[];
+  helperRunner?: CredentialHelperRunner;
+  timeoutMs?: number;
+}
+
+interface Challenge {
+  scheme: 'basic' | 'bearer';
+  params: Record<string, string>;
+}
+
+/**
+ * A small OCI distribution client: just what reuse needs (does a manifest exist, and what is its
+ * digest), with basic and bearer-token auth from the stack registry or the docker config.
+ */
+export class RegistryClient {
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #explicit: Record<string, RegistryCredentials>;
+  readonly #insecure: Set<string>;
+  readonly #helperRunner: CredentialHelperRunner | undefined;
+  readonly #timeoutMs: number;
+  /** Authorization header per host and repository, reused across requests. */
+  readonly #authorization = new Map<string, string>();
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.#env = options.env ?? process.env;
+    this.#explicit = options.credentials ?? {};
+    const fromEnv = (this.#env.ZENBUILD_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim());
+    this.#insecure = new Set([...(options.insecureHosts ?? []), ...fromEnv].filter(Boolean));
+    this.#helperRunner = options.helperRunner;
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /** The manifest digest the registry holds for an image (`sha256:...`), or undefined when it has none. */
+  async manifestDigest(image: string): Promise<string | undefined> {
+    const location = locateImage(image);
+    const response = await this.#request(
+      location,
+      'HEAD',
+      `/v2/${location.repository}/manifests/${location.reference}`,
+      {
+        accept: MANIFEST_ACCEPT,
+      },
+    );
+    if (response.status === 404) return undefined;
+    if (!response.ok) {
+      throw notAvailable(`The registry ${location.host} answered ${response.status} for ${image}.`, {
+        details: { image, status: response.status },
+      });
+    }
+    const digest = response.headers.get('docker-content-digest');
+    if (!digest) throw notAvailable(`The registry ${location.host} did not report a digest for ${image}.`);
+    return digest;
+  }
+
+  async exists(image: string): Promise<boolean> {
+    return (await this.manifestDigest(image)) !== undefined;
+  }
+
+  baseUrl(host: string): string {
+    return `${this.#isInsecure(host) ? 'http' : 'https'}://${host}`;
+  }
+
+  #isInsecure(host: string): boolean {
+    const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return this.#insecure.has(host) || name === 'localhost' || name === '::1' || /^127\./.test(name);
+  }
+
+  async #request(
+    location: ImageLocation,
+    method: string,
+    urlPath: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
+    const key = `${location.host}/${location.repository}`;
+    const send = (authorization?: string) =>
+      this.#fetch(`${this.baseUrl(location.host)}${urlPath}`, location.host, {
+        method,
+        headers: { ...headers, ...(authorization ? { authorization } : {}) },
+      });
+    let response = await send(this.#authorization.get(key));
+    if (response.status !== 401) return response;
+
+    const challenge = parseChallenge(response.headers.get('www-authenticate'));
+    const credentials = await this.#credentials(location.host);
+    const authorization = await this.#authorize(location, challenge, credentials);
+    response = await send(authorization);
+    if (response.status === 401 || response.status === 403) {
+      throw notAvailable(
+        credentials
+          ? `The registry ${location.host} refused the credentials from ${credentials.source} for ${location.repository}: check the user name and password.`
+          : `The registry ${location.host} needs credentials for ${location.repository}: give the stack registry \`credentials\`, or log in with \`docker login ${location.host}\`.`,
+        { details: { host: location.host, status: response.status } },
+      );
+    }
+    this.#authorization.set(key, authorization);
+    return response;
+  }
+
+  async #authorize(
+    location: ImageLocation,
+    challenge: Challenge | undefined,
+    credentials: (RegistryCredentials & { source: string }) | undefined,
+  ): Promise<string> {
+    if (!challenge || challenge.scheme === 'basic') {
+      if (!credentials) {
+        throw notAvailable(
+          `The registry ${location.host} needs credentials for ${location.repository}: give the stack registry \`credentials\`, or log in with \`docker login ${location.host}\`.`,
+        );
+      }
+      return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+    }
+    const realm = challenge.params.realm;
+    if (!realm)
+      throw notAvailable(
+        `The registry ${location.host} asked for a bearer token without saying where to get one.`,
+      );
+    const url = new URL(realm);
+    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+    url.searchParams.set('scope', challenge.params.scope ?? `repository:${location.repository}:pull`);
+    const tokenResponse = await this.#fetch(url.toString(), url.host, {
+      headers: credentials
+        ? {
+            authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+          }
+        : {},
+    });
+    if (!tokenResponse.ok) {
+      throw notAvailable(
+        `The token service of ${location.host} (${url.origin}) answered ${tokenResponse.status}${credentials ? ` for the credentials from ${credentials.source}` : ' to an anonymous request'}.`,
+      );
+    }
+    const body = (await tokenResponse.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw notAvailable(`The token service of ${location.host} returned no token.`);
+    return `Bearer ${token}`;
+  }
+
+  async #credentials(host: string): Promise<(RegistryCredentials & { source: string }) | undefined> {
+    const explicit = this.#explicit[host];
+    if (explicit) return { ...explicit, source: 'the stack registry credentials' };
+    return dockerConfigCredentials(host, this.#env, this.#helperRunner);
+  }
+
+  async #fetch(url: string, host: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(this.#timeoutMs) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw notAvailable(
+        `The registry ${host} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}).`,
+        {
+          cause: error,
+          details: { host },
+        },
+      );
+    }
+  }
+}
+
+/** Parses `Bearer realm="...",service="...",scope="..."` or `Basic realm="..."`. */
+export function parseChallenge(header: string | null): Challenge | undefined {
+  if (!header) return undefined;
+  const match = /^\s*(\w+)\s*(.*)$/.exec(header);
+  if (!match) return undefined;
+  const scheme = match[1]?.toLowerCase();
+  if (scheme !== 'basic' && scheme !== 'bearer') return undefined;
+  const params: Record<string, string> = {};
+  for (const [, key, quoted, bare] of (match[2] ?? '').matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) {
+    if (key) params[key.toLowerCase()] = quoted ?? bare ?? '';
+  }
+  return { scheme, params };
+}

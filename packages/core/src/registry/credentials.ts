@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { notAvailable } from '../errors.js';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+/** Where a registry's credentials come from, for messages (never the secret itself). */
+export interface ResolvedCredentials extends RegistryCredentials {
+  source: string;
+}
+
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+
+/** The docker config directory: `$DOCKER_CONFIG`, else `~/.docker`. */
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG ? path.resolve(env.DOCKER_CONFIG) : path.join(os.homedir(), '.docker');
+}
+
+/** Runs a credential helper (`docker-credential-<name> get`), the way the docker CLI does. */
+export type CredentialHelperRunner = (
+  helper: string,
+  serverUrl: string,
+  env: NodeJS.ProcessEnv,
+) => Promise<string>;
+
+const runHelper: CredentialHelperRunner = (helper, serverUrl, env) =>
+  new Promise((resolve, reject) => {
+    const child = execFile(
+      `docker-credential-${helper}`,
+      ['get'],
+      { timeout: 30_000, env },
+      (error, stdout, stderr) => {
+        if (error) reject(Object.assign(error, { stderr, stdout }));
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.end(serverUrl);
+  });
+
+/**
+ * Credentials for a registry host from the docker config file, as the docker CLI finds them:
+ * `credHelpers[host]`, then `credsStore`, then `auths`. Missing config or no entry means anonymous.
+ */
+export async function dockerConfigCredentials(
+  host: string,
+  env: NodeJS.ProcessEnv = process.env,
+  helperRunner: CredentialHelperRunner = runHelper,
+): Promise<ResolvedCredentials | undefined> {
+  const file = path.join(dockerConfigDir(env), 'config.json');
+  let config: DockerConfig;
+  try {
+    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfig;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw notAvailable(`The docker config ${file} cannot be read: ${(error as Error).message}`);
+  }
+  const serverUrl = isDockerHub(host) ? DOCKER_HUB_AUTH_KEY : host;
+  const helper = config.credHelpers?.[host] ?? config.credsStore;
+  if (helper) {
+    const fromHelper = await fromCredentialHelper(helper, serverUrl, env, helperRunner);
+    if (fromHelper || config.credHelpers?.[host]) return fromHelper;
+  }
+  const entry = Object.entries(config.auths ?? {}).find(
+    ([key]) => normaliseAuthKey(key) === normaliseAuthKey(serverUrl),
+  )?.[1];
+  if (!entry) return undefined;
+  if (entry.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) {
+      return {
+        username: decoded.slice(0, colon),
+        password: decoded.slice(colon + 1),
+        source: `${file} (auths)`,
+      };
+    }
+  }
+  if (entry.username && entry.password)
+    return { username: entry.username, password: entry.password, source: `${file} (auths)` };
+  return undefined;
+}
+
+async function fromCredentialHelper(
+  helper: string,
+  serverUrl: string,
+  env: NodeJS.ProcessEnv,
+  runner: CredentialHelperRunner,
+): Promise<ResolvedCredentials | undefined> {
+  let output: string;
+  try {
+    output = await runner(helper, serverUrl, env);
+  } catch (error) {
+    const e = error as { code?: string; stdout?: string; stderr?: string; message?: string };
+    // The helper protocol answers "credentials not found in native keychain" for unknown servers.
+    if (/not found/i.test(`${e.stdout ?? ''}${e.stderr ?? ''}`)) return undefined;
+    if (e.code === 'ENOENT') {
+      throw notAvailable(
+        `The docker config names the credential helper \`${helper}\`, but docker-credential-${helper} is not on PATH.`,
+      );
+    }
+    throw notAvailable(
+      `The credential helper docker-credential-${helper} failed: ${(e.stderr || e.message || '').trim()}`,
+    );
+  }
+  const parsed = JSON.parse(output) as { Username?: string; Secret?: string };
+  if (!parsed.Username || !parsed.Secret) return undefined;
+  return {
+    username: parsed.Username,
+    password: parsed.Secret,
+    source: `credential helper docker-credential-${helper}`,
+  };
+}
+
+function normaliseAuthKey(key: string): string {
+  return key
+    .replace(/^https?:\/\//, '')
+    .replace(/\/v[12]\/?$/, '')
+    .replace(/\/+$/, '');
+}
+
+export function isDockerHub(host: string): boolean {
+  return host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io';
+}

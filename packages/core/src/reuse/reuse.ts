@@ -1,0 +1,209 @@
+import { DigestCache } from '../context/digest-cache.js';
+import { hashContext } from '../context/hash.js';
+import { type WalkedContext, walkContext } from '../context/walk.js';
+import { isZenbuildError } from '../errors.js';
+import { hashParts } from '../plan/checksum.js';
+import type { BuildPlan } from '../plan/plan.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Stack } from '../stack/stack.js';
+import type { BuildStore, PipelineBuildRecord } from '../store/build-store.js';
+import type { Warning } from '../warnings.js';
+
+export interface PreparedContext {
+  walked: WalkedContext;
+  hash: string;
+}
+
+/**
+ * Walks and hashes the context of every build in the plan, once each. File digests are cached per
+ * context root under `<home>/cache`, so re-planning an unchanged tree reads no file again.
+ */
+export async function prepareContexts(
+  plan: BuildPlan,
+  options: { home?: string } = {},
+): Promise<Record<string, PreparedContext>> {
+  const caches = new Map<string, DigestCache>();
+  const cacheFor = async (root: string | undefined) => {
+    if (!root || !options.home) return undefined;
+    let cache = caches.get(root);
+    if (!cache) {
+      cache = await DigestCache.open(options.home, root);
+      caches.set(root, cache);
+    }
+    return cache;
+  };
+  const out: Record<string, PreparedContext> = {};
+  for (const build of plan.builds) {
+    const walked = await walkContext(build.context);
+    const cache = await cacheFor(walked.root);
+    const { hash } = await hashContext(walked.entries, cache ? { cache } : {});
+    out[build.id] = { walked, hash };
+  }
+  await Promise.all([...caches.values()].map((cache) => cache.save()));
+  return out;
+}
+
+/**
+ * The registry digest of each parent image the builds start from, looked up once per image however many
+ * steps use it (ZenML re-ran these lookups per step until PR #5154). A parent that cannot be resolved is
+ * a warning: reuse then cannot notice that image changing.
+ */
+export async function resolveParentDigests(
+  plan: BuildPlan,
+  client: RegistryClient,
+  warnings: Warning[],
+): Promise<Record<string, string | null>> {
+  const built = new Set(plan.builds.map((b) => b.imageName));
+  const parents = new Set(
+    plan.builds.map((b) => b.parentImage).filter((p): p is string => p !== undefined && !built.has(p)),
+  );
+  const out: Record<string, string | null> = {};
+  await Promise.all(
+    [...parents].map(async (parent) => {
+      try {
+        out[parent] = (await client.manifestDigest(parent)) ?? null;
+        if (out[parent] === null) {
+          warnings.push({
+            message: `The parent image ${parent} is not in its registry; its digest is not part of the checksum.`,
+          });
+        }
+      } catch (error) {
+        if (!isZenbuildError(error)) throw error;
+        out[parent] = null;
+        warnings.push({
+          message: `Unable to fetch the digest of the parent image ${parent} (${error.message}); a build made from an older version of it may be reused.`,
+        });
+      }
+    }),
+  );
+  return out;
+}
+
+export interface PlanChecksums {
+  /** The build checksum a pipeline-build record is stored and found under. */
+  checksum: string;
+  /** Per image key: settings checksum + its builds' context hashes + its parent's digest. */
+  images: Record<string, string>;
+}
+
+/**
+ * The checksum of everything that determines the images: each image's settings checksum (Dockerfile,
+ * requirement contents, settings, options, custom Dockerfile), the hash of each build context, and the
+ * parent image's digest.
+ */
+export function planChecksums(
+  plan: BuildPlan,
+  contextHashes: Record<string, string>,
+  parentDigests: Record<string, string | null>,
+): PlanChecksums {
+  const images: Record<string, string> = {};
+  const keys = Object.keys(plan.images).sort();
+  const imageChecksum = (key: string): string => {
+    const image = plan.images[key];
+    if (!image) return '';
+    if (image.sameAs) return imageChecksum(image.sameAs);
+    const parts: Array<[string, string]> = [['settings', image.settingsChecksum]];
+    for (const id of image.builds) {
+      const build = plan.builds.find((b) => b.id === id);
+      parts.push([`context:${id}`, contextHashes[id] ?? '']);
+      if (build?.parentImage)
+        parts.push([`parent:${build.parentImage}`, parentDigests[build.parentImage] ?? 'unresolved']);
+    }
+    return hashParts(parts);
+  };
+  for (const key of keys) images[key] = imageChecksum(key);
+  return { checksum: hashParts(keys.map((key) => [key, images[key] ?? ''])), images };
+}
+
+export interface ReuseDecision {
+  record?: PipelineBuildRecord;
+  /** Why a build is or is not reused, for the user. */
+  reason: string;
+}
+
+export interface FindReusableOptions {
+  store: BuildStore;
+  plan: BuildPlan;
+  checksum: string;
+  stack: Stack;
+  /** `--no-reuse`. */
+  noReuse?: boolean;
+  /** Whether an image of an earlier build still exists (the registry, or the local engine for local builds). */
+  exists: (image: string) => Promise<boolean>;
+}
+
+/**
+ * Finds an earlier pipeline build to use instead of building: same stack, same registry, same checksum,
+ * and every one of its images still there. Unlike ZenML this also covers images that contain code: the
+ * checksum includes the hash of exactly the files that went into them.
+ */
+export async function findReusableBuild(options: FindReusableOptions): Promise<ReuseDecision> {
+  const { plan, stack } = options;
+  if (options.noReuse) return { reason: 'reuse is turned off (--no-reuse).' };
+  const preventing = Object.values(plan.images).filter((i) => i.preventBuildReuse);
+  if (preventing.length > 0) {
+    return { reason: `\`prevent_build_reuse\` is set for ${preventing.map((i) => i.key).join(', ')}.` };
+  }
+  if (plan.builds.length === 0) return { reason: 'nothing needs to be built.' };
+  const registry = stack.containerRegistry?.uri ?? null;
+  const candidates = (await options.store.findByChecksum(options.checksum)).filter(
+    (r) => r.stack === stack.name && r.registry === registry,
+  );
+  if (candidates.length === 0) {
+    return {
+      reason: `no earlier build of stack \`${stack.name}\`${registry ? ` and registry ${registry}` : ''} has checksum ${options.checksum.slice(0, 12)} (reuse needs the same stack, registry, settings, requirements, context and parent images).`,
+    };
+  }
+  for (const candidate of candidates) {
+    const missing: string[] = [];
+    for (const image of Object.values(candidate.images)) {
+      if (!(await options.exists(image.image))) missing.push(image.image);
+    }
+    if (missing.length === 0)
+      return {
+        record: candidate,
+        reason: `build ${candidate.id} has the same checksum and its images exist.`,
+      };
+  }
+  return {
+    reason: `earlier builds with this checksum exist, but their images are gone from ${registry ?? 'the engine'}.`,
+  };
+}
+
+/**
+ * `--build ID`: use a given build, warning where it does not match what would be built now (ZenML §6.7).
+ * A key the pipeline needs that the build lacks is an error.
+ */
+export function verifyCustomBuild(
+  record: PipelineBuildRecord,
+  current: { plan: BuildPlan; checksums: PlanChecksums; stack: Stack },
+): { warnings: Warning[]; missingKeys: string[] } {
+  const warnings: Warning[] = [];
+  if (record.stack !== current.stack.name) {
+    warnings.push({
+      message: `Build ${record.id} was made for stack \`${record.stack}\`, not \`${current.stack.name}\`.`,
+    });
+  }
+  if (record.pipeline !== current.plan.pipeline) {
+    warnings.push({
+      message: `Build ${record.id} was made for pipeline \`${record.pipeline}\`, not \`${current.plan.pipeline}\`.`,
+    });
+  }
+  if (record.containsCode) {
+    warnings.push({
+      message: `Build ${record.id} contains code: the code in its images is the code of that build, not yours now.`,
+    });
+  }
+  if (record.registry === null) {
+    warnings.push({
+      message: `Build ${record.id} is a local build: its images exist only on the machine that built them.`,
+    });
+  }
+  const missingKeys = Object.keys(current.plan.images).filter((key) => !record.images[key]);
+  if (record.checksum !== current.checksums.checksum) {
+    warnings.push({
+      message: `Build ${record.id} does not match the current settings, requirements, context or parent images (checksum ${record.checksum.slice(0, 12)} ≠ ${current.checksums.checksum.slice(0, 12)}).`,
+    });
+  }
+  return { warnings, missingKeys };
+}
