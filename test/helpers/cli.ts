@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,15 +13,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A fresh zenbuild home, so tests never touch the real user's data dir. */
+export const tempHome = () => mkdtempSync(path.join(tmpdir(), 'zenbuild-home-'));
+
 /**
  * Runs the built `zenbuild` binary as a user would: a separate process, a clean environment plus
- * `env`, the repository root as working directory.
+ * `env` (with a throwaway ZENBUILD_HOME unless given), the repository root as working directory.
  */
 export function zenbuild(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): CliResult {
   const result = spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: tempHome(), ...env },
     timeout: 20_000,
   });
   if (result.error) throw result.error;

@@ -31,4 +31,5 @@ export * from './stack/components.js';
 export * from './stack/stack.js';
 export * from './stack/validate.js';
 export * from './store/build-store.js';
+export * from './store/record.js';
 export type * from './warnings.js';

@@ -7,8 +7,10 @@ import {
   loadPipelineConfig,
   loadStack,
   planBuilds,
+  prepareContexts,
   type StackProblem,
   validateImageBuilderFlavor,
+  zenbuildHome,
 } from '@zenbuild/core';
 import type { Io } from '../io.js';
 import { printWarnings } from '../warnings.js';
@@ -55,15 +57,23 @@ export async function preparePlan(io: Io, pipelineFile: string, options: PlanOpt
   return plan;
 }
 
+/** Walks and hashes every build context (file digests cached under $ZENBUILD_HOME). */
+async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<string, string>> {
+  const contexts = await prepareContexts(plan, { home: zenbuildHome(io.env) });
+  for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);
+  return Object.fromEntries(Object.entries(contexts).map(([id, c]) => [id, c.hash]));
+}
+
 export async function planCommand(io: Io, pipelineFile: string, options: PlanOptions): Promise<number> {
   const plan = await preparePlan(io, pipelineFile, options);
-  if (options.json) io.json(describePlan(plan));
-  else io.out(renderPlan(plan));
+  const hashes = await contextHashes(io, plan);
+  if (options.json) io.json(describePlan(plan, hashes));
+  else io.out(renderPlan(plan, hashes));
   return 0;
 }
 
 /** The human report: per image its key(s), target, decision and reason, files, Dockerfile, checksum. */
-export function renderPlan(plan: BuildPlan): string {
+export function renderPlan(plan: BuildPlan, contextHashes: Record<string, string> = {}): string {
   const lines: string[] = [
     `Plan for pipeline \`${plan.pipeline}\` on stack \`${plan.stack}\``,
     `Source root: ${plan.sourceRoot}`,
@@ -91,6 +101,7 @@ export function renderPlan(plan: BuildPlan): string {
       lines.push(
         `  build ${build.id}: ${build.imageName} from context ${root}, pull ${build.pullPolicy}${build.push ? ', pushed' : ', kept local'}`,
       );
+      if (contextHashes[build.id]) lines.push(`    context hash: ${contextHashes[build.id]}`);
       if (Object.keys(build.options).length > 0) lines.push(`    options: ${JSON.stringify(build.options)}`);
     }
     if (image.aptPackages.length > 0) lines.push(`  apt packages:      ${image.aptPackages.join(' ')}`);

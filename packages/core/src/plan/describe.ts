@@ -3,9 +3,13 @@ import type { BuildPlan } from './plan.js';
 /**
  * The plan as a JSON document: per image the same fields a pipeline-build record has (`image`, `digest`,
  * `tag`, `dockerfile`, `requirements`, `settingsChecksum`, `containsCode`), plus the decision and why.
- * Generated file contents are left out of the build list (they are the Dockerfile and requirements above).
+ * Generated file contents are left out of the build list (they are the Dockerfile and requirements above);
+ * each build's context hash is given when the caller computed it.
  */
-export function describePlan(plan: BuildPlan): Record<string, unknown> {
+export function describePlan(
+  plan: BuildPlan,
+  contextHashes: Record<string, string> = {},
+): Record<string, unknown> {
   const images = Object.fromEntries(
     Object.entries(plan.images).map(([key, image]) => [
       key,
@@ -47,6 +51,7 @@ export function describePlan(plan: BuildPlan): Record<string, unknown> {
         root: b.context.root ?? null,
         dockerignore: b.context.dockerignore ?? null,
         generatedFiles: b.context.files.map((f) => f.path),
+        hash: contextHashes[b.id] ?? null,
       },
       options: b.options,
       pullPolicy: b.pullPolicy,

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Test infrastructure for zenbuild on a Debian-like machine, as root.
+#
+#   scripts/test-infra.sh install   install the Debian packages the tests use (skips what is there)
+#   scripts/test-infra.sh check     say what is installed and what is missing
+#
+# The registries the tests use are started by the test run itself (test/infra/global-setup.ts), on free
+# loopback ports, and stopped when it ends.
+set -euo pipefail
+
+PACKAGES=(docker-registry)
+BINARIES=(docker-registry)
+
+missing() {
+  local out=()
+  for i in "${!BINARIES[@]}"; do
+    command -v "${BINARIES[$i]}" >/dev/null 2>&1 || [ -x "/usr/bin/${BINARIES[$i]}" ] || out+=("${PACKAGES[$i]}")
+  done
+  echo "${out[@]:-}"
+}
+
+case "${1:-}" in
+  install)
+    todo=$(missing)
+    if [ -z "$todo" ]; then
+      echo "test-infra: everything is installed (${PACKAGES[*]})"
+      exit 0
+    fi
+    if [ "$(id -u)" != 0 ]; then
+      echo "test-infra: installing $todo needs root (apt-get); run: sudo $0 install" >&2
+      exit 1
+    fi
+    echo "test-infra: installing $todo"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq $todo >/dev/null
+    ;;
+  check)
+    todo=$(missing)
+    if [ -n "$todo" ]; then echo "test-infra: missing: $todo (run: $0 install)"; exit 1; fi
+    echo "test-infra: ready (${PACKAGES[*]})"
+    ;;
+  *)
+    echo "usage: $0 install|check" >&2
+    exit 2
+    ;;
+esac

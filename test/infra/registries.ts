@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+
+/** What the tests get to know about the registries the global setup started. */
+export interface TestRegistries {
+  /** An open registry: `127.0.0.1:<port>`. */
+  open: string;
+  /** A registry with htpasswd (basic) auth. */
+  auth: string;
+  user: string;
+  password: string;
+}
+
+/** Finds `docker-registry` (Debian's package), or says how to get it. */
+export function registryBinary(): string {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin'])) {
+    const candidate = path.join(dir, 'docker-registry');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(
+    'docker-registry is not installed: run `scripts/test-infra.sh install` (Debian package docker-registry).',
+  );
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * Starts two real registries (distribution 2.8) on free loopback ports, each with its own storage in a
+ * temp dir. Returns them and a function that stops exactly what was started.
+ */
+export async function startRegistries(): Promise<{ registries: TestRegistries; stop: () => Promise<void> }> {
+  const binary = registryBinary();
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-registries-'));
+  const user = 'zenbuild-test';
+  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  // Cost 4: the registry checks bcrypt on every request; at the default cost a push takes seconds.
+  writeFileSync(path.join(dir, 'htpasswd'), `${user}:${bcrypt.hashSync(password, 4)}\n`);
+  const children: ChildProcess[] = [];
+  const start = async (name: string, auth: boolean) => {
+    const port = await freePort();
+    const storage = path.join(dir, name);
+    mkdirSync(storage);
+    const config = [
+      'version: 0.1',
+      'log: {level: error}',
+      `storage: {filesystem: {rootdirectory: ${storage}}, delete: {enabled: true}}`,
+      `http: {addr: "127.0.0.1:${port}"}`,
+      ...(auth ? [`auth: {htpasswd: {realm: zenbuild-test, path: ${path.join(dir, 'htpasswd')}}}`] : []),
+    ].join('\n');
+    writeFileSync(path.join(dir, `${name}.yml`), config);
+    // A clean environment: the registry reads every REGISTRY_* variable as a config override.
+    const child = spawn(binary, ['serve', path.join(dir, `${name}.yml`)], {
+      env: { PATH: process.env.PATH },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    const host = `127.0.0.1:${port}`;
+    await waitFor(`http://${host}/v2/`, child);
+    return host;
+  };
+  const registries = { open: await start('open', false), auth: await start('auth', true), user, password };
+  return {
+    registries,
+    stop: async () => {
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`docker-registry exited with code ${child.exitCode} before answering ${url}`);
+    try {
+      const response = await fetch(url);
+      if (response.status === 200 || response.status === 401) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`docker-registry did not answer ${url} within 10 s`);
+}

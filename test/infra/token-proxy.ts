@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A registry front that speaks the bearer-token flow of the distribution spec (as Docker Hub, GHCR and
+ * ECR do): 401 with a `Bearer realm=...` challenge, a token endpoint that checks basic credentials,
+ * then the request is passed to a real registry. Lets tests prove the client's token handling.
+ */
+export async function startTokenProxy(
+  upstream: string,
+  credentials?: { username: string; password: string },
+): Promise<{ host: string; tokenRequests: string[]; close: () => Promise<void> }> {
+  const tokens = new Set<string>();
+  const tokenRequests: string[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    if (url.pathname === '/token') {
+      tokenRequests.push(`${url.searchParams.get('service')} ${url.searchParams.get('scope')}`);
+      const expected = credentials
+        ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
+        : undefined;
+      if (expected && req.headers.authorization !== expected) {
+        res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      const token = randomBytes(12).toString('hex');
+      tokens.add(token);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      return;
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer || !tokens.has(bearer)) {
+      const repository = /^\/v2\/(.+)\/manifests\//.exec(url.pathname)?.[1] ?? '';
+      const address = server.address() as AddressInfo;
+      res
+        .writeHead(401, {
+          'www-authenticate': `Bearer realm="http://127.0.0.1:${address.port}/token",service="zenbuild-test",scope="repository:${repository}:pull"`,
+        })
+        .end();
+      return;
+    }
+    const forwarded = await fetch(`http://${upstream}${url.pathname}${url.search}`, {
+      method: req.method ?? 'GET',
+      headers: { accept: String(req.headers.accept ?? '*/*') },
+    });
+    const headers: Record<string, string> = {};
+    forwarded.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    res.writeHead(forwarded.status, headers).end(Buffer.from(await forwarded.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    tokenRequests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

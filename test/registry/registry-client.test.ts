@@ -1,0 +1,140 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
+import { describe, expect, inject, it } from 'vitest';
+import { pushImage } from '../infra/push.js';
+import { freePort } from '../infra/registries.js';
+import { startTokenProxy } from '../infra/token-proxy.js';
+
+const { open, auth, user, password } = inject('registries');
+const noDockerConfig = () => ({
+  DOCKER_CONFIG: mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-')),
+  PATH: process.env.PATH,
+});
+
+async function failure(promise: Promise<unknown>): Promise<ZenbuildError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ZenbuildError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('RegistryClient against a real registry (distribution 2.8)', () => {
+  it('returns the digest the registry reports (Docker-Content-Digest), by tag and by digest', async () => {
+    const pushed = await pushImage(open, 'client/by-tag', 'v1');
+    const client = new RegistryClient({ env: noDockerConfig() });
+    expect(await client.manifestDigest(`${open}/client/by-tag:v1`)).toBe(pushed);
+    expect(await client.manifestDigest(`${open}/client/by-tag@${pushed}`)).toBe(pushed);
+    expect(pushed).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('says an image is missing, for an unknown tag or repository', async () => {
+    await pushImage(open, 'client/missing', 'v1');
+    const client = new RegistryClient({ env: noDockerConfig() });
+    expect(await client.exists(`${open}/client/missing:v2`)).toBe(false);
+    expect(await client.exists(`${open}/client/never-pushed:v1`)).toBe(false);
+  });
+
+  it('uses the stack registry credentials for basic auth', async () => {
+    const pushed = await pushImage(auth, 'client/basic', 'v1', { auth: { username: user, password } });
+    const client = new RegistryClient({
+      env: noDockerConfig(),
+      credentials: { [auth]: { username: user, password } },
+    });
+    expect(await client.manifestDigest(`${auth}/client/basic:v1`)).toBe(pushed);
+  });
+
+  it('asks for credentials when there are none, and rejects wrong ones, without printing them', async () => {
+    await pushImage(auth, 'client/denied', 'v1', { auth: { username: user, password } });
+    const none = await failure(
+      new RegistryClient({ env: noDockerConfig() }).exists(`${auth}/client/denied:v1`),
+    );
+    expect(none.code).toBe('NOT_AVAILABLE');
+    expect(none.message).toContain(`needs credentials for client/denied`);
+    const wrong = await failure(
+      new RegistryClient({
+        env: noDockerConfig(),
+        credentials: { [auth]: { username: user, password: 'wrong-password-1' } },
+      }).exists(`${auth}/client/denied:v1`),
+    );
+    expect(wrong.message).toContain('refused the credentials from the stack registry credentials');
+    expect(wrong.message).not.toContain('wrong-password-1');
+  });
+
+  it('reads credentials from the docker config file ($DOCKER_CONFIG auths)', async () => {
+    const pushed = await pushImage(auth, 'client/config', 'v1', { auth: { username: user, password } });
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        auths: { [`http://${auth}`]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } },
+      }),
+    );
+    const client = new RegistryClient({ env: { DOCKER_CONFIG: dir } });
+    expect(await client.manifestDigest(`${auth}/client/config:v1`)).toBe(pushed);
+  });
+
+  it('runs the credential helper the docker config names (credHelpers), with the protocol of docker-credential-*', async () => {
+    const pushed = await pushImage(auth, 'client/helper', 'v1', { auth: { username: user, password } });
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    // A real helper program: reads the server URL on stdin, answers JSON, logs what it was asked.
+    writeFileSync(
+      path.join(bin, 'docker-credential-zbtest'),
+      `#!/bin/sh\nread server\necho "$1 $server" >> "${dir}/asked"\nprintf '{"ServerURL":"%s","Username":"${user}","Secret":"${password}"}' "$server"\n`,
+    );
+    chmodSync(path.join(bin, 'docker-credential-zbtest'), 0o755);
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ credHelpers: { [auth]: 'zbtest' } }));
+    const client = new RegistryClient({ env: { DOCKER_CONFIG: dir, PATH: `${bin}:${process.env.PATH}` } });
+    expect(await client.manifestDigest(`${auth}/client/helper:v1`)).toBe(pushed);
+    expect(readFileSync(path.join(dir, 'asked'), 'utf8')).toBe(`get ${auth}\n`);
+  });
+
+  it('a missing credential helper is a clear error', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ credsStore: 'does-not-exist' }));
+    const error = await failure(
+      new RegistryClient({ env: { DOCKER_CONFIG: dir, PATH: '/usr/bin:/bin' } }).exists(`${auth}/x/y:1`),
+    );
+    expect(error.message).toContain('docker-credential-does-not-exist is not on PATH');
+  });
+
+  it('follows the bearer-token flow, anonymously and with credentials', async () => {
+    const pushed = await pushImage(open, 'client/bearer', 'v1');
+    const anonymous = await startTokenProxy(open);
+    const withCredentials = await startTokenProxy(open, { username: 'alice', password: 'token-secret' });
+    try {
+      const client = new RegistryClient({ env: noDockerConfig() });
+      expect(await client.manifestDigest(`${anonymous.host}/client/bearer:v1`)).toBe(pushed);
+      // The token is kept: a second request does not fetch another one.
+      expect(await client.manifestDigest(`${anonymous.host}/client/bearer:v1`)).toBe(pushed);
+      expect(anonymous.tokenRequests).toEqual(['zenbuild-test repository:client/bearer:pull']);
+
+      const authed = new RegistryClient({
+        env: noDockerConfig(),
+        credentials: { [withCredentials.host]: { username: 'alice', password: 'token-secret' } },
+      });
+      expect(await authed.manifestDigest(`${withCredentials.host}/client/bearer:v1`)).toBe(pushed);
+      const refused = await failure(
+        new RegistryClient({ env: noDockerConfig() }).exists(`${withCredentials.host}/client/bearer:v1`),
+      );
+      expect(refused.message).toMatch(/token service .* answered 401 to an anonymous request/);
+    } finally {
+      await anonymous.close();
+      await withCredentials.close();
+    }
+  });
+
+  it('reports a registry that cannot be reached', async () => {
+    const port = await freePort(); // nothing listens there
+    const error = await failure(
+      new RegistryClient({ env: noDockerConfig(), timeoutMs: 2000 }).exists(`127.0.0.1:${port}/x/y:1`),
+    );
+    expect(error.code).toBe('NOT_AVAILABLE');
+    expect(error.message).toMatch(/cannot be reached \(ECONNREFUSED\)/);
+  });
+});
