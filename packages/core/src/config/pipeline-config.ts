@@ -5,9 +5,10 @@ import { invalidInput } from '../errors.js';
 import { SecretSet } from '../secrets.js';
 import type { DockerSettings } from '../settings/docker-settings.js';
 import {
+  completeSettings,
   dedupeWarnings,
+  prepareSettingsLevel,
   type ResolveContext,
-  resolveSettingsLevels,
   type SettingsLevel,
 } from '../settings/resolve.js';
 import { substituteEnv } from '../settings/substitute.js';
@@ -84,6 +85,8 @@ const pipelineConfigSchema = z.strictObject({
 export interface PipelineStep {
   name: string;
   settings: DockerSettings;
+  /** A key equal for equal settings, computed once here so planning does not redo it per step. */
+  settingsKey: string;
   /** True when the step's effective settings differ from the pipeline's (it then gets its own image). */
   hasOwnSettings: boolean;
 }
@@ -97,6 +100,7 @@ export interface PipelineConfig {
   /** The directory whose files go into images that include code. */
   sourceRoot: string;
   settings: DockerSettings;
+  settingsKey: string;
   steps: PipelineStep[];
   warnings: Warning[];
   secrets: SecretSet;
@@ -132,27 +136,24 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   const context: ResolveContext = { env, warnings: [], secrets: new SecretSet() };
   const fileField = file ? { file } : {};
 
-  const pipelineLevel: SettingsLevel = {
-    settings: config.settings?.docker as SettingsLevel['settings'],
-    path: ['settings', 'docker'],
-    ...fileField,
-  };
-  const settings = resolveSettingsLevels([pipelineLevel], context);
+  const pipelinePath = ['settings', 'docker'];
+  // The pipeline level is prepared (validated, substituted) once and merged under every step.
+  const pipelineLevel = prepareSettingsLevel(
+    { settings: config.settings?.docker as SettingsLevel['settings'], path: pipelinePath, ...fileField },
+    context,
+  );
+  const settings = completeSettings([pipelineLevel], context, pipelinePath, file);
   const pipelineKey = JSON.stringify(settings);
 
   const steps: PipelineStep[] = Object.entries(config.steps ?? {}).map(([name, step]) => {
-    const stepSettings = resolveSettingsLevels(
-      [
-        pipelineLevel,
-        {
-          settings: step?.settings?.docker as SettingsLevel['settings'],
-          path: ['steps', name, 'settings', 'docker'],
-          ...fileField,
-        },
-      ],
+    const stepPath = ['steps', name, 'settings', 'docker'];
+    const stepLevel = prepareSettingsLevel(
+      { settings: step?.settings?.docker as SettingsLevel['settings'], path: stepPath, ...fileField },
       context,
     );
-    return { name, settings: stepSettings, hasOwnSettings: JSON.stringify(stepSettings) !== pipelineKey };
+    const stepSettings = completeSettings([pipelineLevel, stepLevel], context, stepPath, file);
+    const settingsKey = JSON.stringify(stepSettings);
+    return { name, settings: stepSettings, settingsKey, hasOwnSettings: settingsKey !== pipelineKey };
   });
 
   const sourceRootRaw = config.source_root
@@ -174,6 +175,7 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
     baseDir: options.baseDir,
     sourceRoot,
     settings,
+    settingsKey: pipelineKey,
     steps,
     warnings: dedupeWarnings(context.warnings),
     secrets: context.secrets,

@@ -1,6 +1,5 @@
-import { open } from 'node:fs/promises';
-import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import yazl from 'yazl';
@@ -12,11 +11,12 @@ export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
 /** Every entry gets the same time: the tar epoch, and for zip the earliest DOS date (1980-01-01). */
 const TAR_MTIME = new Date(0);
 const ZIP_MTIME = new Date(1980, 0, 1, 0, 0, 0);
+const CHUNK = 1024 * 1024;
 
 /**
  * Streams the entries as an archive. Deterministic: entries in the given (sorted) order, fixed times,
- * uid/gid 0, no user or group names, normalised modes, gzip without name or time. Files are read one
- * at a time as the consumer pulls, so memory does not grow with the size of the context.
+ * uid/gid 0, no user or group names, normalised modes, gzip without name or time. Files are read as the
+ * consumer pulls, so memory does not grow with the size of the context.
  */
 export function archiveContext(entries: ContextEntry[], format: ArchiveFormat): Readable {
   if (format === 'zip') return zipArchive(entries);
@@ -27,11 +27,22 @@ export function archiveContext(entries: ContextEntry[], format: ArchiveFormat): 
   return stream.pipe(gzip);
 }
 
+type Header = Partial<tar.Header> & { name: string };
+
+/** Bytes archived between two yields to the event loop, so timers and signals (Ctrl-C) still run. */
+const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
+
 function tarArchive(entries: ContextEntry[]): Readable {
   const pack = tar.pack();
   const write = async () => {
+    let sinceYield = 0;
     for (const entry of entries) {
-      const header = {
+      sinceYield += entry.size + 512;
+      if (sinceYield > YIELD_EVERY_BYTES) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const header: Header = {
         name: entry.type === 'directory' ? `${entry.path}/` : entry.path,
         mode: entry.mode,
         mtime: TAR_MTIME,
@@ -40,25 +51,39 @@ function tarArchive(entries: ContextEntry[]): Readable {
         uname: '',
         gname: '',
       };
-      if (entry.type === 'directory') {
-        await addEntry(pack, { ...header, type: 'directory' });
-      } else if (entry.type === 'symlink') {
-        await addEntry(pack, { ...header, type: 'symlink', linkname: entry.linkTarget ?? '' });
-      } else {
-        const body = await openSource(entry);
-        const sink = pack.entry({ ...header, type: 'file', size: entry.size });
-        await pipeline(body, sink as unknown as NodeJS.WritableStream);
-      }
+      if (entry.type === 'directory') await writeEntry(pack, { ...header, type: 'directory' });
+      else if (entry.type === 'symlink')
+        await writeEntry(pack, { ...header, type: 'symlink', linkname: entry.linkTarget ?? '' });
+      else await writeEntry(pack, { ...header, type: 'file', size: entry.size }, entry);
     }
     pack.finalize();
   };
   write().catch((error: unknown) => pack.destroy(error as Error));
-  return pack as unknown as Readable;
+  // Callers get a native Node stream: pipeline listens for the pack's errors (a streamx stream throws
+  // when nobody does) and hands them to the output, where `pipe`, `for await` and friends see them.
+  const output = new PassThrough();
+  pipeline(pack as unknown as Readable, output, () => {});
+  return output;
 }
 
-function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }): Promise<void> {
+/** Writes one entry, waiting whenever the consumer is behind, so memory stays flat. */
+function writeEntry(pack: tar.Pack, header: Header, file?: ContextEntry): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry(header, (error) => (error ? reject(error) : resolve()));
+    // streamx writables behave like Node's; their typings are narrower than what they accept.
+    const sink = pack.entry(header, (error) =>
+      error ? reject(error) : resolve(),
+    ) as unknown as NodeJS.WritableStream;
+    // Destroying the pack passes its error to the open entry too; it is reported once, by the pack.
+    sink.on('error', () => {});
+    if (!file) return;
+    const write = async () => {
+      for (const chunk of fileChunks(file)) {
+        if (!sink.write(chunk)) await new Promise((drained) => sink.once('drain', drained));
+      }
+      sink.end();
+    };
+    // On failure the whole pack is destroyed with this error (tarArchive), which ends the entry too.
+    write().catch(reject);
   });
 }
 
@@ -83,10 +108,8 @@ function zipArchive(entries: ContextEntry[]): Readable {
         entry.path,
         { ...options, mode: 0o100000 | entry.mode, size: entry.size },
         (callback) => {
-          openSource(entry).then(
-            (stream) => callback(null, stream),
-            (error: Error) => callback(error, undefined as unknown as Readable),
-          );
+          const stream = Readable.from(fileChunks(entry), { objectMode: false });
+          callback(null, stream);
         },
       );
     }
@@ -95,20 +118,33 @@ function zipArchive(entries: ContextEntry[]): Readable {
   return output;
 }
 
-/** A file's bytes, after checking it is still the version that was walked (and hashed). */
-async function openSource(entry: ContextEntry): Promise<Readable> {
+/**
+ * A file's bytes in chunks, read synchronously (see walk.ts for why), after checking it is still the
+ * version that was walked and hashed. Each chunk is a new buffer: the consumer may still hold the last.
+ */
+function* fileChunks(entry: ContextEntry): Generator<Buffer> {
   const source = entry.source as EntrySource;
-  if (source.kind === 'generated') return Readable.from([source.content]);
-  const handle = await open(source.absolute, 'r');
-  const stat = await handle.stat({ bigint: true });
-  if (
-    Number(stat.size) !== source.fingerprint.size ||
-    stat.mtimeNs.toString() !== source.fingerprint.mtimeNs
-  ) {
-    await handle.close();
-    throw invalidInput(
-      `${source.absolute} changed after the build context was planned; run the build again so the plan, the hash and the archive agree.`,
-    );
+  if (source.kind === 'generated') {
+    yield source.content;
+    return;
   }
-  return handle.createReadStream({ highWaterMark: 1024 * 1024, autoClose: true });
+  const fd = openSync(source.absolute, 'r');
+  try {
+    const stat = fstatSync(fd);
+    if (stat.size !== source.fingerprint.size || stat.mtimeMs !== source.fingerprint.mtimeMs) {
+      throw invalidInput(
+        `${source.absolute} changed after the build context was planned; run the build again so the plan, the hash and the archive agree.`,
+      );
+    }
+    let remaining = source.fingerprint.size;
+    while (remaining > 0) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, remaining));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) throw invalidInput(`${source.absolute} got shorter while it was archived.`);
+      remaining -= n;
+      yield n === chunk.length ? chunk : chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

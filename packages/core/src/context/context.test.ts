@@ -68,6 +68,26 @@ describe('dockerignore semantics (Docker documentation)', () => {
     expect(files).not.toContain('data');
   });
 
+  it('does not walk an excluded directory that no exception reaches into', async () => {
+    const root = project({
+      'node_modules/a/b.js': '',
+      'node_modules/c.js': '',
+      'src/keep.py': '',
+      'src/drop.py': '',
+    });
+    writeFileSync(path.join(root, '.dockerignore'), 'node_modules\nsrc\n!src/keep.py\n');
+    const walked = await walkContext({ root });
+    expect(walked.entries.map((e) => e.path)).toEqual(['src/keep.py']);
+    // node_modules is reported once, as a whole; src was walked for its exception.
+    expect(walked.excluded.map((x) => x.path)).toEqual(['node_modules/', 'src/', 'src/drop.py']);
+  });
+
+  it('walks an excluded directory when a wildcard exception could match inside it', async () => {
+    const root = project({ 'data/x/keep.md': '', 'data/x/drop.bin': '' });
+    writeFileSync(path.join(root, '.dockerignore'), 'data\n!**/*.md\n');
+    expect(await paths({ root })).toEqual(['data/x/keep.md']);
+  });
+
   it('a leading / anchors at the root, a trailing / is ignored', async () => {
     const files = await paths({ root: withIgnore(['/build/']) });
     expect(files).not.toContain('build/out');

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import pLimit from 'p-limit';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { invalidInput } from '../errors.js';
 import type { DigestCache } from './digest-cache.js';
-import { type ContextEntry, fingerprintOf } from './walk.js';
+import type { ContextEntry } from './walk.js';
 
 export interface HashOptions {
   cache?: DigestCache;
-  /** Files read at once; a few keep the disk busy without thrashing it. */
-  concurrency?: number;
 }
 
 export interface HashStats {
@@ -20,6 +17,10 @@ export interface HashStats {
   bytesRead: number;
 }
 
+/** Bytes hashed between two yields to the event loop, so a long hash never freezes signals or I/O. */
+const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
+
 /**
  * The content hash of a context, over exactly the entries that are archived: path, type, mode, and the
  * content digest or link target. Fills each file entry's `digest`.
@@ -30,34 +31,32 @@ export async function hashContext(
 ): Promise<{ hash: string; stats: HashStats }> {
   const stats: HashStats = { files: 0, cached: 0, bytes: 0, bytesRead: 0 };
   const now = Date.now();
-  const limit = pLimit(options.concurrency ?? 4);
-  const hashEntry = async (entry: ContextEntry) => {
-    if (entry.type !== 'file' || !entry.source) return;
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  let sinceYield = 0;
+  for (const entry of entries) {
+    if (entry.type !== 'file' || !entry.source) continue;
     stats.files++;
     stats.bytes += entry.size;
     if (entry.source.kind === 'generated') {
       entry.digest = createHash('sha256').update(entry.source.content).digest('hex');
-      return;
+      continue;
     }
     const { absolute, fingerprint } = entry.source;
-    const cached = options.cache?.get(absolute, fingerprint);
+    const cached = options.cache?.get(entry.path, fingerprint);
     if (cached) {
       entry.digest = cached;
       stats.cached++;
-      return;
+      continue;
     }
-    entry.digest = await digestFile(absolute);
+    entry.digest = digestFile(absolute, fingerprint.size, fingerprint.mtimeMs, buffer);
     stats.bytesRead += entry.size;
-    // Only trust the digest if the file did not change while it was read.
-    const after = await fingerprintOf(absolute);
-    if (after.size !== fingerprint.size || after.mtimeNs !== fingerprint.mtimeNs) {
-      throw invalidInput(
-        `${absolute} changed while the build context was being hashed; try again once it is written.`,
-      );
+    options.cache?.set(entry.path, fingerprint, entry.digest, now);
+    sinceYield += entry.size + 4096;
+    if (sinceYield > YIELD_EVERY_BYTES) {
+      sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    options.cache?.set(absolute, fingerprint, entry.digest, now);
-  };
-  await Promise.all(entries.map((entry) => limit(() => hashEntry(entry))));
+  }
   return { hash: contextHashOf(entries), stats };
 }
 
@@ -73,9 +72,29 @@ export function contextHashOf(entries: ContextEntry[]): string {
   return hash.digest('hex');
 }
 
-async function digestFile(absolute: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(absolute, { highWaterMark: 1024 * 1024 }))
-    hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/**
+ * sha256 of a file read synchronously in chunks (see walk.ts for why), refusing a file that is not the
+ * version that was walked, or that changes while it is read.
+ */
+function digestFile(absolute: string, size: number, mtimeMs: number, buffer: Buffer): string {
+  const fd = openSync(absolute, 'r');
+  try {
+    const hash = createHash('sha256');
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+      total += n;
+    }
+    const after = fstatSync(fd);
+    if (total !== size || after.size !== size || after.mtimeMs !== mtimeMs) {
+      throw invalidInput(
+        `${absolute} changed while the build context was being hashed; try again once it is written.`,
+      );
+    }
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
+  }
 }

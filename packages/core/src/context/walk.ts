@@ -1,5 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import dockerignore from '@balena/dockerignore';
 import { invalidInput } from '../errors.js';
@@ -10,13 +10,16 @@ export type EntrySource =
   | { kind: 'fs'; absolute: string; fingerprint: Fingerprint }
   | { kind: 'generated'; content: Buffer };
 
-/** What identifies a file's version without reading it (git's idea): size, mtime, ctime, inode. */
+/**
+ * What identifies a file's version without reading it (git's idea): size, mtime, ctime, inode. Times are
+ * milliseconds with a fraction (microsecond precision), which is what a plain lstat gives cheaply.
+ */
 export interface Fingerprint {
   size: number;
   executable: boolean;
-  mtimeNs: string;
-  ctimeNs: string;
-  ino: string;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
 }
 
 export interface ContextEntry {
@@ -80,47 +83,44 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
     const rootStat = await lstat(root).catch(() => undefined);
     if (!rootStat?.isDirectory()) throw invalidInput(`The build context root ${root} is not a directory.`);
     ignoreFile = await selectIgnoreFile(root, spec);
-    const patterns = ignoreFile ? parseIgnoreFile(await readFile(ignoreFile, 'utf8')) : [];
+    const patterns = ignoreFile ? parseIgnoreFile(readFileSync(ignoreFile, 'utf8')) : [];
     const matcher = ignore({ ignorecase: false }).add([...patterns, ...ALWAYS_INCLUDED]);
-    const hasExceptions = patterns.some((p) => p.startsWith('!'));
+    const exceptions = patterns
+      .filter((p) => p.startsWith('!'))
+      .map((p) => p.slice(1).trim().replace(/^\/+/, ''));
     // The ignore files themselves stay out: a remote `docker build .` would apply them a second time
     // and drop generated files (ZenML #5030).
     const ignoreFiles = new Set(['.dockerignore', 'Dockerfile.dockerignore']);
     if (ignoreFile && isInside(root, ignoreFile)) ignoreFiles.add(toPosix(path.relative(root, ignoreFile)));
 
-    const visit = async (dir: string, relDir: string): Promise<void> => {
+    // Synchronous on purpose: each async fs call costs a thread-pool round trip (~0.1 ms on small
+    // machines), which made walking 20,000 files ten times slower than the system calls themselves.
+    const visit = (dir: string, relDir: string): void => {
       let children: Dirent[];
       try {
-        children = await readdir(dir, { withFileTypes: true });
+        children = readdirSync(dir, { withFileTypes: true });
       } catch (error) {
         throw unreadable(dir, error);
       }
-      // One lstat per file, all of a directory's at once; directories and links need none.
-      const fingerprints = await Promise.all(
-        children.map((child) =>
-          child.isFile()
-            ? fingerprintOf(path.join(dir, child.name)).catch((error) => error as Error)
-            : undefined,
-        ),
-      );
-      for (const [index, child] of children.entries()) {
+      for (const child of children) {
         const rel = relDir ? `${relDir}/${child.name}` : child.name;
-        const absolute = path.join(dir, child.name);
+        const absolute = `${dir}/${child.name}`; // path.join is measurably slower on 20,000 files
         if (!relDir && ignoreFiles.has(rel)) continue;
-        const ignored = matcher.ignores(rel);
+        // No patterns: nothing is excluded, and the matcher need not run for every file.
+        const ignored = patterns.length > 0 && matcher.ignores(rel);
         if (child.isDirectory()) {
           if (ignored) {
             excluded.push({ path: `${rel}/`, pattern: matchingPattern(patterns, rel) });
             // Docker walks into an excluded directory only when an exception could re-include a child.
-            if (hasExceptions) await visit(absolute, rel);
+            if (couldReinclude(exceptions, rel)) visit(absolute, rel);
             continue;
           }
           entries.set(rel, { path: rel, type: 'directory', mode: 0o755, size: 0 });
-          await visit(absolute, rel);
+          visit(absolute, rel);
         } else if (ignored) {
           excluded.push({ path: rel, pattern: matchingPattern(patterns, rel) });
         } else if (child.isSymbolicLink()) {
-          const target = await readlink(absolute);
+          const target = readlinkSync(absolute);
           const resolved = path.resolve(path.dirname(absolute), target);
           if (!isInside(root, resolved)) {
             warnings.push({
@@ -130,8 +130,12 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
           }
           entries.set(rel, { path: rel, type: 'symlink', mode: 0o777, size: 0, linkTarget: target });
         } else if (child.isFile()) {
-          const fingerprint = fingerprints[index];
-          if (fingerprint instanceof Error || !fingerprint) throw unreadable(absolute, fingerprint);
+          let fingerprint: Fingerprint;
+          try {
+            fingerprint = fingerprintOf(absolute);
+          } catch (error) {
+            throw unreadable(absolute, error);
+          }
           entries.set(rel, {
             path: rel,
             type: 'file',
@@ -147,7 +151,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
         }
       }
     };
-    await visit(root, '');
+    visit(root, '');
   }
 
   for (const file of spec.files ?? []) {
@@ -204,6 +208,22 @@ export function parseIgnoreFile(text: string): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
+/**
+ * Whether an exception pattern (`!...`) could match something below directory `rel`: it names a path
+ * under it, or has a wildcard at or above its depth. Otherwise an excluded directory is not walked at all.
+ */
+function couldReinclude(exceptions: string[], rel: string): boolean {
+  const depth = rel.split('/').length;
+  return exceptions.some(
+    (pattern) =>
+      pattern.startsWith(`${rel}/`) ||
+      pattern
+        .split('/')
+        .slice(0, depth)
+        .some((segment) => /[*?[\\]/.test(segment)),
+  );
+}
+
 /** The last pattern that excludes a path: the answer to "why is this file missing?". */
 function matchingPattern(patterns: string[], rel: string): string {
   for (let i = patterns.length - 1; i >= 0; i--) {
@@ -214,14 +234,14 @@ function matchingPattern(patterns: string[], rel: string): string {
   return '(unknown)';
 }
 
-export async function fingerprintOf(absolute: string): Promise<Fingerprint> {
-  const s = await lstat(absolute, { bigint: true });
+export function fingerprintOf(absolute: string): Fingerprint {
+  const s = lstatSync(absolute);
   return {
-    size: Number(s.size),
-    executable: (s.mode & 0o111n) !== 0n,
-    mtimeNs: s.mtimeNs.toString(),
-    ctimeNs: s.ctimeNs.toString(),
-    ino: s.ino.toString(),
+    size: s.size,
+    executable: (s.mode & 0o111) !== 0,
+    mtimeMs: s.mtimeMs,
+    ctimeMs: s.ctimeMs,
+    ino: s.ino,
   };
 }
 

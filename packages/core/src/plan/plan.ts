@@ -124,6 +124,8 @@ interface BuildConfiguration {
   key: string;
   step?: string;
   settings: DockerSettings;
+  /** Equal for equal settings (see PipelineStep.settingsKey). */
+  settingsKey: string;
   /** Config path of the settings, for messages. */
   where: string;
 }
@@ -141,27 +143,35 @@ export function planBuilds(input: PlanInput): BuildPlan {
   const builds: PlannedBuild[] = [];
   const byChecksum = new Map<string, string>();
 
+  // Steps with equal effective settings plan to the same image: plan each distinct settings once, so
+  // the work grows with the number of distinct images, not with the number of steps (ZenML #5154).
+  const planned = new Map<string, ReturnType<typeof planImage>>();
   for (const config of configs) {
-    const planned = planImage(config, input);
     const imageKey = config.step ? `${config.step}.${config.key}` : config.key;
-    const first = byChecksum.get(planned.image.settingsChecksum);
+    let result = planned.get(config.settingsKey);
+    if (!result) {
+      result = planImage(config, input);
+      planned.set(config.settingsKey, result);
+    }
+    const plannedImage = result;
+    const first = byChecksum.get(plannedImage.image.settingsChecksum);
     if (first) {
       const original = images[first];
       images[imageKey] = {
-        ...planned.image,
+        ...plannedImage.image,
         key: imageKey,
-        image: original?.image ?? planned.image.image,
+        image: original?.image ?? plannedImage.image.image,
         ...(original?.tag ? { tag: original.tag } : {}),
+        ...(config.step ? { step: config.step } : {}),
         sameAs: first,
         reason: `Same settings as \`${first}\`: uses that image, built once.`,
         builds: [],
       };
       continue;
     }
-    byChecksum.set(planned.image.settingsChecksum, imageKey);
-    images[imageKey] = { ...planned.image, key: imageKey };
-    for (const build of planned.builds) builds.push({ ...build, key: imageKey });
-    warnings.push(...planned.warnings);
+    byChecksum.set(plannedImage.image.settingsChecksum, imageKey);
+    images[imageKey] = { ...plannedImage.image, key: imageKey };
+    builds.push(...plannedImage.builds);
   }
 
   const steps: Record<string, string> = {};
@@ -195,15 +205,27 @@ function buildConfigurations(pipeline: PipelineConfig): BuildConfiguration[] {
         key: ORCHESTRATOR_KEY,
         step: step.name,
         settings: step.settings,
+        settingsKey: step.settingsKey,
         where: `steps.${step.name}.settings.docker`,
       });
     } else if (!pipelineIncluded) {
-      configs.push({ key: ORCHESTRATOR_KEY, settings: pipeline.settings, where: 'settings.docker' });
+      configs.push({
+        key: ORCHESTRATOR_KEY,
+        settings: pipeline.settings,
+        settingsKey: pipeline.settingsKey,
+        where: 'settings.docker',
+      });
       pipelineIncluded = true;
     }
   }
-  if (configs.length === 0)
-    configs.push({ key: ORCHESTRATOR_KEY, settings: pipeline.settings, where: 'settings.docker' });
+  if (configs.length === 0) {
+    configs.push({
+      key: ORCHESTRATOR_KEY,
+      settings: pipeline.settings,
+      settingsKey: pipeline.settingsKey,
+      where: 'settings.docker',
+    });
+  }
   return configs;
 }
 
@@ -222,13 +244,12 @@ export function stackIntegrations(stack: Stack): string[] {
 function planImage(
   config: BuildConfiguration,
   input: PlanInput,
-): { image: PlannedImage; builds: PlannedBuild[]; warnings: Warning[] } {
+): { image: PlannedImage; builds: PlannedBuild[] } {
   const { pipeline, stack } = input;
   const s = config.settings;
   const where = config.where;
   const registry = stack.containerRegistry;
   const isBuildingLocally = IMAGE_BUILDER_FLAVORS[stack.imageBuilder.flavor]?.isBuildingLocally ?? true;
-  const warnings: Warning[] = [];
   const tag = imageTag({ pipeline: pipeline.name, step: config.step, key: config.key, imageTag: s.imageTag });
   const repository = targetRepository(s.targetRepository, registry?.defaultRepository);
   const target = targetImageName({ registryUri: registry?.uri, repository, tag });
@@ -259,7 +280,6 @@ function planImage(
         settingsChecksum: hashParts([['settings', settingsJson]]),
       },
       builds: [],
-      warnings,
     };
   }
 
@@ -430,7 +450,6 @@ function planImage(
       builds: builds.map((b) => b.id),
     },
     builds,
-    warnings,
   };
 }
 

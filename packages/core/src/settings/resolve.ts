@@ -80,11 +80,18 @@ export function mergeSettingsLevels(levels: DockerSettingsYaml[]): DockerSetting
  */
 export function resolveSettingsLevels(levels: SettingsLevel[], context: ResolveContext): DockerSettings {
   const prepared = levels.map((level) => prepareSettingsLevel(level, context));
-  const merged = mergeSettingsLevels(prepared);
   const last = levels[levels.length - 1];
-  const basePath = last?.path ?? [];
-  const file = levels.find((l) => l.file)?.file;
-  const settings = toDockerSettings(merged, { basePath, ...(file ? { file } : {}) });
+  return completeSettings(prepared, context, last?.path ?? [], levels.find((l) => l.file)?.file);
+}
+
+/** Merges prepared levels, fills in defaults and checks the result as a whole (errors name `basePath`). */
+export function completeSettings(
+  prepared: DockerSettingsYaml[],
+  context: ResolveContext,
+  basePath: ConfigPath,
+  file?: string,
+): DockerSettings {
+  const settings = toDockerSettings(mergeSettingsLevels(prepared), { basePath, ...(file ? { file } : {}) });
   checkSettings(settings, basePath, context.warnings, file);
   return settings;
 }

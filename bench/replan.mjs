@@ -1,0 +1,52 @@
+// Re-plan benchmark: hashing an unchanged tree again with the digest cache, against the first (cold)
+// hash, and against the cheapest reference that looks at every file: `find DIR -type f -printf '%s %T@'`.
+// Target: at least 10x faster than the first hash.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, median, runWorker, timeShell } from './lib/measure.mjs';
+import { ensureTree } from './lib/tree.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const worker = path.join(here, 'replan-worker.mjs');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// The context benchmark's tree (20,000 files, 1 GiB), and a 10,000-file source tree of 256 MiB.
+const TREES = [
+  { files: 20_000, bytes: 1024 ** 3 },
+  { files: 10_000, bytes: 256 * 1024 ** 2 },
+];
+
+for (const { files, bytes } of TREES) {
+  const dir = ensureTree({ files, bytes, name: `tree-${files}-${bytes}` });
+  timeShell(`tar -cf - -C ${dir} . > /dev/null`); // warm the page cache for every run alike
+
+  const cold = [];
+  const warm = [];
+  const find = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const home = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
+    cold.push(runWorker(worker, [dir, home]));
+    warm.push(runWorker(worker, [dir, home]));
+    find.push(timeShell(`find ${dir} -type f -printf '%s %T@\\n' > /dev/null`).ms);
+  }
+  if (new Set([...cold, ...warm].map((r) => r.hash)).size !== 1)
+    throw new Error('cold and warm hashes differ');
+  const coldMs = median(cold.map((r) => r.ms));
+  const warmMs = median(warm.map((r) => r.ms));
+  console.log(
+    `\n${cold[0].files} files, ${fmt(cold[0].bytes / 1024 ** 2, 0)} MiB; in-process time, median of ${ROUNDS} rounds`,
+  );
+  console.log('| run | ms | files read | x faster than first hash |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| first hash (empty cache) | ${fmt(coldMs, 0)} | ${cold[0].files - cold[0].cached} | 1.0 |`);
+  console.log(
+    `| re-plan, unchanged tree (cache) | ${fmt(warmMs, 0)} | ${warm[0].files - warm[0].cached} | ${fmt(coldMs / warmMs, 1)} |`,
+  );
+  console.log(
+    `| find -printf size+mtime (reference stat walk) | ${fmt(median(find), 0)} | 0 | ${fmt(coldMs / median(find), 1)} |`,
+  );
+  console.log(
+    `\ntarget >= 10x: ${fmt(coldMs / warmMs, 1)}x ${coldMs / warmMs >= 10 ? 'MET' : 'MISSED'}; re-plan under a second: ${fmt(warmMs, 0)} ms ${warmMs < 1000 ? 'MET' : 'MISSED'}`,
+  );
+}
