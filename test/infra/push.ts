@@ -6,6 +6,13 @@ export interface PushOptions {
   content?: string;
 }
 
+const authHeaders = (options: PushOptions): Record<string, string> =>
+  options.auth
+    ? {
+        authorization: `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`,
+      }
+    : {};
+
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /**
@@ -18,11 +25,7 @@ export async function pushImage(
   tag: string,
   options: PushOptions = {},
 ): Promise<string> {
-  const headers: Record<string, string> = options.auth
-    ? {
-        authorization: `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`,
-      }
-    : {};
+  const headers = authHeaders(options);
   const layer = Buffer.from(options.content ?? `${repository}:${tag}`);
   const config = Buffer.from(
     JSON.stringify({
@@ -75,11 +78,7 @@ export async function deleteImage(
   digest: string,
   options: PushOptions = {},
 ): Promise<void> {
-  const headers: Record<string, string> = options.auth
-    ? {
-        authorization: `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`,
-      }
-    : {};
+  const headers = authHeaders(options);
   const response = await fetch(`http://${host}/v2/${repository}/manifests/${digest}`, {
     method: 'DELETE',
     headers,

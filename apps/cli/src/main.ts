@@ -1,3 +1,4 @@
+import { ZENBUILD_VERSION } from '@zenbuild/core';
 import { Command, CommanderError, Option } from 'commander';
 import { buildsListCommand, buildsShowCommand } from './commands/builds.js';
 import { contextCommand } from './commands/context.js';
@@ -7,7 +8,7 @@ import { stackValidateCommand } from './commands/stack.js';
 import { reportError } from './errors.js';
 import { Io } from './io.js';
 
-export const VERSION = '0.1.0';
+export const VERSION = ZENBUILD_VERSION;
 const USAGE_EXIT_CODE = 2;
 
 /**

@@ -15,7 +15,13 @@ export class SecretSet {
 
   add(value: string | undefined): void {
     // Very short values would mask ordinary text everywhere; they are not secrets worth the name.
-    if (value && value.length >= 4) this.#values.add(value);
+    if (!value || value.length < 4) return;
+    // Also as it appears once escaped: inside a JSON string, and inside a Dockerfile's quoted ENV value.
+    const dockerfile = value.replace(/[\\"$]/g, (c) => `\\${c}`);
+    for (const form of [value, dockerfile]) {
+      this.#values.add(form);
+      this.#values.add(JSON.stringify(form).slice(1, -1));
+    }
   }
 
   merge(other: SecretSet): void {

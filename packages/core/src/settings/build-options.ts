@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { issuesToError } from '../config/issues.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { invalidInput } from '../errors.js';
+import { isRecord } from './legacy.js';
 
 /**
  * One typed model of image build options. Each backend maps it explicitly (API params, CLI flags,
@@ -156,7 +157,7 @@ export function mergeBuildOptions(...layers: BuildOptions[]): BuildOptions {
     for (const [key, value] of Object.entries(layer) as [BuildOptionName, unknown][]) {
       if (value === undefined) continue;
       const current = out[key];
-      if (isPlainObject(current) && isPlainObject(value)) {
+      if (isRecord(current) && isRecord(value)) {
         (out as Record<string, unknown>)[key] = { ...current, ...value };
       } else {
         (out as Record<string, unknown>)[key] = value;
@@ -164,10 +165,6 @@ export function mergeBuildOptions(...layers: BuildOptions[]): BuildOptions {
     }
   }
   return out;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function dropUndefined<T extends object>(value: T): Partial<T> {

@@ -6,7 +6,7 @@ import { readYamlFile } from '../config/yaml-file.js';
 import type { StackProblem } from '../contracts.js';
 import { invalidInput } from '../errors.js';
 import { IMAGE_BUILDER_FLAVORS } from '../flavors/registry.js';
-import { SecretSet } from '../secrets.js';
+import { looksSecret, SecretSet } from '../secrets.js';
 import { isRecord } from '../settings/legacy.js';
 import { substituteEnv } from '../settings/substitute.js';
 import {
@@ -107,8 +107,7 @@ export function stackFromData(
   const secrets = new SecretSet();
   const { value: raw, substitutions } = substituteEnv(parsed.data, options.env ?? process.env, [], file);
   // Anything that came from the environment into a stack is treated as sensitive when its name says so.
-  for (const s of substitutions)
-    if (/password|secret|token|key/i.test(s.path + s.variable)) secrets.add(s.value);
+  for (const s of substitutions) if (looksSecret(s.variable) || looksSecret(s.path)) secrets.add(s.value);
 
   const components = raw.components;
   const base = (type: string): ConfigPath => ['components', type];

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { envInstruction } from './plan/dockerfile.js';
+import { looksSecret, SecretSet } from './secrets.js';
+
+describe('secret masking', () => {
+  it('recognises secret-looking names', () => {
+    for (const name of [
+      'HF_TOKEN',
+      'password',
+      'AWS_SECRET_ACCESS_KEY',
+      'api_key',
+      'PRIVATEKEY',
+      'registry.credentials.password',
+    ]) {
+      expect(looksSecret(name), name).toBe(true);
+    }
+    for (const name of ['MODEL_DIR', 'PATH', 'user']) expect(looksSecret(name), name).toBe(false);
+  });
+
+  it('masks a secret as written, inside JSON, and inside a Dockerfile ENV value', () => {
+    const secrets = new SecretSet();
+    const value = 'p@ss"w$rd\\x';
+    secrets.add(value);
+    const dockerfile = envInstruction({ TOKEN: value });
+    expect(secrets.redact(`raw ${value}`)).toBe('raw ***');
+    expect(secrets.redact(dockerfile)).toBe('ENV TOKEN="***"');
+    expect(secrets.redact(JSON.stringify({ dockerfile }))).not.toContain('w$rd');
+    expect(secrets.redact(JSON.stringify({ value }))).toBe('{"value":"***"}');
+  });
+
+  it('ignores values too short to be secrets', () => {
+    const secrets = new SecretSet();
+    secrets.add('abc');
+    expect(secrets.redact('abc')).toBe('abc');
+  });
+});
