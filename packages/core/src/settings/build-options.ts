@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { issuesToError } from '../config/issues.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { invalidInput } from '../errors.js';
-import { isRecord } from './legacy.js';
+import { isRecord } from '../util/is-record.js';
 
 /**
  * One typed model of image build options. Each backend maps it explicitly (API params, CLI flags,

@@ -1,5 +1,6 @@
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { invalidInput } from '../errors.js';
+import { isRecord } from '../util/is-record.js';
 import type { Warning } from '../warnings.js';
 import { DOCKER_SETTINGS_FIELDS } from './docker-settings.js';
 
@@ -159,8 +160,4 @@ export function migrateLegacySettings(
     });
   }
   return s;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { invalidInput } from '../errors.js';
 import { looksSecret, SecretSet } from '../secrets.js';
+import { isRecord } from '../util/is-record.js';
 import type { Warning } from '../warnings.js';
 import {
   type DockerSettings,
@@ -9,7 +10,7 @@ import {
   parseDockerSettingsLevel,
   toDockerSettings,
 } from './docker-settings.js';
-import { isRecord, migrateLegacySettings, normalizeSettingsKeys } from './legacy.js';
+import { migrateLegacySettings, normalizeSettingsKeys } from './legacy.js';
 import { type Substitution, substituteEnv } from './substitute.js';
 
 /** One level of settings (pipeline, then step) and where it sits in its file. */

@@ -7,8 +7,8 @@ import type { StackProblem } from '../contracts.js';
 import { invalidInput } from '../errors.js';
 import { IMAGE_BUILDER_FLAVORS } from '../flavors/registry.js';
 import { looksSecret, SecretSet } from '../secrets.js';
-import { isRecord } from '../settings/legacy.js';
 import { substituteEnv } from '../settings/substitute.js';
+import { isRecord } from '../util/is-record.js';
 import {
   ARTIFACT_STORE_FLAVORS,
   CONTAINER_REGISTRY_FLAVORS,
