@@ -4,17 +4,19 @@
 #   scripts/test-infra.sh install   install the Debian packages the tests use (skips what is there)
 #   scripts/test-infra.sh check     say what is installed and what is missing
 #
-# The registries the tests use are started by the test run itself (test/infra/global-setup.ts), on free
-# loopback ports, and stopped when it ends.
+# The test run starts what it needs itself (test/infra/global-setup.ts): two registries on free loopback
+# ports, and dockerd on the default socket when none answers there (as root, without systemd); it stops
+# what it started. The offline base image is imported from Debian's static busybox.
 set -euo pipefail
 
-PACKAGES=(docker-registry)
-BINARIES=(docker-registry)
+PACKAGES=(docker-registry docker.io runc busybox-static)
+BINARIES=(docker-registry dockerd runc busybox)
 
 missing() {
   local out=()
   for i in "${!BINARIES[@]}"; do
-    command -v "${BINARIES[$i]}" >/dev/null 2>&1 || [ -x "/usr/bin/${BINARIES[$i]}" ] || out+=("${PACKAGES[$i]}")
+    b=${BINARIES[$i]}
+    command -v "$b" >/dev/null 2>&1 || [ -x "/usr/bin/$b" ] || [ -x "/usr/sbin/$b" ] || [ -x "/bin/$b" ] || out+=("${PACKAGES[$i]}")
   done
   echo "${out[@]:-}"
 }

@@ -1,15 +1,23 @@
 import type { TestProject } from 'vitest/node';
+import { ensureBusyboxImage, ensureDockerd } from './dockerd.js';
 import { startRegistries, type TestRegistries } from './registries.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     registries: TestRegistries;
+    /** An offline base image every engine test builds on. */
+    baseImage: string;
   }
 }
 
-/** Real registries for the whole e2e run, stopped when it ends. */
+/** Real registries and a real Docker daemon for the whole e2e run, stopped when it ends. */
 export default async function setup(project: TestProject) {
   const { registries, stop } = await startRegistries();
+  const stopDockerd = await ensureDockerd();
   project.provide('registries', registries);
-  return stop;
+  project.provide('baseImage', ensureBusyboxImage());
+  return async () => {
+    await stop();
+    await stopDockerd();
+  };
 }

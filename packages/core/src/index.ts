@@ -5,6 +5,7 @@ export * from './config/yaml-file.js';
 export * from './context/archive.js';
 export * from './context/digest-cache.js';
 export * from './context/hash.js';
+export * from './context/source.js';
 export * from './context/walk.js';
 export * from './contracts.js';
 export * from './engine/select.js';

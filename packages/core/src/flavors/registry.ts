@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ContainerEngineFlavor, ContainerEngineName, ImageBuilderFlavor } from '../contracts.js';
 import { notAvailable, ZenbuildError } from '../errors.js';
 
@@ -27,7 +30,24 @@ export const ENGINE_PACKAGES: Record<ContainerEngineName, string> = {
 /** How modules are loaded; tests and bundlers can pass their own (unstorage's `importLib` idea). */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
 
-export const defaultImporter: ModuleImporter = (specifier) => import(specifier);
+/**
+ * Imports a backend from where core is installed, else from the user's project (the current directory):
+ * a backend added next to the CLI is found whatever the package manager's layout.
+ */
+export const defaultImporter: ModuleImporter = async (specifier) => {
+  try {
+    return await import(specifier);
+  } catch (error) {
+    if (!isModuleNotFound(error, specifier)) throw error;
+    let resolved: string;
+    try {
+      resolved = createRequire(path.join(process.cwd(), 'package.json')).resolve(specifier);
+    } catch {
+      throw error;
+    }
+    return import(pathToFileURL(resolved).href);
+  }
+};
 
 /** The install hint shown whenever a backend package is missing. */
 export function installHint(pkg: string): string {

@@ -1,0 +1,257 @@
+import {
+  type Availability,
+  type BuildRequest,
+  type ContainerEngine,
+  type ContainerEngineFlavor,
+  type ContainerRegistry,
+  dockerConfigCredentials,
+  locateImage,
+  notAvailable,
+  type RegistryCredentials,
+  type RunContext,
+  ZenbuildError,
+} from '@zenbuild/core';
+import Docker from 'dockerode';
+import { toBuildQuery } from './build-options.js';
+import { type DockerConnection, dockerConnection } from './connection.js';
+import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
+
+export const ENGINE_NAME = 'docker';
+const TAIL_LINES = 30;
+
+export interface DockerEngineOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A ready client, e.g. for tests; otherwise one is made from the environment. */
+  client?: Docker;
+}
+
+/** A ContainerEngine on the Docker Engine API, through dockerode. */
+export class DockerEngine implements ContainerEngine {
+  readonly name = ENGINE_NAME;
+  readonly connection: DockerConnection;
+  readonly #docker: Docker;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(options: DockerEngineOptions = {}) {
+    this.#env = options.env ?? process.env;
+    this.connection = dockerConnection(this.#env);
+    this.#docker = options.client ?? new Docker(this.connection.options);
+  }
+
+  async check(): Promise<Availability> {
+    try {
+      const version = await Promise.race([
+        this.#docker.version(),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref(),
+        ),
+      ]);
+      return {
+        available: true,
+        reason: `the Docker daemon at ${this.connection.description} answered (Docker ${version.Version}, API ${version.ApiVersion})`,
+      };
+    } catch (error) {
+      return {
+        available: false,
+        reason: `the Docker daemon at ${this.connection.description} does not answer (${messageOf(error)})`,
+        hint: 'Start dockerd, or point DOCKER_HOST at a running daemon.',
+      };
+    }
+  }
+
+  async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
+    const query = toBuildQuery(request.options);
+    const tail: string[] = [];
+    let imageId: string | undefined;
+    let failure: string | undefined;
+    const registryconfig = await this.#registryConfig(request.registry);
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: 'build',
+      detail: `docker (${this.connection.description})`,
+    });
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.#docker.buildImage(request.context.tar(), {
+        ...query,
+        t: request.imageName,
+        dockerfile: request.dockerfile,
+        ...(registryconfig ? { registryconfig } : {}),
+        abortSignal: run.signal,
+      } as Docker.ImageBuildOptions);
+      await readDaemonStream(stream, (message) => {
+        for (const line of linesOf(message)) {
+          tail.push(line);
+          if (tail.length > TAIL_LINES) tail.shift();
+          run.emit({ type: 'log', image: request.imageName, stream: 'stdout', line });
+        }
+        if (message.aux?.ID) imageId = message.aux.ID;
+        if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
+      });
+    } catch (error) {
+      throw this.#failed('build', request.imageName, error, run, tail);
+    }
+    if (failure) {
+      throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${failure}`, {
+        backend: ENGINE_NAME,
+        details: { stderrTail: tail.join('\n') },
+      });
+    }
+    // The stream can end early without an error line; only an image that exists counts as built.
+    const inspected = await this.#docker
+      .getImage(request.imageName)
+      .inspect()
+      .catch(() => undefined);
+    if (!inspected) {
+      throw new ZenbuildError(
+        'BUILD_FAILED',
+        `The build of ${request.imageName} ended, but the image does not exist.`,
+        {
+          backend: ENGINE_NAME,
+          details: { stderrTail: tail.join('\n') },
+        },
+      );
+    }
+    return { imageId: imageId ?? inspected.Id };
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const { repository, tag } = splitTag(target);
+    await this.#docker.getImage(source).tag({ repo: repository, tag });
+  }
+
+  async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
+    const { repository, tag } = splitTag(image);
+    const credentials = await this.#credentialsFor(image, registry);
+    const tail: string[] = [];
+    let digest: string | undefined;
+    let failure: string | undefined;
+    run.emit({ type: 'phase', image, phase: 'push' });
+    try {
+      const stream = await this.#docker.getImage(repository).push({
+        tag,
+        ...(credentials ? { authconfig: { ...credentials, serveraddress: locateImage(image).host } } : {}),
+        abortSignal: run.signal,
+      } as object);
+      await readDaemonStream(stream, (message) => {
+        const line = message.status ? `${message.id ? `${message.id}: ` : ''}${message.status}` : undefined;
+        if (line) {
+          tail.push(line);
+          if (tail.length > TAIL_LINES) tail.shift();
+          run.emit({ type: 'log', image, stream: 'stdout', line });
+        }
+        if (message.aux?.Digest) digest = message.aux.Digest;
+        if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
+      });
+    } catch (error) {
+      throw this.#failed('push', image, error, run, tail);
+    }
+    if (failure) {
+      const auth = /unauthorized|authentication required|no basic auth|denied/i.test(failure);
+      throw new ZenbuildError(
+        auth ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
+        auth
+          ? `Pushing ${image} was refused by the registry (${failure}): ${credentials ? 'check the registry credentials' : 'give the stack registry `credentials` or log in with `docker login`'}.`
+          : `Pushing ${image} failed: ${failure}`,
+        { backend: ENGINE_NAME, details: { stderrTail: tail.join('\n') } },
+      );
+    }
+    if (!digest)
+      throw new ZenbuildError('BUILD_FAILED', `Pushing ${image} reported no digest.`, {
+        backend: ENGINE_NAME,
+      });
+    return digest;
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.#docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return false;
+      throw notAvailable(`The Docker daemon could not inspect ${image}: ${messageOf(error)}`, {
+        backend: ENGINE_NAME,
+      });
+    }
+  }
+
+  async login(registry: ContainerRegistry): Promise<void> {
+    if (!registry.credentials) return;
+    try {
+      await this.#docker.checkAuth({
+        ...registry.credentials,
+        serveraddress: locateImage(`${registry.uri}/x`).host,
+      });
+    } catch (error) {
+      throw notAvailable(
+        `Logging in to ${registry.uri} failed: ${messageOf(error)}. Check the registry credentials.`,
+        {
+          backend: ENGINE_NAME,
+        },
+      );
+    }
+  }
+
+  /** Stack registry credentials for its host, else the docker config's. */
+  async #credentialsFor(
+    image: string,
+    registry: ContainerRegistry | undefined,
+  ): Promise<RegistryCredentials | undefined> {
+    const host = locateImage(image).host;
+    if (registry?.credentials && locateImage(`${registry.uri}/x`).host === host) return registry.credentials;
+    const fromConfig = await dockerConfigCredentials(host, this.#env);
+    return fromConfig ? { username: fromConfig.username, password: fromConfig.password } : undefined;
+  }
+
+  /** Credentials the daemon may need to pull a private parent image during the build. */
+  async #registryConfig(registry: ContainerRegistry | undefined) {
+    if (!registry?.credentials) return undefined;
+    const host = locateImage(`${registry.uri}/x`).host;
+    return { [host]: { ...registry.credentials, serveraddress: host } };
+  }
+
+  #failed(what: string, image: string, error: unknown, run: RunContext, tail: string[]): ZenbuildError {
+    if (run.signal.aborted) {
+      return new ZenbuildError('CANCELLED', `The ${what} of ${image} was cancelled.`, {
+        backend: ENGINE_NAME,
+        cause: error,
+      });
+    }
+    if (error instanceof ZenbuildError) return error;
+    return notAvailable(
+      `The Docker daemon at ${this.connection.description} failed during the ${what} of ${image}: ${messageOf(error)}`,
+      {
+        backend: ENGINE_NAME,
+        cause: error,
+        details: { stderrTail: tail.join('\n') },
+      },
+    );
+  }
+}
+
+/** The log lines of a build message; `stream` text may hold several. */
+function linesOf(message: DaemonMessage): string[] {
+  const text =
+    message.stream ?? (message.status ? `${message.id ? `${message.id}: ` : ''}${message.status}` : '');
+  return text.split('\n').filter((line) => line.trim() !== '');
+}
+
+/** `host:5000/repo:tag` → `host:5000/repo` and `tag` (the last colon after the last slash). */
+export function splitTag(image: string): { repository: string; tag: string } {
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  if (colon > slash) return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
+  return { repository: image, tag: 'latest' };
+}
+
+function messageOf(error: unknown): string {
+  const e = error as { json?: { message?: string }; reason?: string; message?: string };
+  return e?.json?.message ?? e?.message ?? String(error);
+}
+
+/** What `@zenbuild/docker` exports for core's engine selection. */
+export const engine: ContainerEngineFlavor<DockerEngineOptions> = {
+  name: ENGINE_NAME,
+  create: (options) => new DockerEngine(options),
+};

@@ -1,0 +1,4 @@
+export { toBuildQuery } from './build-options.js';
+export { DEFAULT_SOCKET, type DockerConnection, dockerConnection } from './connection.js';
+export { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
+export { DockerEngine, type DockerEngineOptions, ENGINE_NAME, engine, splitTag } from './engine.js';

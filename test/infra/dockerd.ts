@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+const SOCKET = '/var/run/docker.sock';
+
+function daemonAnswers(): boolean {
+  return (
+    spawnSync(DOCKER_CLI, ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore', timeout: 5000 })
+      .status === 0
+  );
+}
+
+/**
+ * A Docker daemon for the tests: the one already answering on the default socket, else one started
+ * here (as root, without systemd, as scripts/test-infra.sh and CI do) and stopped at the end.
+ */
+export async function ensureDockerd(): Promise<() => Promise<void>> {
+  if (daemonAnswers()) return async () => {};
+  const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
+  if (!dockerd)
+    throw new Error(
+      'dockerd is not installed: run `scripts/test-infra.sh install` (Debian package docker.io).',
+    );
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      `dockerd is not running on ${SOCKET}, and starting one needs root: run \`sudo scripts/test-infra.sh up\`.`,
+    );
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dockerd-'));
+  const child: ChildProcess = spawn(
+    dockerd,
+    ['--host', `unix://${SOCKET}`, '--pidfile', path.join(dir, 'dockerd.pid')],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
+  const deadline = Date.now() + 30_000;
+  while (!daemonAnswers()) {
+    if (child.exitCode !== null) throw new Error(`dockerd exited with code ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('dockerd did not answer within 30 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return async () => {
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+export const BUSYBOX_IMAGE = 'zenbuild-test/busybox:1.35';
+
+/** An offline base image: the static busybox from Debian, imported into Docker (no Docker Hub here). */
+export function ensureBusyboxImage(): string {
+  if (spawnSync(DOCKER_CLI, ['image', 'inspect', BUSYBOX_IMAGE], { stdio: 'ignore' }).status === 0)
+    return BUSYBOX_IMAGE;
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox)
+    throw new Error(
+      'busybox is not installed: run `scripts/test-infra.sh install` (Debian package busybox-static).',
+    );
+  const root = mkdtempSync(path.join(tmpdir(), 'zenbuild-busybox-'));
+  for (const dir of ['bin', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev', 'usr'])
+    mkdirSync(path.join(root, dir));
+  spawnSync('cp', [busybox, path.join(root, 'bin/busybox')]);
+  const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  for (const applet of applets)
+    if (applet !== 'busybox') symlinkSync('busybox', path.join(root, 'bin', applet));
+  symlinkSync('bin', path.join(root, 'sbin'));
+  symlinkSync('../bin', path.join(root, 'usr/bin'));
+  writeFileSync(
+    path.join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/app:/bin/sh\n',
+  );
+  writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\n');
+  const tar = spawnSync('tar', ['-C', root, '-cf', '-', '.'], { maxBuffer: 64 * 1024 * 1024 });
+  const imported = spawnSync(
+    DOCKER_CLI,
+    ['import', '-c', 'ENV PATH=/bin:/sbin:/usr/bin', '-', BUSYBOX_IMAGE],
+    { input: tar.stdout },
+  );
+  rmSync(root, { recursive: true, force: true });
+  if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
+  return BUSYBOX_IMAGE;
+}
+
+/** Runs a command in a container of `image` and returns its output (the docker CLI, as a user would). */
+export function runInImage(image: string, command: string[]): string {
+  const result = spawnSync(DOCKER_CLI, ['run', '--rm', image, ...command], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (result.status !== 0)
+    throw new Error(`docker run ${image} ${command.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Removes an image from the daemon (the docker CLI), so a build has to pull it again. */
+export function removeImage(image: string): void {
+  const result = spawnSync(DOCKER_CLI, ['image', 'rm', image], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`docker image rm ${image} failed: ${result.stderr}`);
+}
+
+/** A label of a local image, as `docker image inspect` shows it. */
+export function inspectLabel(image: string, label: string): string {
+  const result = spawnSync(
+    DOCKER_CLI,
+    ['image', 'inspect', '--format', `{{ index .Config.Labels "${label}" }}`, image],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`docker image inspect ${image} failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
