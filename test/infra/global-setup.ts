@@ -13,9 +13,17 @@ declare module 'vitest' {
 /** Real registries and a real Docker daemon for the whole e2e run, stopped when it ends. */
 export default async function setup(project: TestProject) {
   const { registries, stop } = await startRegistries();
-  const stopDockerd = await ensureDockerd();
-  project.provide('registries', registries);
-  project.provide('baseImage', ensureBusyboxImage());
+  let stopDockerd = async () => {};
+  try {
+    stopDockerd = await ensureDockerd();
+    project.provide('registries', registries);
+    project.provide('baseImage', ensureBusyboxImage());
+  } catch (error) {
+    // Without a teardown vitest would leave what was already started running.
+    await stop();
+    await stopDockerd();
+    throw error;
+  }
   return async () => {
     await stop();
     await stopDockerd();

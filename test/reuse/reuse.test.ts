@@ -95,7 +95,7 @@ describe('build reuse against a real registry', () => {
       exists,
     });
     expect(decision.record?.id).toBe(record.id);
-    expect(decision.reason).toContain('same checksum and its images exist');
+    expect(decision.reason).toContain('same stack, registry and checksum, and its images still exist');
   });
 
   it('does not reuse once the parent image changed in the registry (its digest is in the checksum)', async () => {

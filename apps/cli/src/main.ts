@@ -1,5 +1,6 @@
 import { ZENBUILD_VERSION } from '@zenbuild/core';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { buildCommand } from './commands/build.js';
 import { buildsListCommand, buildsShowCommand } from './commands/builds.js';
 import { contextCommand } from './commands/context.js';
 import { engineCommand } from './commands/engine.js';
@@ -7,8 +8,15 @@ import { planCommand } from './commands/plan.js';
 import { stackValidateCommand } from './commands/stack.js';
 import { reportError } from './errors.js';
 import { Io } from './io.js';
+import { PROGRESS_MODES } from './progress.js';
 
 export const VERSION = ZENBUILD_VERSION;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
 const USAGE_EXIT_CODE = 2;
 
 /**
@@ -44,6 +52,23 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .option('--integrations <file>', 'extra integrations catalog (YAML); also $ZENBUILD_INTEGRATIONS')
     .addOption(jsonOption())
     .action(run((pipeline: string, options) => planCommand(io, pipeline, options)));
+
+  program
+    .command('build')
+    .description('build every image the pipeline needs (or reuse an earlier build), push, and record it')
+    .argument('<pipeline>', 'pipeline config file (YAML)')
+    .option('--stack <file>', 'stack definition (default: the default stack)')
+    .option('--integrations <file>', 'extra integrations catalog (YAML); also $ZENBUILD_INTEGRATIONS')
+    .addOption(
+      new Option('--progress <mode>', 'how to show progress on stderr')
+        .choices([...PROGRESS_MODES])
+        .default('auto'),
+    )
+    .option('--no-reuse', 'build even when an earlier build matches')
+    .option('--build <id>', 'use this recorded build instead of building (warns when it does not match)')
+    .addOption(new Option('--concurrency <n>', 'builds at once').argParser(positiveInt).default(2))
+    .addOption(jsonOption())
+    .action(run((pipeline: string, options) => buildCommand(io, pipeline, options)));
 
   const stack = program.command('stack').description('stack definitions');
   stack

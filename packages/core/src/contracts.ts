@@ -48,6 +48,9 @@ export interface BuildRequest {
   options: BuildOptions;
   /** When given, the image is pushed there and identified by digest. */
   registry?: ContainerRegistry;
+  /** The image the Dockerfile starts from, when known, and how to pull it (see the plan). */
+  parentImage?: string;
+  pullPolicy?: 'always' | 'never' | 'if-not-local';
 }
 
 export interface BuiltImage {
@@ -89,6 +92,8 @@ export interface ContainerEngine {
   /** Pushes and returns the manifest digest the registry stored (`sha256:...`). */
   push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string>;
   imageExists(image: string): Promise<boolean>;
+  /** A local image's id and registry digests (none for an image only built here), or undefined. */
+  localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined>;
   login(registry: ContainerRegistry): Promise<void>;
 }
 

@@ -1,3 +1,6 @@
+export * from './build/execute.js';
+export * from './builders/local.js';
+export * from './builders/resolve.js';
 export * from './catalog/integrations.js';
 export * from './config/path.js';
 export * from './config/pipeline-config.js';

@@ -176,6 +176,18 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  async localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
+    try {
+      const info = await this.#docker.getImage(image).inspect();
+      return { id: info.Id, repoDigests: info.RepoDigests ?? [] };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw notAvailable(`The Docker daemon could not inspect ${image}: ${messageOf(error)}`, {
+        backend: ENGINE_NAME,
+      });
+    }
+  }
+
   async login(registry: ContainerRegistry): Promise<void> {
     if (!registry.credentials) return;
     try {

@@ -8,6 +8,7 @@ import {
   loadStack,
   planBuilds,
   prepareContexts,
+  type Stack,
   type StackProblem,
   validateImageBuilderFlavor,
   zenbuildHome,
@@ -22,7 +23,11 @@ export interface PlanOptions {
 }
 
 /** Everything up to a plan: stack, pipeline config, client inputs. Shared by `plan` and `build`. */
-export async function preparePlan(io: Io, pipelineFile: string, options: PlanOptions): Promise<BuildPlan> {
+export async function preparePlan(
+  io: Io,
+  pipelineFile: string,
+  options: PlanOptions,
+): Promise<{ plan: BuildPlan; stack: Stack }> {
   const { stack, warnings: stackWarnings } = await loadStack(options.stack, { env: io.env });
   io.secrets.merge(stack.secrets);
   const warnings: StackProblem[] = [...stackWarnings];
@@ -54,18 +59,18 @@ export async function preparePlan(io: Io, pipelineFile: string, options: PlanOpt
     ...(io.env.ZENBUILD_PYTHON_VERSION ? { pythonVersion: io.env.ZENBUILD_PYTHON_VERSION } : {}),
   });
   printWarnings(io, [...warnings, ...plan.warnings]);
-  return plan;
+  return { plan, stack };
 }
 
 /** Walks and hashes every build context (file digests cached under $ZENBUILD_HOME). */
-async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<string, string>> {
+export async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<string, string>> {
   const contexts = await prepareContexts(plan, { home: zenbuildHome(io.env) });
   for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);
   return Object.fromEntries(Object.entries(contexts).map(([id, c]) => [id, c.hash]));
 }
 
 export async function planCommand(io: Io, pipelineFile: string, options: PlanOptions): Promise<number> {
-  const plan = await preparePlan(io, pipelineFile, options);
+  const { plan } = await preparePlan(io, pipelineFile, options);
   const hashes = await contextHashes(io, plan);
   if (options.json) io.json(describePlan(plan, hashes));
   else io.out(renderPlan(plan, hashes));

@@ -44,6 +44,8 @@ export interface ContextSpecInput {
   dockerfileSource?: string;
   /** Generated files; they are always included and win over source files of the same path. */
   files?: Array<{ path: string; content: string | Buffer }>;
+  /** Absolute paths never included, e.g. zenbuild's own home when it lies inside the source tree. */
+  exclude?: string[];
 }
 
 export interface ExcludedPath {
@@ -85,6 +87,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
     ignoreFile = await selectIgnoreFile(root, spec);
     const patterns = ignoreFile ? parseIgnoreFile(readFileSync(ignoreFile, 'utf8')) : [];
     const matcher = ignore({ ignorecase: false }).add([...patterns, ...ALWAYS_INCLUDED]);
+    const excludedPaths = new Set((spec.exclude ?? []).map((p) => path.resolve(p)));
     const exceptions = patterns
       .filter((p) => p.startsWith('!'))
       .map((p) => p.slice(1).trim().replace(/^\/+/, ''));
@@ -106,6 +109,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
         const rel = relDir ? `${relDir}/${child.name}` : child.name;
         const absolute = `${dir}/${child.name}`; // path.join is measurably slower on 20,000 files
         if (!relDir && ignoreFiles.has(rel)) continue;
+        if (excludedPaths.has(absolute)) continue;
         // No patterns: nothing is excluded, and the matcher need not run for every file.
         const ignored = patterns.length > 0 && matcher.ignores(rel);
         if (child.isDirectory()) {

@@ -34,7 +34,11 @@ export async function prepareContexts(
   };
   const out: Record<string, PreparedContext> = {};
   for (const build of plan.builds) {
-    const walked = await walkContext(build.context);
+    // zenbuild's home (digest caches, records) must never become part of a context it hashes.
+    const walked = await walkContext({
+      ...build.context,
+      ...(options.home ? { exclude: [options.home] } : {}),
+    });
     const cache = await cacheFor(walked.root);
     const { hash } = await hashContext(walked.entries, cache ? { cache } : {});
     out[build.id] = { walked, hash };
@@ -52,6 +56,8 @@ export async function resolveParentDigests(
   plan: BuildPlan,
   client: RegistryClient,
   warnings: Warning[],
+  /** For local builds: the engine's identity of a parent it has (its image id), and whether it is local-only. */
+  local?: (image: string) => Promise<{ id: string; repoDigests: string[] } | undefined>,
 ): Promise<Record<string, string | null>> {
   const built = new Set(plan.builds.map((b) => b.imageName));
   const parents = new Set(
@@ -60,6 +66,12 @@ export async function resolveParentDigests(
   const out: Record<string, string | null> = {};
   await Promise.all(
     [...parents].map(async (parent) => {
+      const here = await local?.(parent);
+      // A parent that only exists on this engine (built or imported here) is identified by its image id.
+      if (here && here.repoDigests.length === 0) {
+        out[parent] = here.id;
+        return;
+      }
       try {
         out[parent] = (await client.manifestDigest(parent)) ?? null;
         if (out[parent] === null) {
@@ -162,7 +174,7 @@ export async function findReusableBuild(options: FindReusableOptions): Promise<R
     if (missing.length === 0)
       return {
         record: candidate,
-        reason: `build ${candidate.id} has the same checksum and its images exist.`,
+        reason: 'same stack, registry and checksum, and its images still exist.',
       };
   }
   return {

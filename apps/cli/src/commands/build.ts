@@ -1,0 +1,154 @@
+import {
+  BuildStore,
+  executePlan,
+  findReusableBuild,
+  type ImageBuilder,
+  imageBuilderFor,
+  invalidInput,
+  LocalImageBuilder,
+  type PipelineBuildRecord,
+  planChecksums,
+  prepareContexts,
+  RegistryClient,
+  resolveParentDigests,
+  verifyCustomBuild,
+  type Warning,
+  zenbuildHome,
+} from '@zenbuild/core';
+import type { Io } from '../io.js';
+import { createProgress, type ProgressMode } from '../progress.js';
+import { printWarnings } from '../warnings.js';
+import { type PlanOptions, preparePlan } from './plan.js';
+
+export interface BuildOptions extends PlanOptions {
+  progress?: ProgressMode;
+  /** False with `--no-reuse`. */
+  reuse?: boolean;
+  build?: string;
+  concurrency?: number;
+}
+
+/**
+ * `zenbuild build`: plan, reuse an earlier build when one matches, otherwise build every needed image
+ * (parents first, `--concurrency` at a time), push when the stack has a registry, record the build.
+ */
+export async function buildCommand(io: Io, pipelineFile: string, options: BuildOptions): Promise<number> {
+  const { plan, stack } = await preparePlan(io, pipelineFile, options);
+  const home = zenbuildHome(io.env);
+  const store = new BuildStore(home);
+  const contexts = await prepareContexts(plan, { home });
+  for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);
+  const registry = stack.containerRegistry;
+  const client = new RegistryClient({
+    env: io.env,
+    ...(registry?.credentials
+      ? { credentials: { [registry.uri.split('/')[0] as string]: registry.credentials } }
+      : {}),
+  });
+  let builder: ImageBuilder | undefined;
+  const getBuilder = async () => {
+    builder ??= await imageBuilderFor(stack, { env: io.env });
+    return builder;
+  };
+  const localEngine = async () => {
+    const local = await getBuilder();
+    return local instanceof LocalImageBuilder ? local.engine : undefined;
+  };
+  const warnings: Warning[] = [];
+  const needsLocalEngine = stack.imageBuilder.flavor === 'local' && plan.builds.length > 0;
+  const parentDigests = await resolveParentDigests(
+    plan,
+    client,
+    warnings,
+    needsLocalEngine ? async (image) => (await localEngine())?.localImage(image) : undefined,
+  );
+  printWarnings(io, warnings);
+  const contextHashes = Object.fromEntries(Object.entries(contexts).map(([id, c]) => [id, c.hash]));
+  const checksums = planChecksums(plan, contextHashes, parentDigests);
+
+  if (options.build) return useGivenBuild(io, store, options.build, { plan, stack, checksums }, options.json);
+
+  const decision = await findReusableBuild({
+    store,
+    plan,
+    checksum: checksums.checksum,
+    stack,
+    noReuse: options.reuse === false,
+    // Pushed images are checked in the registry; local ones with the engine that built them.
+    exists: async (image) => {
+      if (registry) return client.exists(image);
+      return (await (await localEngine())?.imageExists(image)) ?? false;
+    },
+  });
+  if (decision.record) {
+    io.err(`Reusing build ${decision.record.id}: ${decision.reason}`);
+    return printRecord(io, { ...decision.record, reused: true }, options.json);
+  }
+  if (plan.builds.length > 0) io.err(`Building ${plan.builds.length} image(s): ${decision.reason}`);
+
+  const labels = new Map(plan.builds.map((b) => [b.imageName, b.id]));
+  const progress = createProgress(io, options.progress ?? 'auto', labels);
+  const controller = new AbortController();
+  const onSignal = () => {
+    io.err('Stopping the running builds (Ctrl-C again to force)...');
+    controller.abort();
+    process.off('SIGINT', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  let record: PipelineBuildRecord;
+  try {
+    record = await executePlan({
+      plan,
+      stack,
+      ...(plan.builds.length > 0 ? { builder: await getBuilder() } : {}),
+      contexts,
+      checksums,
+      parentDigests,
+      concurrency: options.concurrency ?? 2,
+      signal: controller.signal,
+      emit: (event) => progress.emit(event),
+    });
+  } finally {
+    progress.done();
+    process.off('SIGINT', onSignal);
+  }
+  await store.save(record);
+  return printRecord(io, record, options.json);
+}
+
+async function useGivenBuild(
+  io: Io,
+  store: BuildStore,
+  id: string,
+  current: Parameters<typeof verifyCustomBuild>[1],
+  json: boolean | undefined,
+): Promise<number> {
+  const record = await store.get(id);
+  if (!record)
+    throw invalidInput(
+      `--build ${id}: no such build in ${store.home}; \`zenbuild builds list\` shows the ids.`,
+    );
+  const { warnings, missingKeys } = verifyCustomBuild(record, current);
+  if (missingKeys.length > 0) {
+    throw invalidInput(
+      `--build ${id}: the build has no image for ${missingKeys.join(', ')}, which this pipeline needs.`,
+    );
+  }
+  printWarnings(io, warnings);
+  return printRecord(io, { ...record, reused: true }, json);
+}
+
+function printRecord(io: Io, record: PipelineBuildRecord, json: boolean | undefined): number {
+  if (json) {
+    io.json(record);
+    return 0;
+  }
+  const width = Math.max(...Object.keys(record.images).map((k) => k.length), 3);
+  io.out(
+    [
+      `${record.reused ? 'Reused' : 'Built'} pipeline \`${record.pipeline}\` on stack \`${record.stack}\`: build ${record.id}${record.reused ? '' : ` in ${(record.durationMs / 1000).toFixed(1)} s`}`,
+      ...Object.entries(record.images).map(([key, image]) => `  ${key.padEnd(width)}  ${image.image}`),
+    ].join('\n'),
+  );
+  return 0;
+}

@@ -1,0 +1,106 @@
+import pLimit from 'p-limit';
+import { buildContextSource } from '../context/source.js';
+import type { BuildEvent, BuiltImage, ImageBuilder } from '../contracts.js';
+import { ZenbuildError } from '../errors.js';
+import type { BuildPlan, PlannedBuild } from '../plan/plan.js';
+import type { PlanChecksums, PreparedContext } from '../reuse/reuse.js';
+import type { Stack } from '../stack/stack.js';
+import type { PipelineBuildRecord } from '../store/build-store.js';
+import { type BuiltImageResult, createBuildRecord } from '../store/record.js';
+
+export interface ExecuteOptions {
+  plan: BuildPlan;
+  stack: Stack;
+  /** Needed only when the plan has builds. */
+  builder?: ImageBuilder;
+  contexts: Record<string, PreparedContext>;
+  checksums: PlanChecksums;
+  parentDigests: Record<string, string | null>;
+  /** Builds running at once; a custom Dockerfile's image always waits for its parent. */
+  concurrency?: number;
+  signal: AbortSignal;
+  emit(event: BuildEvent): void;
+}
+
+/**
+ * Runs every build of a plan with the image builder, at most `concurrency` at a time, each after the
+ * builds it depends on, and returns the pipeline-build record. The first failure stops the rest; a
+ * cancelled or failed run returns no record, so nothing half-done is ever recorded.
+ */
+export async function executePlan(options: ExecuteOptions): Promise<PipelineBuildRecord> {
+  const { plan, stack, builder } = options;
+  const started = Date.now();
+  const limit = pLimit(Math.max(1, options.concurrency ?? 2));
+  const stop = new AbortController();
+  const signal = AbortSignal.any([options.signal, stop.signal]);
+  const results = new Map<string, Promise<BuiltImage & { durationMs: number }>>();
+
+  const runBuild = async (build: PlannedBuild): Promise<BuiltImage & { durationMs: number }> => {
+    await Promise.all(build.dependsOn.map((id) => results.get(id)));
+    return limit(async () => {
+      if (signal.aborted) throw cancelled();
+      const context = options.contexts[build.id];
+      if (!context) throw new ZenbuildError('INTERNAL', `No prepared context for build ${build.id}.`);
+      if (!builder) throw new ZenbuildError('INTERNAL', `No image builder for build ${build.id}.`);
+      const begin = Date.now();
+      options.emit({ type: 'phase', image: build.imageName, phase: 'start', detail: build.id });
+      const built = await builder.build(
+        {
+          imageName: build.imageName,
+          context: buildContextSource(context.walked.entries, context.hash),
+          dockerfile: 'Dockerfile',
+          options: build.options,
+          ...(build.push && stack.containerRegistry ? { registry: stack.containerRegistry } : {}),
+          ...(build.parentImage ? { parentImage: build.parentImage } : {}),
+          pullPolicy: build.pullPolicy,
+        },
+        { signal, emit: options.emit },
+      );
+      options.emit({ type: 'phase', image: build.imageName, phase: 'done', detail: built.image });
+      return { ...built, durationMs: Date.now() - begin };
+    });
+  };
+
+  // Builds are in dependency order in the plan, so a parent's promise exists before its child asks.
+  for (const build of plan.builds) {
+    const result = runBuild(build);
+    results.set(build.id, result);
+    // The first failure cancels what is still running or waiting.
+    result.catch(() => stop.abort());
+  }
+  const settled = await Promise.allSettled(results.values());
+  if (options.signal.aborted) throw cancelled();
+  const failures = settled
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason);
+  // Report the build that failed, not the ones its failure cancelled.
+  const failure =
+    failures.find((e) => !(e instanceof ZenbuildError && e.code === 'CANCELLED')) ?? failures[0];
+  if (failure) throw failure;
+
+  const built: Record<string, BuiltImageResult> = {};
+  for (const build of plan.builds) {
+    if (build.role !== 'image') continue;
+    const result = await results.get(build.id);
+    if (result) {
+      built[build.key] = {
+        image: result.image,
+        ...(result.digest ? { digest: result.digest } : {}),
+        durationMs: result.durationMs,
+      };
+    }
+  }
+  return createBuildRecord({
+    plan,
+    stack,
+    checksums: options.checksums,
+    contextHashes: Object.fromEntries(Object.entries(options.contexts).map(([id, c]) => [id, c.hash])),
+    parentDigests: options.parentDigests,
+    built,
+    durationMs: Date.now() - started,
+  });
+}
+
+function cancelled(): ZenbuildError {
+  return new ZenbuildError('CANCELLED', 'The build was cancelled; nothing was recorded.');
+}

@@ -1,0 +1,87 @@
+import type {
+  Availability,
+  BuildRequest,
+  BuiltImage,
+  ContainerEngine,
+  ImageBuilder,
+  RunContext,
+  StackProblem,
+} from '../contracts.js';
+import { invalidInput, isZenbuildError } from '../errors.js';
+import { belongsToRegistry } from '../naming/naming.js';
+import { repositoryOf } from '../naming/reference.js';
+import type { ContainerRegistry, Stack } from '../stack/stack.js';
+
+export const LOCAL_FLAVOR = 'local';
+
+/**
+ * The local image builder (ZenML §7.2), engine-agnostic: it drives whichever ContainerEngine was
+ * selected (Docker or Podman). With a registry it pushes and returns `repository@sha256:<digest>`;
+ * without one the image stays local under its name.
+ */
+export class LocalImageBuilder implements ImageBuilder {
+  readonly flavor = LOCAL_FLAVOR;
+  readonly isBuildingLocally = true;
+  readonly #loggedIn = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly engine: ContainerEngine,
+    private readonly availability?: Availability,
+  ) {}
+
+  validateStack(_stack: Stack): StackProblem[] {
+    return [];
+  }
+
+  async check(): Promise<Availability> {
+    return this.availability ?? this.engine.check();
+  }
+
+  async build(request: BuildRequest, run: RunContext): Promise<BuiltImage> {
+    const { registry } = request;
+    const tag = request.imageName.slice(repositoryOf(request.imageName).length + 1) || 'latest';
+    if (registry && !belongsToRegistry(request.imageName, registry.uri)) {
+      throw invalidInput(
+        `Container image \`${request.imageName}\` does not belong to container registry \`${registry.uri}\`.`,
+      );
+    }
+    const pull = await this.#pull(request);
+    await this.engine.build(
+      { ...request, options: { ...request.options, ...(pull === undefined ? {} : { pull }) } },
+      run,
+    );
+    if (!registry) return { image: request.imageName, tag };
+    await this.#login(registry);
+    const digest = await this.engine.push(request.imageName, registry, run);
+    return { image: `${repositoryOf(request.imageName)}@${digest}`, digest, tag };
+  }
+
+  /**
+   * ZenML's pull policy: always for images from elsewhere, never for local-only ones, and for
+   * "if not local" pull unless the engine has the parent and it was never pulled from a registry.
+   */
+  async #pull(request: BuildRequest): Promise<boolean | undefined> {
+    if (request.options.pull !== undefined) return request.options.pull;
+    if (request.pullPolicy === 'always') return true;
+    if (request.pullPolicy === 'never') return false;
+    if (request.pullPolicy === 'if-not-local' && request.parentImage) {
+      const local = await this.engine.localImage(request.parentImage);
+      return !local || local.repoDigests.length > 0;
+    }
+    return undefined;
+  }
+
+  /** One login per registry and process, shared by parallel builds. */
+  async #login(registry: ContainerRegistry): Promise<void> {
+    if (!registry.credentials) return;
+    let login = this.#loggedIn.get(registry.uri);
+    if (!login) {
+      login = this.engine.login(registry);
+      this.#loggedIn.set(registry.uri, login);
+      login.catch((error: unknown) => {
+        if (isZenbuildError(error)) this.#loggedIn.delete(registry.uri);
+      });
+    }
+    await login;
+  }
+}

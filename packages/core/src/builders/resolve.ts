@@ -1,0 +1,29 @@
+import type { ImageBuilder } from '../contracts.js';
+import { selectEngineOnce } from '../engine/select.js';
+import { loadImageBuilderFlavor, type ModuleImporter } from '../flavors/registry.js';
+import type { Stack } from '../stack/stack.js';
+import { LOCAL_FLAVOR, LocalImageBuilder } from './local.js';
+
+export interface ImageBuilderOptions {
+  env?: NodeJS.ProcessEnv;
+  importer?: ModuleImporter;
+}
+
+/**
+ * The image builder a stack names: the local builder on the selected engine, or a remote flavor from
+ * its package (which validates its own config). Missing packages and engines are NOT_AVAILABLE errors.
+ */
+export async function imageBuilderFor(
+  stack: Stack,
+  options: ImageBuilderOptions = {},
+): Promise<ImageBuilder> {
+  if (stack.imageBuilder.flavor === LOCAL_FLAVOR) {
+    const selection = await selectEngineOnce({
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.importer ? { importer: options.importer } : {}),
+    });
+    return new LocalImageBuilder(selection.engine, { available: true, reason: selection.reason });
+  }
+  const flavor = await loadImageBuilderFlavor(stack.imageBuilder.flavor, options.importer);
+  return flavor.create(flavor.configSchema.parse(stack.imageBuilder.config), stack);
+}

@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RegistryClient } from '@zenbuild/core';
+import { describe, expect, inject, it } from 'vitest';
+import { repoRoot, tempHome, zenbuild } from '../helpers/cli.js';
+import { runInImage } from '../infra/dockerd.js';
+
+const { open, auth, user, password } = inject('registries');
+const baseImage = inject('baseImage');
+// This package has @zenbuild/docker installed, as a user's project would.
+const project = path.join(repoRoot, 'test');
+
+/** A project with code, a pipeline config and a stack pushing to `registry` (none: the default stack). */
+function setup(docker: Record<string, unknown>, registry?: { uri: string; credentials?: boolean }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-build-'));
+  mkdirSync(path.join(dir, 'src'));
+  writeFileSync(path.join(dir, '.zen'), '');
+  writeFileSync(path.join(dir, 'src/train.py'), `print("trained ${Math.random()}")\n`);
+  const name = `e2e${Math.random().toString(36).slice(2, 8)}`;
+  writeFileSync(
+    path.join(dir, 'pipeline.yaml'),
+    JSON.stringify({ name, settings: { docker: { parent_image: baseImage, ...docker } } }),
+  );
+  const stackArgs: string[] = [];
+  if (registry) {
+    writeFileSync(
+      path.join(dir, 'stack.yaml'),
+      JSON.stringify({
+        name: 'e2e-stack',
+        components: {
+          container_registry: {
+            flavor: 'default',
+            uri: registry.uri,
+            ...(registry.credentials
+              ? { credentials: { username: user, password: '${REGISTRY_PASSWORD}' } }
+              : {}),
+          },
+        },
+      }),
+    );
+    stackArgs.push('--stack', path.join(dir, 'stack.yaml'));
+  }
+  const home = tempHome();
+  const build = (args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+    zenbuild(
+      ['build', path.join(dir, 'pipeline.yaml'), ...stackArgs, ...args],
+      { ZENBUILD_HOME: home, ...env },
+      project,
+    );
+  return { dir, home, name, build };
+}
+
+const phases = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === 'phase')
+    .map((e) => e.phase);
+
+describe('zenbuild build with the local image builder on Docker', () => {
+  it('builds, pushes, records, and the image holds the code, environment and user', async () => {
+    const { build, name } = setup(
+      {
+        allow_download_from_artifact_store: false,
+        environment: { MODEL_DIR: '/models', GREETING: 'say "hi" to $HOME' },
+        runtime_environment: { LOG_LEVEL: 'info' },
+        user: 'app',
+      },
+      { uri: open },
+    );
+    const result = build(['--json', '--progress', 'plain']);
+    expect(result.stderr).not.toMatch(/zenbuild:/);
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout);
+    expect(record).toMatchObject({
+      pipeline: name,
+      stack: 'e2e-stack',
+      registry: open,
+      reused: false,
+      containsCode: true,
+    });
+    const image = record.images.orchestrator;
+    expect(image.image).toMatch(new RegExp(`^${open.replace('.', '\\.')}/zenml@sha256:[0-9a-f]{64}$`));
+    // The returned digest is the registry's own.
+    expect(
+      await new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent' } }).manifestDigest(
+        `${open}/zenml:${image.tag}`,
+      ),
+    ).toBe(image.digest);
+    const inside = runInImage(image.image, [
+      'sh',
+      '-c',
+      'id -un; echo "$MODEL_DIR|$GREETING|$LOG_LEVEL"; cat /app/src/train.py; stat -c %U /app/src/train.py',
+    ]);
+    expect(inside).toMatch(/^app\n\/models\|say "hi" to \$HOME\|info\nprint\("trained [\d.]+"\)\napp\n$/);
+    expect(result.stderr).toContain('[orchestrator] Step 1/');
+  });
+
+  it('reuses the build on the second run and starts no engine build; --no-reuse builds again', () => {
+    const { build } = setup({ environment: { A: '1' } }, { uri: open });
+    const first = JSON.parse(build(['--json']).stdout);
+    const second = build(['--json', '--progress', 'json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ id: first.id, reused: true, images: first.images });
+    expect(phases(second.stderr)).toEqual([]);
+    expect(second.stderr).toContain(`Reusing build ${first.id}`);
+    const forced = build(['--json', '--progress', 'json', '--no-reuse']);
+    expect(JSON.parse(forced.stdout).reused).toBe(false);
+    expect(phases(forced.stderr)).toEqual(['start', 'build', 'push', 'done']);
+  });
+
+  it('a failing RUN exits 1 with the step’s output, and records nothing', () => {
+    const { build, home } = setup(
+      { local_project_install_command: 'echo installing-now && exit 3' },
+      { uri: open },
+    );
+    const result = build();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('installing-now');
+    expect(result.stderr).toMatch(/zenbuild: Building .* failed: The command .* returned a non-zero code: 3/);
+    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
+  });
+
+  it('pushes to a registry with auth using the stack credentials, and a wrong password exits 3 without showing it', () => {
+    const { build } = setup({ environment: { B: '2' } }, { uri: auth, credentials: true });
+    const ok = build(['--json'], { REGISTRY_PASSWORD: password });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).images.orchestrator.image).toMatch(
+      new RegExp(`^${auth.replace('.', '\\.')}/zenml@sha256:`),
+    );
+    const wrong = build(['--no-reuse'], { REGISTRY_PASSWORD: 'wrong-password-4711' });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/refused|credentials/);
+    expect(wrong.stdout + wrong.stderr).not.toContain('wrong-password-4711');
+  });
+
+  it('without a registry the image stays local, and is reused while the engine has it', () => {
+    const { build, name } = setup({ environment: { C: '3' } });
+    const first = JSON.parse(build(['--json']).stdout);
+    expect(first.images.orchestrator.image).toBe(`zenml:${name}-orchestrator`);
+    expect(runInImage(first.images.orchestrator.image, ['sh', '-c', 'echo $C'])).toBe('3\n');
+    expect(JSON.parse(build(['--json']).stdout).reused).toBe(true);
+  });
+
+  it('builds a custom Dockerfile first, then the generated image on top of it', () => {
+    const { dir, build } = setup({}, { uri: open });
+    writeFileSync(path.join(dir, 'Base.Dockerfile'), `FROM ${baseImage}\nRUN echo base-layer > /base\n`);
+    writeFileSync(
+      path.join(dir, 'pipeline.yaml'),
+      JSON.stringify({
+        name: 'custom',
+        settings: { docker: { dockerfile: 'Base.Dockerfile', environment: { D: '4' } } },
+      }),
+    );
+    const result = build(['--json', '--progress', 'plain']);
+    expect(result.code).toBe(0);
+    const image = JSON.parse(result.stdout).images.orchestrator.image;
+    expect(runInImage(image, ['sh', '-c', 'cat /base; echo $D'])).toBe('base-layer\n4\n');
+    expect(result.stderr.indexOf('[orchestrator:parent] done')).toBeLessThan(
+      result.stderr.indexOf('[orchestrator] start'),
+    );
+  });
+
+  it('--build ID uses a recorded build, and an unknown id exits 2', () => {
+    const { build } = setup({ environment: { E: '5' } }, { uri: open });
+    const first = JSON.parse(build(['--json']).stdout);
+    const given = build(['--json', '--build', first.id]);
+    expect(JSON.parse(given.stdout)).toMatchObject({ id: first.id, reused: true });
+    const unknown = build(['--build', '20990101T000000000Z-00000000']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no such build');
+  });
+
+  it('exits 3 when the pinned engine is not available', () => {
+    const { build } = setup({ environment: { F: '6' } });
+    const result = build([], { ZENML_CONTAINER_ENGINE: 'podman' });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('@zenbuild/podman');
+  });
+
+  it('Ctrl-C stops the running build, exits 130 and records nothing', async () => {
+    const { dir, home } = setup({ local_project_install_command: 'sleep 30' }, { uri: open });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'apps/cli/dist/bin.js'),
+        'build',
+        path.join(dir, 'pipeline.yaml'),
+        '--stack',
+        path.join(dir, 'stack.yaml'),
+        '--progress',
+        'plain',
+      ],
+      { cwd: project, env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: home } },
+    );
+    let stderr = '';
+    const started = Date.now();
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.includes('sleep 30') && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(stderr).toContain('cancelled');
+    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
+  }, 60_000);
+});
