@@ -9,8 +9,8 @@
 # what it started. The offline base image is imported from Debian's static busybox.
 set -euo pipefail
 
-PACKAGES=(docker-registry docker.io runc busybox-static)
-BINARIES=(docker-registry dockerd runc busybox)
+PACKAGES=(docker-registry docker.io runc busybox-static podman)
+BINARIES=(docker-registry dockerd runc busybox podman)
 
 missing() {
   local out=()
@@ -21,10 +21,23 @@ missing() {
   echo "${out[@]:-}"
 }
 
+# Podman's configuration for this kind of machine (see scripts/podman/containers.conf for why).
+configure_podman() {
+  local conf=/etc/containers/containers.conf
+  if [ -w /etc/containers ] || [ "$(id -u)" = 0 ]; then
+    mkdir -p /etc/containers
+    if ! cmp -s "$(dirname "$0")/podman/containers.conf" "$conf" 2>/dev/null; then
+      cp "$(dirname "$0")/podman/containers.conf" "$conf"
+      echo "test-infra: wrote $conf"
+    fi
+  fi
+}
+
 case "${1:-}" in
   install)
     todo=$(missing)
     if [ -z "$todo" ]; then
+      configure_podman
       echo "test-infra: everything is installed (${PACKAGES[*]})"
       exit 0
     fi
@@ -37,6 +50,7 @@ case "${1:-}" in
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq $todo >/dev/null
+    configure_podman
     ;;
   check)
     todo=$(missing)

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { RegistryClient } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot, tempHome, zenbuild } from '../helpers/cli.js';
-import { runInImage } from '../infra/dockerd.js';
+import { runInImage, runInPodman } from '../infra/dockerd.js';
 
 const { open, auth, user, password } = inject('registries');
 const baseImage = inject('baseImage');
+const podmanBaseImage = inject('podmanBaseImage');
 // This package has @zenbuild/docker installed, as a user's project would.
 const project = path.join(repoRoot, 'test');
 
@@ -174,11 +175,34 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(unknown.stderr).toContain('no such build');
   });
 
+  it('ZENML_CONTAINER_ENGINE=podman switches to Podman for the same pipeline and stack', () => {
+    const { dir, build } = setup({ environment: { F: '6' } }, { uri: open });
+    writeFileSync(
+      path.join(dir, 'pipeline.yaml'),
+      JSON.stringify({
+        name: 'on-podman',
+        settings: { docker: { parent_image: podmanBaseImage, environment: { F: '6' } } },
+      }),
+    );
+    const result = build(['--json', '--progress', 'plain'], { ZENML_CONTAINER_ENGINE: 'podman' });
+    expect(result.stderr).not.toMatch(/zenbuild:/);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('[orchestrator] build: podman');
+    const image = JSON.parse(result.stdout).images.orchestrator;
+    expect(image.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(runInPodman(image.image, ['sh', '-c', 'echo $F'])).toBe('6\n');
+  });
+
   it('exits 3 when the pinned engine is not available', () => {
-    const { build } = setup({ environment: { F: '6' } });
-    const result = build([], { ZENML_CONTAINER_ENGINE: 'podman' });
+    const { build } = setup({ environment: { F: '7' } });
+    const result = build([], {
+      ZENML_CONTAINER_ENGINE: 'docker',
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('@zenbuild/podman');
+    expect(result.stderr).toContain(
+      'The requested container engine docker (ZENML_CONTAINER_ENGINE=docker) is not available',
+    );
   });
 
   it('Ctrl-C stops the running build, exits 130 and records nothing', async () => {

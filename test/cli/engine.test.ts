@@ -2,11 +2,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, zenbuild } from '../helpers/cli.js';
 
-// This package depends on @zenbuild/docker and not on @zenbuild/podman: like a user project with one backend.
+// This package has @zenbuild/docker and @zenbuild/podman installed, as a user's project would.
 const project = path.join(repoRoot, 'test');
 
 describe('zenbuild engine', () => {
-  it('finds the docker backend installed in the project and says why it was chosen', () => {
+  it('prefers docker and says why it was chosen', () => {
     const result = zenbuild(['engine', '--json'], {}, project);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -18,13 +18,24 @@ describe('zenbuild engine', () => {
     });
   });
 
-  it('exits 3 naming the package when the pinned engine is not installed', () => {
-    const result = zenbuild(['engine'], { ZENML_CONTAINER_ENGINE: 'podman' }, project);
-    expect(result.code).toBe(3);
-    expect(result.stderr).toContain(
-      'The requested container engine podman (ZENML_CONTAINER_ENGINE=podman) is not available',
+  it('falls back to podman when the docker daemon does not answer, saying so', () => {
+    const result = zenbuild(
+      ['engine', '--json'],
+      { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      project,
     );
-    expect(result.stderr).toContain('pnpm add @zenbuild/podman');
+    expect(result.code).toBe(0);
+    const selection = JSON.parse(result.stdout);
+    expect(selection.engine).toBe('podman');
+    expect(selection.reason).toMatch(
+      /^docker is not available \(.*does not answer.*\); podman 4\.\d+\.\d+ works/,
+    );
+  });
+
+  it('switches to podman with ZENML_CONTAINER_ENGINE=podman', () => {
+    const result = zenbuild(['engine'], { ZENML_CONTAINER_ENGINE: 'podman' }, project);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^podman: ZENML_CONTAINER_ENGINE=podman pins it; podman 4\.\d+\.\d+ works/);
   });
 
   it('exits 3 with what was tried when the pinned docker daemon does not answer', () => {
@@ -35,5 +46,17 @@ describe('zenbuild engine', () => {
     );
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('unix:///nonexistent/docker.sock (DOCKER_HOST) does not answer');
+  });
+
+  it('exits 3 saying how to fix it when no engine works', () => {
+    const result = zenbuild(
+      ['engine'],
+      { DOCKER_HOST: 'unix:///nonexistent/docker.sock', PATH: '/nonexistent-bin' },
+      project,
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(
+      /No container engine is available\. Tried: docker: .*; podman: podman does not work \(`podman` is not on PATH\)/,
+    );
   });
 });

@@ -54,10 +54,8 @@ export async function ensureDockerd(): Promise<() => Promise<void>> {
 
 export const BUSYBOX_IMAGE = 'zenbuild-test/busybox:1.35';
 
-/** An offline base image: the static busybox from Debian, imported into Docker (no Docker Hub here). */
-export function ensureBusyboxImage(): string {
-  if (spawnSync(DOCKER_CLI, ['image', 'inspect', BUSYBOX_IMAGE], { stdio: 'ignore' }).status === 0)
-    return BUSYBOX_IMAGE;
+/** A busybox root filesystem as a tar: the static busybox from Debian, every applet linked, two users. */
+function busyboxRootfs(): Buffer {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!busybox)
     throw new Error(
@@ -78,14 +76,53 @@ export function ensureBusyboxImage(): string {
   );
   writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\n');
   const tar = spawnSync('tar', ['-C', root, '-cf', '-', '.'], { maxBuffer: 64 * 1024 * 1024 });
+  rmSync(root, { recursive: true, force: true });
+  return tar.stdout;
+}
+
+/** An offline base image in Docker (no Docker Hub here). */
+export function ensureBusyboxImage(): string {
+  if (spawnSync(DOCKER_CLI, ['image', 'inspect', BUSYBOX_IMAGE], { stdio: 'ignore' }).status === 0)
+    return BUSYBOX_IMAGE;
   const imported = spawnSync(
     DOCKER_CLI,
     ['import', '-c', 'ENV PATH=/bin:/sbin:/usr/bin', '-', BUSYBOX_IMAGE],
-    { input: tar.stdout },
+    { input: busyboxRootfs() },
   );
-  rmSync(root, { recursive: true, force: true });
   if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
   return BUSYBOX_IMAGE;
+}
+
+export const PODMAN_BUSYBOX_IMAGE = `localhost/${BUSYBOX_IMAGE}`;
+
+/** The same offline base image in Podman's own storage. */
+export function ensurePodmanBusyboxImage(): string {
+  if (spawnSync('podman', ['image', 'exists', PODMAN_BUSYBOX_IMAGE]).status === 0)
+    return PODMAN_BUSYBOX_IMAGE;
+  const imported = spawnSync(
+    'podman',
+    ['import', '--change', 'ENV PATH=/bin:/sbin:/usr/bin', '-', PODMAN_BUSYBOX_IMAGE],
+    {
+      input: busyboxRootfs(),
+    },
+  );
+  if (imported.status !== 0)
+    throw new Error(
+      `podman import failed: ${imported.stderr} (is podman installed? scripts/test-infra.sh install)`,
+    );
+  return PODMAN_BUSYBOX_IMAGE;
+}
+
+/** Runs a command in a container of `image` with podman and returns its output. */
+export function runInPodman(image: string, command: string[]): string {
+  // The test registries are plain http on loopback, which podman (unlike docker) does not assume.
+  const result = spawnSync('podman', ['run', '--rm', '--tls-verify=false', image, ...command], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (result.status !== 0)
+    throw new Error(`podman run ${image} ${command.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
 }
 
 /** Runs a command in a container of `image` and returns its output (the docker CLI, as a user would). */

@@ -1,12 +1,13 @@
 import type { TestProject } from 'vitest/node';
-import { ensureBusyboxImage, ensureDockerd } from './dockerd.js';
+import { ensureBusyboxImage, ensureDockerd, ensurePodmanBusyboxImage } from './dockerd.js';
 import { startRegistries, type TestRegistries } from './registries.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     registries: TestRegistries;
-    /** An offline base image every engine test builds on. */
+    /** An offline base image every engine test builds on, in Docker and in Podman. */
     baseImage: string;
+    podmanBaseImage: string;
   }
 }
 
@@ -18,6 +19,7 @@ export default async function setup(project: TestProject) {
     stopDockerd = await ensureDockerd();
     project.provide('registries', registries);
     project.provide('baseImage', ensureBusyboxImage());
+    project.provide('podmanBaseImage', ensurePodmanBusyboxImage());
   } catch (error) {
     // Without a teardown vitest would leave what was already started running.
     await stop();

@@ -1,0 +1,321 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  type Availability,
+  type BuildOptions,
+  type BuildRequest,
+  buildOptionYamlName,
+  type ContainerEngine,
+  type ContainerEngineFlavor,
+  type ContainerRegistry,
+  dockerConfigCredentials,
+  invalidInput,
+  locateImage,
+  notAvailable,
+  type RegistryCredentials,
+  type RunContext,
+  ZenbuildError,
+} from '@zenbuild/core';
+import { execa } from 'execa';
+
+export const ENGINE_NAME = 'podman';
+const TAIL_LINES = 30;
+
+export interface PodmanEngineOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The podman binary (default: `podman` on PATH). */
+  binary?: string;
+}
+
+/**
+ * The typed build options as `podman build` flags, one explicit mapping per option. `--format docker`
+ * is always set: the OCI format drops HEALTHCHECK and SHELL (buildah #2388).
+ */
+export function toBuildFlags(options: BuildOptions): string[] {
+  const flags: string[] = ['--format', 'docker'];
+  for (const [key, value] of Object.entries(options.buildArgs ?? {}))
+    flags.push('--build-arg', `${key}=${value}`);
+  for (const [key, value] of Object.entries(options.labels ?? {})) flags.push('--label', `${key}=${value}`);
+  if (options.target) flags.push('--target', options.target);
+  if (options.platform) flags.push('--platform', options.platform);
+  if (options.noCache) flags.push('--no-cache');
+  if (options.pull !== undefined) flags.push(`--pull=${options.pull ? 'always' : 'never'}`);
+  if (options.rm !== undefined) flags.push(`--rm=${options.rm}`);
+  if (options.forceRm !== undefined) flags.push(`--force-rm=${options.forceRm}`);
+  if (options.network) flags.push('--network', options.network);
+  for (const image of options.cacheFrom ?? []) flags.push('--cache-from', image);
+  if (options.shmSize !== undefined) flags.push('--shm-size', `${options.shmSize}b`);
+  for (const [host, ip] of Object.entries(options.extraHosts ?? {}))
+    flags.push('--add-host', `${host}:${ip}`);
+  if (options.squash) flags.push('--squash');
+  if (options.isolation) {
+    if (!['oci', 'rootless', 'chroot'].includes(options.isolation)) {
+      throw invalidInput(
+        `The podman engine supports the build option \`${buildOptionYamlName('isolation')}\` only as oci, rootless or chroot (got \`${options.isolation}\`).`,
+      );
+    }
+    flags.push('--isolation', options.isolation);
+  }
+  return flags;
+}
+
+/** A ContainerEngine on the podman CLI. Every call is a podman subprocess; output becomes events. */
+export class PodmanEngine implements ContainerEngine {
+  readonly name = ENGINE_NAME;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #binary: string;
+
+  constructor(options: PodmanEngineOptions = {}) {
+    const env = { ...(options.env ?? process.env) };
+    // podman refuses to run when DOCKER_CONFIG names a directory without config.json; docker does not.
+    if (env.DOCKER_CONFIG && !existsSync(path.join(env.DOCKER_CONFIG, 'config.json')))
+      delete env.DOCKER_CONFIG;
+    this.#env = env;
+    this.#binary = options.binary ?? 'podman';
+  }
+
+  async check(): Promise<Availability> {
+    const result = await this.#podman(['version', '--format', '{{.Client.Version}}']);
+    if (result.failed) {
+      const reason =
+        (result as { code?: string }).code === 'ENOENT'
+          ? `\`${this.#binary}\` is not on PATH`
+          : tail(result.stderr);
+      return {
+        available: false,
+        reason: `podman does not work (${reason})`,
+        hint: 'Install podman (e.g. `apt-get install podman`).',
+      };
+    }
+    const info = await this.#podman(['info', '--format', '{{.Host.OCIRuntime.Name}}']);
+    if (info.failed) return { available: false, reason: `\`podman info\` failed: ${tail(info.stderr)}` };
+    return {
+      available: true,
+      reason: `podman ${result.stdout.trim()} works (runtime ${info.stdout.trim()})`,
+    };
+  }
+
+  async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
+    const flags = toBuildFlags(request.options);
+    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
+    const iidfile = path.join(dir, 'iid');
+    const auth = await this.#authFile(dir, request.registry ? [request.registry] : []);
+    const tailLines: string[] = [];
+    run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'podman' });
+    try {
+      // The context is core's tar, streamed on stdin: podman never sees the source tree itself.
+      const subprocess = execa(
+        this.#binary,
+        [
+          'build',
+          ...flags,
+          '--iidfile',
+          iidfile,
+          '-f',
+          request.dockerfile,
+          '-t',
+          request.imageName,
+          ...auth.flags,
+          '-',
+        ],
+        { env: this.#env, stdin: 'pipe', all: true, reject: false, cancelSignal: run.signal },
+      );
+      // If podman stops reading (it failed, or was cancelled), its own exit status tells why.
+      pipeline(request.context.tar(), subprocess.stdin).catch(() => {});
+      await this.#stream(subprocess, request.imageName, run, tailLines);
+      const result = await subprocess;
+      if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
+      if (result.failed) {
+        const last =
+          [...tailLines].reverse().find((l) => l.startsWith('Error:')) ??
+          `podman build exited with code ${result.exitCode}`;
+        throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${last}`, {
+          backend: ENGINE_NAME,
+          details: { command: 'podman build', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
+        });
+      }
+      return { imageId: `sha256:${(await readFile(iidfile, 'utf8')).trim().replace(/^sha256:/, '')}` };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const result = await this.#podman(['tag', source, target]);
+    if (result.failed)
+      throw notAvailable(`podman tag ${source} ${target} failed: ${tail(result.stderr)}`, {
+        backend: ENGINE_NAME,
+      });
+  }
+
+  async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
+    const digestfile = path.join(dir, 'digest');
+    const tailLines: string[] = [];
+    run.emit({ type: 'phase', image, phase: 'push' });
+    try {
+      const credentials = await this.#credentialsFor(image, registry);
+      const auth = await this.#authFile(
+        dir,
+        credentials ? [{ host: locateImage(image).host, ...credentials }] : [],
+      );
+      const subprocess = execa(
+        this.#binary,
+        ['push', '--digestfile', digestfile, ...this.#tlsFlags(image), ...auth.flags, image],
+        { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
+      );
+      await this.#stream(subprocess, image, run, tailLines);
+      const result = await subprocess;
+      if (run.signal.aborted) throw cancelled(`push of ${image}`);
+      if (result.failed) {
+        const message = tail(tailLines.join('\n'));
+        const refused = /unauthorized|authentication required|denied/i.test(message);
+        throw new ZenbuildError(
+          refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
+          refused
+            ? `Pushing ${image} was refused by the registry (${message}): ${credentials ? 'check the registry credentials' : 'give the stack registry `credentials` or log in with `podman login`'}.`
+            : `Pushing ${image} failed: ${message}`,
+          {
+            backend: ENGINE_NAME,
+            details: { command: 'podman push', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
+          },
+        );
+      }
+      return (await readFile(digestfile, 'utf8')).trim();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    const result = await this.#podman(['image', 'exists', image]);
+    if (result.exitCode === 0) return true;
+    if (result.exitCode === 1) return false;
+    throw notAvailable(`podman image exists ${image} failed: ${tail(result.stderr)}`, {
+      backend: ENGINE_NAME,
+    });
+  }
+
+  async localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
+    if (!(await this.imageExists(image))) return undefined;
+    const result = await this.#podman([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Id}} {{json .RepoDigests}}',
+      image,
+    ]);
+    if (result.failed) return undefined;
+    const [id, digests] = result.stdout.trim().split(/ (.*)/s);
+    // Podman records a `localhost/...@digest` for images it built itself; those were never pulled.
+    const repoDigests = (JSON.parse(digests ?? '[]') as string[]).filter((d) => !d.startsWith('localhost/'));
+    return { id: `sha256:${(id ?? '').replace(/^sha256:/, '')}`, repoDigests };
+  }
+
+  async login(registry: ContainerRegistry): Promise<void> {
+    if (!registry.credentials) return;
+    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
+    try {
+      const host = locateImage(`${registry.uri}/x`).host;
+      const result = await execa(
+        this.#binary,
+        [
+          'login',
+          '--authfile',
+          path.join(dir, 'auth.json'),
+          ...this.#tlsFlags(`${registry.uri}/x`),
+          '--username',
+          registry.credentials.username,
+          '--password-stdin',
+          host,
+        ],
+        { env: this.#env, input: registry.credentials.password, reject: false },
+      );
+      if (result.failed) {
+        throw notAvailable(
+          `Logging in to ${registry.uri} failed: ${tail(result.stderr)}. Check the registry credentials.`,
+          { backend: ENGINE_NAME },
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Loopback registries speak plain http, as Docker assumes by default; podman must be told. */
+  #tlsFlags(image: string): string[] {
+    const host = locateImage(image).host.replace(/:\d+$/, '');
+    const insecure = (this.#env.ZENBUILD_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim());
+    return host === 'localhost' || /^127\./.test(host) || insecure.includes(locateImage(image).host)
+      ? ['--tls-verify=false']
+      : [];
+  }
+
+  /**
+   * A throwaway auth file holding the given credentials, so passwords go through a 0600 file and never
+   * through the command line; without credentials podman uses its own (REGISTRY_AUTH_FILE, login).
+   */
+  async #authFile(dir: string, entries: Array<ContainerRegistry | (RegistryCredentials & { host: string })>) {
+    const auths: Record<string, { auth: string }> = {};
+    for (const entry of entries) {
+      const credentials = 'uri' in entry ? entry.credentials : entry;
+      if (!credentials) continue;
+      const host = 'uri' in entry ? locateImage(`${entry.uri}/x`).host : entry.host;
+      auths[host] = {
+        auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
+      };
+    }
+    if (Object.keys(auths).length === 0) return { flags: [] as string[] };
+    const file = path.join(dir, 'auth.json');
+    await writeFile(file, JSON.stringify({ auths }), { mode: 0o600 });
+    return { flags: ['--authfile', file] };
+  }
+
+  async #credentialsFor(
+    image: string,
+    registry: ContainerRegistry | undefined,
+  ): Promise<RegistryCredentials | undefined> {
+    const host = locateImage(image).host;
+    if (registry?.credentials && locateImage(`${registry.uri}/x`).host === host) return registry.credentials;
+    if (this.#env.REGISTRY_AUTH_FILE) return undefined; // podman reads it itself
+    const fromConfig = await dockerConfigCredentials(host, this.#env);
+    return fromConfig ? { username: fromConfig.username, password: fromConfig.password } : undefined;
+  }
+
+  /** Every output line of a podman subprocess, as log events, keeping the last ones for errors. */
+  async #stream(
+    subprocess: { iterable(options: { from: 'all' }): AsyncIterable<unknown> },
+    image: string,
+    run: RunContext,
+    lines: string[],
+  ) {
+    for await (const line of subprocess.iterable({ from: 'all' })) {
+      const text = String(line);
+      if (!text.trim()) continue;
+      lines.push(text);
+      if (lines.length > TAIL_LINES) lines.shift();
+      run.emit({ type: 'log', image, stream: 'stdout', line: text });
+    }
+  }
+
+  #podman(args: string[]) {
+    return execa(this.#binary, args, { env: this.#env, reject: false, timeout: 30_000 });
+  }
+}
+
+function tail(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' ').trim() || 'no output';
+}
+
+function cancelled(what: string): ZenbuildError {
+  return new ZenbuildError('CANCELLED', `The ${what} was cancelled.`, { backend: ENGINE_NAME });
+}
+
+/** What `@zenbuild/podman` exports for core's engine selection. */
+export const engine: ContainerEngineFlavor<PodmanEngineOptions> = {
+  name: ENGINE_NAME,
+  create: (options) => new PodmanEngine(options),
+};

@@ -1,0 +1,179 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  type BuildEvent,
+  type BuildRequest,
+  buildContextSource,
+  type ContainerEngine,
+  type ContainerRegistry,
+  hashContext,
+  RegistryClient,
+  type RunContext,
+  walkContext,
+  type ZenbuildError,
+} from '@zenbuild/core';
+import { describe, expect, inject, it } from 'vitest';
+
+/** What the suite needs from an engine's test file. */
+export interface EngineHarness {
+  engine: ContainerEngine;
+  /** An offline base image this engine has. */
+  baseImage: string;
+  /** Runs a command in a container of `image` with this engine and returns its output. */
+  run(image: string, command: string[]): string;
+}
+
+export function runContext(): RunContext & { events: BuildEvent[] } {
+  const events: BuildEvent[] = [];
+  return { signal: new AbortController().signal, emit: (e) => events.push(e), events };
+}
+
+/** A build request as the local image builder makes it: core's context with a generated Dockerfile. */
+export async function buildRequest(
+  imageName: string,
+  dockerfile: string,
+  extra: Partial<BuildRequest> = {},
+): Promise<BuildRequest> {
+  const root = mkdtempSync(path.join(tmpdir(), 'zenbuild-engine-'));
+  writeFileSync(path.join(root, 'app.py'), 'print("hello from the context")\n');
+  const walked = await walkContext({ root, files: [{ path: 'Dockerfile', content: dockerfile }] });
+  const { hash } = await hashContext(walked.entries);
+  return {
+    imageName,
+    context: buildContextSource(walked.entries, hash),
+    dockerfile: 'Dockerfile',
+    options: {},
+    ...extra,
+  };
+}
+
+export async function failure(promise: Promise<unknown>): Promise<ZenbuildError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ZenbuildError;
+  }
+  throw new Error('expected a failure');
+}
+
+const unique = () => Math.random().toString(36).slice(2, 8);
+
+/**
+ * The behaviour every ContainerEngine must have, proven against the real engine and real registries
+ * (keyv's idea: one suite, every adapter runs it).
+ */
+export function containerEngineConformance(name: string, harness: () => EngineHarness) {
+  const { open, auth, user, password } = inject('registries');
+  const registryClient = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
+
+  describe(`ContainerEngine conformance: ${name}`, () => {
+    it('is available and says why', async () => {
+      const availability = await harness().engine.check();
+      expect(availability.available).toBe(true);
+      expect(availability.reason.length).toBeGreaterThan(10);
+    });
+
+    it('builds from core’s context stream with build args and labels, streams the output, and the image runs', async () => {
+      const { engine, baseImage, run } = harness();
+      const image = `zenbuild-test/${name}-build:${unique()}`;
+      const context = runContext();
+      const result = await engine.build(
+        await buildRequest(
+          image,
+          `FROM ${baseImage}\nARG GREETING\nWORKDIR /app\nCOPY app.py .\nRUN echo "$GREETING" > /app/greeting && echo step-output\n`,
+          {
+            options: { buildArgs: { GREETING: 'hi there' }, labels: { team: 'ml' } },
+          },
+        ),
+        context,
+      );
+      expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(run(image, ['cat', '/app/greeting', '/app/app.py'])).toBe(
+        'hi there\nprint("hello from the context")\n',
+      );
+      expect(context.events.some((e) => e.type === 'log' && e.line.includes('step-output'))).toBe(true);
+    });
+
+    it('pushes and returns the digest the registry reports', async () => {
+      const { engine, baseImage } = harness();
+      const image = `${open}/zenbuild-test/${name}-pushed:${unique()}`;
+      await engine.build(
+        await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()} > /id\n`),
+        runContext(),
+      );
+      const digest = await engine.push(image, undefined, runContext());
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(await registryClient.manifestDigest(image)).toBe(digest);
+    });
+
+    it('pushes with the stack registry credentials, and a wrong password is an auth error that hides it', async () => {
+      const { engine, baseImage } = harness();
+      const registry: ContainerRegistry = {
+        flavor: 'default',
+        name: 'auth',
+        uri: auth,
+        credentials: { username: user, password },
+      };
+      const image = `${auth}/zenbuild-test/${name}-private:${unique()}`;
+      await engine.build(
+        await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()} > /id\n`),
+        runContext(),
+      );
+      await engine.login(registry);
+      const digest = await engine.push(image, registry, runContext());
+      const authed = new RegistryClient({
+        env: { DOCKER_CONFIG: '/nonexistent-zenbuild' },
+        credentials: { [auth]: { username: user, password } },
+      });
+      expect(await authed.manifestDigest(image)).toBe(digest);
+      const wrong = await failure(
+        engine.push(
+          image,
+          { ...registry, credentials: { username: user, password: 'wrong-pass-77' } },
+          runContext(),
+        ),
+      );
+      expect(wrong.code).toBe('NOT_AVAILABLE');
+      expect(wrong.message).toMatch(/refused by the registry/);
+      expect(wrong.message).not.toContain('wrong-pass-77');
+      expect(
+        (
+          await failure(
+            engine.login({ ...registry, credentials: { username: user, password: 'wrong-pass-77' } }),
+          )
+        ).code,
+      ).toBe('NOT_AVAILABLE');
+    });
+
+    it('fails a failing RUN with BUILD_FAILED and the step’s output', async () => {
+      const { engine, baseImage } = harness();
+      const error = await failure(
+        engine.build(
+          await buildRequest(
+            `zenbuild-test/${name}-fails:${unique()}`,
+            `FROM ${baseImage}\nRUN echo about to fail && exit 3\n`,
+          ),
+          runContext(),
+        ),
+      );
+      expect(error.code).toBe('BUILD_FAILED');
+      expect(String(error.details.stderrTail)).toContain('about to fail');
+    });
+
+    it('tells built images from missing ones, and local-only images by their empty registry digests', async () => {
+      const { engine, baseImage } = harness();
+      const image = `zenbuild-test/${name}-exists:${unique()}`;
+      expect(await engine.imageExists(image)).toBe(false);
+      expect(await engine.localImage(image)).toBeUndefined();
+      await engine.build(await buildRequest(image, `FROM ${baseImage}\nRUN true\n`), runContext());
+      expect(await engine.imageExists(image)).toBe(true);
+      expect(await engine.localImage(image)).toMatchObject({
+        id: expect.stringMatching(/^sha256:/),
+        repoDigests: [],
+      });
+      await engine.tag(image, `${image}-copy`);
+      expect(await engine.imageExists(`${image}-copy`)).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,93 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { selectEngine } from '@zenbuild/core';
+import { PodmanEngine, toBuildFlags } from '@zenbuild/podman';
+import { describe, expect, inject, it } from 'vitest';
+import { containerEngineConformance } from '../conformance/container-engine.js';
+import { runInPodman } from '../infra/dockerd.js';
+
+// An empty docker config: the tests' credentials come from the stack registry only (podman reads it too).
+const engine = new PodmanEngine({
+  env: { PATH: process.env.PATH, DOCKER_CONFIG: mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-')) },
+});
+
+containerEngineConformance('podman', () => ({
+  engine,
+  baseImage: inject('podmanBaseImage'),
+  run: runInPodman,
+}));
+
+describe('PodmanEngine specifics', () => {
+  it('maps every build option to a podman flag, docker format first', () => {
+    expect(
+      toBuildFlags({
+        buildArgs: { A: '1' },
+        labels: { team: 'ml' },
+        target: 'run',
+        platform: 'linux/amd64',
+        noCache: true,
+        pull: false,
+        rm: true,
+        forceRm: false,
+        network: 'host',
+        cacheFrom: ['reg/cache'],
+        shmSize: 1024,
+        extraHosts: { db: '10.0.0.1' },
+        squash: true,
+        isolation: 'chroot',
+      }),
+    ).toEqual([
+      '--format',
+      'docker',
+      '--build-arg',
+      'A=1',
+      '--label',
+      'team=ml',
+      '--target',
+      'run',
+      '--platform',
+      'linux/amd64',
+      '--no-cache',
+      '--pull=never',
+      '--rm=true',
+      '--force-rm=false',
+      '--network',
+      'host',
+      '--cache-from',
+      'reg/cache',
+      '--shm-size',
+      '1024b',
+      '--add-host',
+      'db:10.0.0.1',
+      '--squash',
+      '--isolation',
+      'chroot',
+    ]);
+    expect(() => toBuildFlags({ isolation: 'hyperv' })).toThrow(/only as oci, rootless or chroot/);
+  });
+
+  it('reports a missing podman binary', async () => {
+    const availability = await new PodmanEngine({ binary: 'podman-does-not-exist' }).check();
+    expect(availability).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('is not on PATH'),
+    });
+  });
+
+  it('is what core selects when ZENML_CONTAINER_ENGINE=podman, and docker is never loaded', async () => {
+    const loaded: string[] = [];
+    const selection = await selectEngine({
+      env: { ZENML_CONTAINER_ENGINE: 'podman', PATH: process.env.PATH },
+      importer: (specifier) => {
+        loaded.push(specifier);
+        return import(specifier);
+      },
+    });
+    expect(selection.name).toBe('podman');
+    expect(selection.reason).toMatch(
+      /^ZENML_CONTAINER_ENGINE=podman pins it; podman 4\.\d+\.\d+ works \(runtime runc\)/,
+    );
+    expect(loaded).toEqual(['@zenbuild/podman']);
+  });
+});
