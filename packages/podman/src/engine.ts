@@ -67,6 +67,7 @@ export class PodmanEngine implements ContainerEngine {
   readonly name = ENGINE_NAME;
   readonly #env: NodeJS.ProcessEnv;
   readonly #binary: string;
+  readonly #localImages = new Map<string, Promise<{ id: string; repoDigests: string[] } | undefined>>();
 
   constructor(options: PodmanEngineOptions = {}) {
     const env = { ...(options.env ?? process.env) };
@@ -78,24 +79,21 @@ export class PodmanEngine implements ContainerEngine {
   }
 
   async check(): Promise<Availability> {
-    const result = await this.#podman(['version', '--format', '{{.Client.Version}}']);
-    if (result.failed) {
+    // One call: each podman invocation costs a few hundred milliseconds.
+    const info = await this.#podman(['info', '--format', '{{.Version.Version}} {{.Host.OCIRuntime.Name}}']);
+    if (info.failed) {
       const reason =
-        (result as { code?: string }).code === 'ENOENT'
+        (info as { code?: string }).code === 'ENOENT'
           ? `\`${this.#binary}\` is not on PATH`
-          : tail(result.stderr);
+          : tail(info.stderr);
       return {
         available: false,
         reason: `podman does not work (${reason})`,
         hint: 'Install podman (e.g. `apt-get install podman`).',
       };
     }
-    const info = await this.#podman(['info', '--format', '{{.Host.OCIRuntime.Name}}']);
-    if (info.failed) return { available: false, reason: `\`podman info\` failed: ${tail(info.stderr)}` };
-    return {
-      available: true,
-      reason: `podman ${result.stdout.trim()} works (runtime ${info.stdout.trim()})`,
-    };
+    const [version, runtime] = info.stdout.trim().split(' ');
+    return { available: true, reason: `podman ${version} works (runtime ${runtime})` };
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
@@ -137,6 +135,7 @@ export class PodmanEngine implements ContainerEngine {
           details: { command: 'podman build', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
         });
       }
+      this.#localImages.delete(request.imageName);
       return { imageId: `sha256:${(await readFile(iidfile, 'utf8')).trim().replace(/^sha256:/, '')}` };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -144,6 +143,7 @@ export class PodmanEngine implements ContainerEngine {
   }
 
   async tag(source: string, target: string): Promise<void> {
+    this.#localImages.delete(target);
     const result = await this.#podman(['tag', source, target]);
     if (result.failed)
       throw notAvailable(`podman tag ${source} ${target} failed: ${tail(result.stderr)}`, {
@@ -199,8 +199,17 @@ export class PodmanEngine implements ContainerEngine {
     });
   }
 
-  async localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
-    if (!(await this.imageExists(image))) return undefined;
+  /** One inspect per image and engine instance: the pull policy and the checksum both ask. */
+  localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
+    let known = this.#localImages.get(image);
+    if (!known) {
+      known = this.#inspect(image);
+      this.#localImages.set(image, known);
+    }
+    return known;
+  }
+
+  async #inspect(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
     const result = await this.#podman([
       'image',
       'inspect',
@@ -208,7 +217,12 @@ export class PodmanEngine implements ContainerEngine {
       '{{.Id}} {{json .RepoDigests}}',
       image,
     ]);
-    if (result.failed) return undefined;
+    if (result.failed) {
+      if (/image not known|no such image|failed to find image/i.test(result.stderr)) return undefined;
+      throw notAvailable(`podman image inspect ${image} failed: ${tail(result.stderr)}`, {
+        backend: ENGINE_NAME,
+      });
+    }
     const [id, digests] = result.stdout.trim().split(/ (.*)/s);
     // Podman records a `localhost/...@digest` for images it built itself; those were never pulled.
     const repoDigests = (JSON.parse(digests ?? '[]') as string[]).filter((d) => !d.startsWith('localhost/'));

@@ -1,0 +1,137 @@
+// Build benchmark: `zenbuild build` against the engine's own CLI (`docker build`, `podman build`) on the
+// same Dockerfile and the same context, cold (no cache) and warm (cached), side by side in one run; and
+// a reuse hit against the engine's fully cached rebuild. Targets: zenbuild's overhead at most 5% of the
+// build's wall time; a reuse hit at least 10x faster than the cached rebuild.
+// Needs a running dockerd and podman, and the offline busybox images the tests import.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { archiveContext, defaultStack, loadPipelineConfig, planBuilds, walkContext } from '@zenbuild/core';
+import { fmt, median } from './lib/measure.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cli = path.join(here, '../apps/cli/dist/bin.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WORK_SECONDS = Number(process.env.BENCH_BUILD_SECONDS ?? 8);
+const FILES = Number(process.env.BENCH_BUILD_FILES ?? 1000);
+const ENGINES = [
+  {
+    name: 'docker',
+    base: 'zenbuild-test/busybox:1.35',
+    cli: ['/usr/bin/docker', 'build'],
+    env: { DOCKER_BUILDKIT: '0' },
+  },
+  {
+    name: 'podman',
+    base: 'localhost/zenbuild-test/busybox:1.35',
+    cli: ['podman', 'build', '--format', 'docker'],
+    env: {},
+  },
+];
+
+function time(command, args, options = {}) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 << 20,
+    ...options,
+  });
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** A project whose image does WORK_SECONDS of real work in a RUN step and copies a source tree of FILES x 100 KiB. */
+function project(engine) {
+  const dir = mkdtempSync(path.join(tmpdir(), `zenbuild-bench-build-${engine.name}-`));
+  mkdirSync(path.join(dir, 'src'));
+  writeFileSync(path.join(dir, '.zen'), '');
+  for (let i = 0; i < FILES; i++)
+    writeFileSync(path.join(dir, 'src', `m${i}.py`), `# module ${i}\n${'x = 1\n'.repeat(17_000)}`);
+  const settings = (nocache) => ({
+    parent_image: engine.base,
+    allow_download_from_artifact_store: false,
+    environment: { MODEL_DIR: '/models' },
+    local_project_install_command: `sh -c 'end=$(( $(date +%s) + ${WORK_SECONDS} )); while [ $(date +%s) -lt $end ]; do sha256sum src/*.py > /dev/null; done'`,
+    ...(nocache ? { build_config: { build_options: { nocache: true } } } : {}),
+  });
+  for (const [file, nocache] of [
+    ['cold.yaml', true],
+    ['warm.yaml', false],
+  ]) {
+    writeFileSync(
+      path.join(dir, file),
+      JSON.stringify({ name: `bench-${engine.name}`, settings: { docker: settings(nocache) } }),
+    );
+  }
+  return dir;
+}
+
+/** The exact context zenbuild sends, unpacked, so the engine CLI builds the very same files. */
+async function materialise(dir) {
+  const pipeline = await loadPipelineConfig(path.join(dir, 'warm.yaml'), { env: {} });
+  const plan = planBuilds({ pipeline, stack: defaultStack(), env: {} });
+  const walked = await walkContext(plan.builds[0].context);
+  const out = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-ctx-'));
+  const chunks = [];
+  for await (const chunk of archiveContext(walked.entries, 'tar')) chunks.push(chunk);
+  spawnSync('tar', ['-x', '-C', out], { input: Buffer.concat(chunks) });
+  return out;
+}
+
+console.log(`| engine | run | engine CLI ms | zenbuild ms | overhead |`);
+console.log('|---|---|---:|---:|---:|');
+const summary = [];
+for (const engine of ENGINES) {
+  const dir = project(engine);
+  const context = await materialise(dir);
+  const home = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
+  const env = { ...process.env, ZENBUILD_HOME: home, ZENML_CONTAINER_ENGINE: engine.name, ...engine.env };
+  const zenbuild = (file, extra = []) =>
+    time(process.execPath, [cli, 'build', path.join(dir, file), '--progress', 'quiet', ...extra], {
+      env,
+      cwd: here,
+    });
+  const reference = (extra) =>
+    time(engine.cli[0], [...engine.cli.slice(1), ...extra, '-t', `bench-ref-${engine.name}:1`, context], {
+      env,
+    });
+
+  const rows = { cold: [[], []], warm: [[], []] };
+  // Fill both caches once, so the warm runs measure cached builds on both sides.
+  zenbuild('warm.yaml', ['--no-reuse']);
+  reference([]);
+  for (let round = 0; round < ROUNDS; round++) {
+    rows.cold[0].push(reference(['--no-cache']));
+    rows.cold[1].push(zenbuild('cold.yaml', ['--no-reuse']));
+    rows.warm[0].push(reference([]));
+    rows.warm[1].push(zenbuild('warm.yaml', ['--no-reuse']));
+  }
+  for (const [run, [ref, ours]] of Object.entries(rows)) {
+    const r = median(ref);
+    const z = median(ours);
+    console.log(`| ${engine.name} | ${run} | ${fmt(r, 0)} | ${fmt(z, 0)} | ${fmt(((z - r) / r) * 100)}% |`);
+    summary.push({ engine: engine.name, run, overhead: (z - r) / r });
+  }
+  // A reuse hit: the second `zenbuild build` of an unchanged pipeline builds nothing.
+  zenbuild('warm.yaml');
+  const hit = median(Array.from({ length: ROUNDS }, () => zenbuild('warm.yaml')));
+  const cached = median(rows.warm[0]);
+  console.log(
+    `| ${engine.name} | reuse hit vs cached rebuild | ${fmt(cached, 0)} | ${fmt(hit, 0)} | ${fmt(cached / hit)}x faster |`,
+  );
+  summary.push({ engine: engine.name, run: 'reuse', speedup: cached / hit });
+}
+console.log('');
+for (const s of summary) {
+  if (s.run === 'reuse')
+    console.log(
+      `${s.engine} reuse hit >= 10x faster than a cached rebuild: ${fmt(s.speedup)}x ${s.speedup >= 10 ? 'MET' : 'MISSED'}`,
+    );
+  else
+    console.log(
+      `${s.engine} ${s.run} overhead <= 5%: ${fmt(s.overhead * 100)}% ${s.overhead <= 0.05 ? 'MET' : 'MISSED'}`,
+    );
+}
