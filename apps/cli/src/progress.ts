@@ -22,7 +22,9 @@ export function createProgress(
   stderr = process.stderr,
 ): ProgressRenderer {
   const label = (image: string | undefined) => (image ? (labels.get(image) ?? image) : '');
-  if (mode === 'json') return { emit: (event) => io.err(JSON.stringify(event)), done: () => {} };
+  // One JSON object a line, with the time it happened, so runs can be timed phase by phase.
+  if (mode === 'json')
+    return { emit: (event) => io.err(JSON.stringify({ ...event, ts: Date.now() })), done: () => {} };
   if (mode === 'quiet') {
     return {
       emit: (event) => (event.type === 'warning' ? io.err(`warning: ${event.message}`) : undefined),

@@ -61,7 +61,8 @@ function tarArchive(entries: ContextEntry[]): Readable {
   write().catch((error: unknown) => pack.destroy(error as Error));
   // Callers get a native Node stream: pipeline listens for the pack's errors (a streamx stream throws
   // when nobody does) and hands them to the output, where `pipe`, `for await` and friends see them.
-  const output = new PassThrough();
+  // Room for a few file chunks: with the default 16 KiB every 1 MiB chunk would wait on the consumer.
+  const output = new PassThrough({ highWaterMark: 4 * CHUNK });
   pipeline(pack as unknown as Readable, output, () => {});
   return output;
 }
