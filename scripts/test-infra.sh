@@ -6,11 +6,12 @@
 #
 # The test run starts what it needs itself (test/infra/global-setup.ts): two registries on free loopback
 # ports, and dockerd on the default socket when none answers there (as root, without systemd); it stops
-# what it started. The offline base image is imported from Debian's static busybox.
+# what it started. The offline base images are imported from Debian's static busybox, and (for the
+# Python test) debootstrapped from the machine's Debian mirror.
 set -euo pipefail
 
-PACKAGES=(docker-registry docker.io runc busybox-static podman)
-BINARIES=(docker-registry dockerd runc busybox podman)
+PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap)
+BINARIES=(docker-registry dockerd runc busybox podman debootstrap)
 
 missing() {
   local out=()
