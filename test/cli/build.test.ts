@@ -193,6 +193,26 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(runInPodman(image.image, ['sh', '-c', 'echo $F'])).toBe('6\n');
   });
 
+  it('use_subprocess_call drives the docker CLI instead of the Engine API', () => {
+    const { dir, build } = setup({ environment: { G: '8' } }, { uri: open });
+    writeFileSync(
+      path.join(dir, 'stack.yaml'),
+      JSON.stringify({
+        name: 'cli-mode',
+        components: {
+          image_builder: { flavor: 'local', config: { use_subprocess_call: true } },
+          container_registry: { flavor: 'default', uri: open },
+        },
+      }),
+    );
+    const result = build(['--json', '--progress', 'plain'], { ZENML_CONTAINER_ENGINE: 'docker' });
+    expect(result.stderr).not.toMatch(/zenbuild:/);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('[orchestrator] build: docker CLI');
+    const image = JSON.parse(result.stdout).images.orchestrator.image;
+    expect(runInImage(image, ['sh', '-c', 'echo $G'])).toBe('8\n');
+  });
+
   it('exits 3 when the pinned engine is not available', () => {
     const { build } = setup({ environment: { F: '7' } });
     const result = build([], {

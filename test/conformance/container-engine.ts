@@ -135,7 +135,8 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
         ),
       );
       expect(wrong.code).toBe('NOT_AVAILABLE');
-      expect(wrong.message).toMatch(/refused by the registry/);
+      expect(wrong.message).toMatch(/refused/);
+      expect(wrong.message).toContain('check the registry credentials');
       expect(wrong.message).not.toContain('wrong-pass-77');
       expect(
         (

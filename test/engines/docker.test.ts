@@ -1,6 +1,6 @@
 import type { ContainerRegistry } from '@zenbuild/core';
 import { selectEngine } from '@zenbuild/core';
-import { DockerEngine } from '@zenbuild/docker';
+import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
 import { describe, expect, inject, it } from 'vitest';
 import {
   buildRequest,
@@ -16,6 +16,53 @@ const engine = new DockerEngine({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild',
 const unique = () => Math.random().toString(36).slice(2, 8);
 
 containerEngineConformance('docker', () => ({ engine, baseImage, run: runInImage }));
+
+// ZenML's use_subprocess_call: the same behaviour through the docker CLI.
+const cliEngine = new DockerCliEngine({ env: { PATH: process.env.PATH } });
+containerEngineConformance('docker-cli', () => ({ engine: cliEngine, baseImage, run: runInImage }));
+
+describe('DockerCliEngine specifics', () => {
+  it('is what the docker flavor creates in subprocess mode', () => {
+    expect(dockerFlavor.create({ subprocess: true })).toBeInstanceOf(DockerCliEngine);
+    expect(dockerFlavor.create({})).toBeInstanceOf(DockerEngine);
+  });
+
+  it('maps every option it supports to a docker build flag, and refuses squash', () => {
+    expect(
+      toDockerCliFlags({
+        buildArgs: { A: '1' },
+        labels: { team: 'ml' },
+        target: 'run',
+        noCache: true,
+        pull: true,
+        rm: false,
+        network: 'host',
+        cacheFrom: ['reg/cache'],
+        shmSize: 64,
+        extraHosts: { db: '10.0.0.1' },
+      }),
+    ).toEqual([
+      '--build-arg',
+      'A=1',
+      '--label',
+      'team=ml',
+      '--target',
+      'run',
+      '--no-cache',
+      '--pull',
+      '--rm=false',
+      '--network',
+      'host',
+      '--cache-from',
+      'reg/cache',
+      '--shm-size',
+      '64b',
+      '--add-host',
+      'db:10.0.0.1',
+    ]);
+    expect(() => toDockerCliFlags({ squash: true })).toThrow(/experimental daemon/);
+  });
+});
 
 describe('DockerEngine specifics', () => {
   it('says which daemon answered, and its version', async () => {

@@ -13,6 +13,7 @@ import {
 } from '@zenbuild/core';
 import Docker from 'dockerode';
 import { toBuildQuery } from './build-options.js';
+import { DockerCliEngine } from './cli-engine.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 
@@ -23,6 +24,8 @@ export interface DockerEngineOptions {
   env?: NodeJS.ProcessEnv;
   /** A ready client, e.g. for tests; otherwise one is made from the environment. */
   client?: Docker;
+  /** ZenML's `use_subprocess_call`: drive the `docker` CLI instead of the Engine API. */
+  subprocess?: boolean;
 }
 
 /** A ContainerEngine on the Docker Engine API, through dockerode. */
@@ -265,5 +268,8 @@ function messageOf(error: unknown): string {
 /** What `@zenbuild/docker` exports for core's engine selection. */
 export const engine: ContainerEngineFlavor<DockerEngineOptions> = {
   name: ENGINE_NAME,
-  create: (options) => new DockerEngine(options),
+  create: (options) =>
+    options?.subprocess
+      ? new DockerCliEngine(options.env ? { env: options.env } : {})
+      : new DockerEngine(options),
 };

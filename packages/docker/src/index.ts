@@ -1,4 +1,5 @@
 export { toBuildQuery } from './build-options.js';
+export { DockerCliEngine, type DockerCliEngineOptions, toDockerCliFlags } from './cli-engine.js';
 export { DEFAULT_SOCKET, type DockerConnection, dockerConnection } from './connection.js';
 export { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 export { DockerEngine, type DockerEngineOptions, ENGINE_NAME, engine, splitTag } from './engine.js';

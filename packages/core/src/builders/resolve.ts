@@ -21,6 +21,10 @@ export async function imageBuilderFor(
     const selection = await selectEngineOnce({
       ...(options.env ? { env: options.env } : {}),
       ...(options.importer ? { importer: options.importer } : {}),
+      // ZenML's use_subprocess_call: the docker engine drives the CLI; podman always does.
+      ...(stack.imageBuilder.config.use_subprocess_call
+        ? { engineOptions: { subprocess: true, env: options.env } }
+        : {}),
     });
     return new LocalImageBuilder(selection.engine, { available: true, reason: selection.reason });
   }

@@ -22,6 +22,8 @@ export interface EngineSelection {
 export interface SelectEngineOptions {
   env?: NodeJS.ProcessEnv;
   importer?: ModuleImporter;
+  /** Passed to the engine's factory, e.g. `{ subprocess: true }` (ZenML's `use_subprocess_call`). */
+  engineOptions?: Record<string, unknown>;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
   const attempts: EngineAttempt[] = [];
 
   for (const name of candidates) {
-    const { engine, availability } = await probeEngine(name, options.importer);
+    const { engine, availability } = await probeEngine(name, options.importer, options.engineOptions);
     attempts.push({ engine: name, available: availability.available, reason: availability.reason });
     if (engine && availability.available) {
       const reason = pinned
@@ -80,11 +82,12 @@ export function pinnedEngine(env: NodeJS.ProcessEnv): ContainerEngineName | unde
 async function probeEngine(
   name: ContainerEngineName,
   importer: ModuleImporter | undefined,
+  engineOptions: Record<string, unknown> | undefined,
 ): Promise<{ engine?: ContainerEngine; availability: Availability }> {
   let engine: ContainerEngine;
   try {
     const flavor = await loadEngineFlavor(name, importer);
-    engine = flavor.create();
+    engine = flavor.create(engineOptions);
   } catch (error) {
     if (error instanceof ZenbuildError && error.code === 'NOT_AVAILABLE') {
       return {
@@ -104,7 +107,7 @@ const selections = new Map<string, Promise<EngineSelection>>();
 
 /** selectEngine, probed once per process for a given pin (ZenML re-probes on every call: §11.12). */
 export function selectEngineOnce(options: SelectEngineOptions = {}): Promise<EngineSelection> {
-  const key = (options.env ?? process.env)[ENGINE_ENV_VAR] ?? '';
+  const key = `${(options.env ?? process.env)[ENGINE_ENV_VAR] ?? ''} ${JSON.stringify(options.engineOptions ?? {})}`;
   let selection = selections.get(key);
   if (!selection) {
     selection = selectEngine(options);

@@ -1,0 +1,272 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  type Availability,
+  type BuildOptions,
+  type BuildRequest,
+  buildOptionYamlName,
+  type ContainerEngine,
+  type ContainerRegistry,
+  invalidInput,
+  locateImage,
+  notAvailable,
+  type RunContext,
+  ZenbuildError,
+} from '@zenbuild/core';
+import { execa } from 'execa';
+import { splitTag } from './engine.js';
+
+const TAIL_LINES = 30;
+
+/** The typed build options as `docker build` flags, one explicit mapping per option. */
+export function toDockerCliFlags(options: BuildOptions): string[] {
+  if (options.squash) {
+    throw invalidInput(
+      `The docker CLI engine does not support \`${buildOptionYamlName('squash')}\` (it needs an experimental daemon).`,
+    );
+  }
+  const flags: string[] = [];
+  for (const [key, value] of Object.entries(options.buildArgs ?? {}))
+    flags.push('--build-arg', `${key}=${value}`);
+  for (const [key, value] of Object.entries(options.labels ?? {})) flags.push('--label', `${key}=${value}`);
+  if (options.target) flags.push('--target', options.target);
+  if (options.platform) flags.push('--platform', options.platform);
+  if (options.noCache) flags.push('--no-cache');
+  if (options.pull) flags.push('--pull');
+  if (options.rm !== undefined) flags.push(`--rm=${options.rm}`);
+  if (options.forceRm !== undefined) flags.push(`--force-rm=${options.forceRm}`);
+  if (options.network) flags.push('--network', options.network);
+  for (const image of options.cacheFrom ?? []) flags.push('--cache-from', image);
+  if (options.shmSize !== undefined) flags.push('--shm-size', `${options.shmSize}b`);
+  for (const [host, ip] of Object.entries(options.extraHosts ?? {}))
+    flags.push('--add-host', `${host}:${ip}`);
+  if (options.isolation) flags.push('--isolation', options.isolation);
+  return flags;
+}
+
+export interface DockerCliEngineOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The docker binary (default: `docker` on PATH). */
+  binary?: string;
+}
+
+/**
+ * ZenML's `use_subprocess_call`: the same engine, driving the `docker` binary instead of the Engine API,
+ * so the user's docker CLI setup (contexts, credential helpers) applies as it is. The context is core's
+ * archive on stdin; credentials from the stack go through a throwaway config directory.
+ */
+export class DockerCliEngine implements ContainerEngine {
+  readonly name = 'docker';
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #binary: string;
+
+  constructor(options: DockerCliEngineOptions = {}) {
+    // The classic builder reads a tar context from stdin with any CLI version; BuildKit needs buildx.
+    this.#env = { ...(options.env ?? process.env), DOCKER_BUILDKIT: '0' };
+    this.#binary = options.binary ?? 'docker';
+  }
+
+  async check(): Promise<Availability> {
+    const result = await execa(this.#binary, ['version', '--format', '{{.Server.Version}}'], {
+      env: this.#env,
+      reject: false,
+      timeout: 15_000,
+    });
+    if (result.failed) {
+      const reason =
+        (result as { code?: string }).code === 'ENOENT'
+          ? `\`${this.#binary}\` is not on PATH`
+          : lastLines(result.stderr);
+      return {
+        available: false,
+        reason: `the docker CLI does not reach a daemon (${reason})`,
+        hint: 'Start dockerd, or set DOCKER_HOST.',
+      };
+    }
+    return {
+      available: true,
+      reason: `the docker CLI reaches Docker ${result.stdout.trim()} (subprocess mode)`,
+    };
+  }
+
+  async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
+    const flags = toDockerCliFlags(request.options);
+    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
+    const lines: string[] = [];
+    run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'docker CLI' });
+    try {
+      const config = await this.#configDir(dir, request.registry);
+      const subprocess = execa(
+        this.#binary,
+        [
+          ...config,
+          'build',
+          ...flags,
+          '--iidfile',
+          path.join(dir, 'iid'),
+          '-f',
+          request.dockerfile,
+          '-t',
+          request.imageName,
+          '-',
+        ],
+        { env: this.#env, stdin: 'pipe', all: true, reject: false, cancelSignal: run.signal },
+      );
+      pipeline(request.context.tar(), subprocess.stdin).catch(() => {}); // a failed build says why itself
+      await this.#stream(subprocess, request.imageName, run, lines);
+      const result = await subprocess;
+      if (run.signal.aborted)
+        throw new ZenbuildError('CANCELLED', `The build of ${request.imageName} was cancelled.`, {
+          backend: 'docker',
+        });
+      if (result.failed) {
+        throw new ZenbuildError(
+          'BUILD_FAILED',
+          `Building ${request.imageName} with the docker CLI failed: ${lastLines(lines.join('\n'))}`,
+          {
+            backend: 'docker',
+            details: { command: 'docker build', exitCode: result.exitCode, stderrTail: lines.join('\n') },
+          },
+        );
+      }
+      return { imageId: (await readFile(path.join(dir, 'iid'), 'utf8')).trim() };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const result = await execa(this.#binary, ['tag', source, target], { env: this.#env, reject: false });
+    if (result.failed)
+      throw notAvailable(`docker tag ${source} ${target} failed: ${lastLines(result.stderr)}`, {
+        backend: 'docker',
+      });
+  }
+
+  async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
+    const lines: string[] = [];
+    run.emit({ type: 'phase', image, phase: 'push' });
+    try {
+      const config = await this.#configDir(dir, registry);
+      const subprocess = execa(this.#binary, [...config, 'push', image], {
+        env: this.#env,
+        all: true,
+        reject: false,
+        cancelSignal: run.signal,
+      });
+      await this.#stream(subprocess, image, run, lines);
+      const result = await subprocess;
+      const output = lines.join('\n');
+      if (result.failed) {
+        const refused = /unauthorized|authentication required|no basic auth|denied/i.test(output);
+        throw new ZenbuildError(
+          refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
+          refused
+            ? `Pushing ${image} was refused by the registry (${lastLines(output)}): check the registry credentials.`
+            : `Pushing ${image} failed: ${lastLines(output)}`,
+          {
+            backend: 'docker',
+            details: { command: 'docker push', exitCode: result.exitCode, stderrTail: output },
+          },
+        );
+      }
+      // `<tag>: digest: sha256:... size: N`, as the registry reported it.
+      const digest = new RegExp(`${escape(splitTag(image).tag)}: digest: (sha256:[0-9a-f]{64})`).exec(
+        output,
+      )?.[1];
+      if (!digest)
+        throw new ZenbuildError('BUILD_FAILED', `docker push ${image} reported no digest.`, {
+          backend: 'docker',
+        });
+      return digest;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    return (await this.localImage(image)) !== undefined;
+  }
+
+  async localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
+    const result = await execa(
+      this.#binary,
+      ['image', 'inspect', '--format', '{{.Id}} {{json .RepoDigests}}', image],
+      {
+        env: this.#env,
+        reject: false,
+      },
+    );
+    if (result.failed) {
+      if (/no such image/i.test(result.stderr)) return undefined;
+      throw notAvailable(`docker image inspect ${image} failed: ${lastLines(result.stderr)}`, {
+        backend: 'docker',
+      });
+    }
+    const [id, digests] = result.stdout.trim().split(/ (.*)/s);
+    return {
+      id: id ?? '',
+      repoDigests: JSON.parse(digests && digests !== 'null' ? digests : '[]') as string[],
+    };
+  }
+
+  async login(registry: ContainerRegistry): Promise<void> {
+    if (!registry.credentials) return;
+    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
+    try {
+      await this.#configDir(dir, registry);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * With stack credentials: a throwaway docker config directory, logged in with --password-stdin (the
+   * user's ~/.docker is never touched, the password never on a command line). Without: the user's own.
+   */
+  async #configDir(dir: string, registry: ContainerRegistry | undefined): Promise<string[]> {
+    if (!registry?.credentials) return [];
+    const config = path.join(dir, 'config');
+    const host = locateImage(`${registry.uri}/x`).host;
+    const result = await execa(
+      this.#binary,
+      ['--config', config, 'login', '--username', registry.credentials.username, '--password-stdin', host],
+      { env: this.#env, input: registry.credentials.password, reject: false },
+    );
+    if (result.failed) {
+      throw notAvailable(
+        `The registry ${host} refused the login (${lastLines(result.stderr)}): check the registry credentials.`,
+        {
+          backend: 'docker',
+        },
+      );
+    }
+    return ['--config', config];
+  }
+
+  async #stream(
+    subprocess: { iterable(options: { from: 'all' }): AsyncIterable<unknown> },
+    image: string,
+    run: RunContext,
+    lines: string[],
+  ) {
+    for await (const line of subprocess.iterable({ from: 'all' })) {
+      const text = String(line);
+      if (!text.trim()) continue;
+      lines.push(text);
+      if (lines.length > TAIL_LINES) lines.shift();
+      run.emit({ type: 'log', image, stream: 'stdout', line: text });
+    }
+  }
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' ').trim() || 'no output';
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
