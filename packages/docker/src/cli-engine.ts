@@ -174,7 +174,7 @@ export class DockerCliEngine implements ContainerEngine {
         );
       }
       // `<tag>: digest: sha256:... size: N`, as the registry reported it.
-      const digest = new RegExp(`${escape(splitTag(image).tag)}: digest: (sha256:[0-9a-f]{64})`).exec(
+      const digest = new RegExp(`${escapeRegExp(splitTag(image).tag)}: digest: (sha256:[0-9a-f]{64})`).exec(
         output,
       )?.[1];
       if (!digest)
@@ -267,6 +267,6 @@ function lastLines(text: string): string {
   return text.trim().split('\n').slice(-3).join(' ').trim() || 'no output';
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
