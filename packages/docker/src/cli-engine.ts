@@ -9,7 +9,9 @@ import {
   buildOptionYamlName,
   type ContainerEngine,
   type ContainerRegistry,
+  forwardOutputLines,
   invalidInput,
+  lastLines,
   locateImage,
   notAvailable,
   type RunContext,
@@ -17,8 +19,6 @@ import {
 } from '@zenbuild/core';
 import { execa } from 'execa';
 import { splitTag } from './engine.js';
-
-const TAIL_LINES = 30;
 
 /** The typed build options as `docker build` flags, one explicit mapping per option. */
 export function toDockerCliFlags(options: BuildOptions): string[] {
@@ -115,7 +115,7 @@ export class DockerCliEngine implements ContainerEngine {
         { env: this.#env, stdin: 'pipe', all: true, reject: false, cancelSignal: run.signal },
       );
       pipeline(request.context.tar(), subprocess.stdin).catch(() => {}); // a failed build says why itself
-      await this.#stream(subprocess, request.imageName, run, lines);
+      await forwardOutputLines(subprocess.iterable({ from: 'all' }), request.imageName, run, lines);
       const result = await subprocess;
       if (run.signal.aborted)
         throw new ZenbuildError('CANCELLED', `The build of ${request.imageName} was cancelled.`, {
@@ -157,7 +157,7 @@ export class DockerCliEngine implements ContainerEngine {
         reject: false,
         cancelSignal: run.signal,
       });
-      await this.#stream(subprocess, image, run, lines);
+      await forwardOutputLines(subprocess.iterable({ from: 'all' }), image, run, lines);
       const result = await subprocess;
       const output = lines.join('\n');
       if (result.failed) {
@@ -246,25 +246,6 @@ export class DockerCliEngine implements ContainerEngine {
     }
     return ['--config', config];
   }
-
-  async #stream(
-    subprocess: { iterable(options: { from: 'all' }): AsyncIterable<unknown> },
-    image: string,
-    run: RunContext,
-    lines: string[],
-  ) {
-    for await (const line of subprocess.iterable({ from: 'all' })) {
-      const text = String(line);
-      if (!text.trim()) continue;
-      lines.push(text);
-      if (lines.length > TAIL_LINES) lines.shift();
-      run.emit({ type: 'log', image, stream: 'stdout', line: text });
-    }
-  }
-}
-
-function lastLines(text: string): string {
-  return text.trim().split('\n').slice(-3).join(' ').trim() || 'no output';
 }
 
 function escapeRegExp(text: string): string {

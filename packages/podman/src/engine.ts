@@ -12,7 +12,9 @@ import {
   type ContainerEngineFlavor,
   type ContainerRegistry,
   dockerConfigCredentials,
+  forwardOutputLines,
   invalidInput,
+  lastLines,
   locateImage,
   notAvailable,
   type RegistryCredentials,
@@ -22,7 +24,6 @@ import {
 import { execa } from 'execa';
 
 export const ENGINE_NAME = 'podman';
-const TAIL_LINES = 30;
 
 export interface PodmanEngineOptions {
   env?: NodeJS.ProcessEnv;
@@ -85,7 +86,7 @@ export class PodmanEngine implements ContainerEngine {
       const reason =
         (info as { code?: string }).code === 'ENOENT'
           ? `\`${this.#binary}\` is not on PATH`
-          : tail(info.stderr);
+          : lastLines(info.stderr);
       return {
         available: false,
         reason: `podman does not work (${reason})`,
@@ -112,7 +113,7 @@ export class PodmanEngine implements ContainerEngine {
       await pipeline(request.context.tar(), unpack.stdin).catch(() => {});
       const unpacked = await unpack;
       if (unpacked.failed)
-        throw notAvailable(`Unpacking the build context failed: ${tail(unpacked.stderr)}`, {
+        throw notAvailable(`Unpacking the build context failed: ${lastLines(unpacked.stderr)}`, {
           backend: ENGINE_NAME,
         });
       const subprocess = execa(
@@ -131,7 +132,7 @@ export class PodmanEngine implements ContainerEngine {
         ],
         { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
       );
-      await this.#stream(subprocess, request.imageName, run, tailLines);
+      await forwardOutputLines(subprocess.iterable({ from: 'all' }), request.imageName, run, tailLines);
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
       if (result.failed) {
@@ -154,7 +155,7 @@ export class PodmanEngine implements ContainerEngine {
     this.#localImages.delete(target);
     const result = await this.#podman(['tag', source, target]);
     if (result.failed)
-      throw notAvailable(`podman tag ${source} ${target} failed: ${tail(result.stderr)}`, {
+      throw notAvailable(`podman tag ${source} ${target} failed: ${lastLines(result.stderr)}`, {
         backend: ENGINE_NAME,
       });
   }
@@ -175,11 +176,11 @@ export class PodmanEngine implements ContainerEngine {
         ['push', '--digestfile', digestfile, ...this.#tlsFlags(image), ...auth.flags, image],
         { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
       );
-      await this.#stream(subprocess, image, run, tailLines);
+      await forwardOutputLines(subprocess.iterable({ from: 'all' }), image, run, tailLines);
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`push of ${image}`);
       if (result.failed) {
-        const message = tail(tailLines.join('\n'));
+        const message = lastLines(tailLines.join('\n'));
         const refused = /unauthorized|authentication required|denied/i.test(message);
         throw new ZenbuildError(
           refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
@@ -202,7 +203,7 @@ export class PodmanEngine implements ContainerEngine {
     const result = await this.#podman(['image', 'exists', image]);
     if (result.exitCode === 0) return true;
     if (result.exitCode === 1) return false;
-    throw notAvailable(`podman image exists ${image} failed: ${tail(result.stderr)}`, {
+    throw notAvailable(`podman image exists ${image} failed: ${lastLines(result.stderr)}`, {
       backend: ENGINE_NAME,
     });
   }
@@ -227,7 +228,7 @@ export class PodmanEngine implements ContainerEngine {
     ]);
     if (result.failed) {
       if (/image not known|no such image|failed to find image/i.test(result.stderr)) return undefined;
-      throw notAvailable(`podman image inspect ${image} failed: ${tail(result.stderr)}`, {
+      throw notAvailable(`podman image inspect ${image} failed: ${lastLines(result.stderr)}`, {
         backend: ENGINE_NAME,
       });
     }
@@ -258,7 +259,7 @@ export class PodmanEngine implements ContainerEngine {
       );
       if (result.failed) {
         throw notAvailable(
-          `Logging in to ${registry.uri} failed: ${tail(result.stderr)}. Check the registry credentials.`,
+          `Logging in to ${registry.uri} failed: ${lastLines(result.stderr)}. Check the registry credentials.`,
           { backend: ENGINE_NAME },
         );
       }
@@ -307,29 +308,9 @@ export class PodmanEngine implements ContainerEngine {
     return fromConfig ? { username: fromConfig.username, password: fromConfig.password } : undefined;
   }
 
-  /** Every output line of a podman subprocess, as log events, keeping the last ones for errors. */
-  async #stream(
-    subprocess: { iterable(options: { from: 'all' }): AsyncIterable<unknown> },
-    image: string,
-    run: RunContext,
-    lines: string[],
-  ) {
-    for await (const line of subprocess.iterable({ from: 'all' })) {
-      const text = String(line);
-      if (!text.trim()) continue;
-      lines.push(text);
-      if (lines.length > TAIL_LINES) lines.shift();
-      run.emit({ type: 'log', image, stream: 'stdout', line: text });
-    }
-  }
-
   #podman(args: string[]) {
     return execa(this.#binary, args, { env: this.#env, reject: false, timeout: 30_000 });
   }
-}
-
-function tail(text: string): string {
-  return text.trim().split('\n').slice(-3).join(' ').trim() || 'no output';
 }
 
 function cancelled(what: string): ZenbuildError {
