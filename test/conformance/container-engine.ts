@@ -22,6 +22,8 @@ export interface EngineHarness {
   baseImage: string;
   /** Runs a command in a container of `image` with this engine and returns its output. */
   run(image: string, command: string[]): string;
+  /** The same engine with another environment (for credentials from a docker config). */
+  withEnv(env: NodeJS.ProcessEnv): ContainerEngine;
 }
 
 export function runContext(): RunContext & { events: BuildEvent[] } {
@@ -145,6 +147,30 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
           )
         ).code,
       ).toBe('NOT_AVAILABLE');
+    });
+
+    it('pushes with credentials from the docker config ($DOCKER_CONFIG) when the stack gives none', async () => {
+      const { engine, baseImage, withEnv } = harness();
+      const image = `${auth}/zenbuild-test/${name}-config:${unique()}`;
+      await engine.build(
+        await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()} > /id\n`),
+        runContext(),
+      );
+      const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
+      writeFileSync(
+        path.join(dir, 'config.json'),
+        JSON.stringify({
+          auths: { [auth]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } },
+        }),
+      );
+      const registry: ContainerRegistry = { flavor: 'default', name: 'auth', uri: auth };
+      const digest = await withEnv({ PATH: process.env.PATH, DOCKER_CONFIG: dir }).push(
+        image,
+        registry,
+        runContext(),
+      );
+      const authed = new RegistryClient({ env: { DOCKER_CONFIG: dir } });
+      expect(await authed.manifestDigest(image)).toBe(digest);
     });
 
     it('fails a failing RUN with BUILD_FAILED and the step’s output', async () => {

@@ -15,11 +15,21 @@ const baseImage = inject('baseImage');
 const engine = new DockerEngine({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild', PATH: process.env.PATH } });
 const unique = () => Math.random().toString(36).slice(2, 8);
 
-containerEngineConformance('docker', () => ({ engine, baseImage, run: runInImage }));
+containerEngineConformance('docker', () => ({
+  engine,
+  baseImage,
+  run: runInImage,
+  withEnv: (env) => new DockerEngine({ env }),
+}));
 
 // ZenML's use_subprocess_call: the same behaviour through the docker CLI.
 const cliEngine = new DockerCliEngine({ env: { PATH: process.env.PATH } });
-containerEngineConformance('docker-cli', () => ({ engine: cliEngine, baseImage, run: runInImage }));
+containerEngineConformance('docker-cli', () => ({
+  engine: cliEngine,
+  baseImage,
+  run: runInImage,
+  withEnv: (env) => new DockerCliEngine({ env }),
+}));
 
 describe('DockerCliEngine specifics', () => {
   it('is what the docker flavor creates in subprocess mode', () => {

@@ -16,6 +16,7 @@ containerEngineConformance('podman', () => ({
   engine,
   baseImage: inject('podmanBaseImage'),
   run: runInPodman,
+  withEnv: (env) => new PodmanEngine({ env }),
 }));
 
 describe('PodmanEngine specifics', () => {
