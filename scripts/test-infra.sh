@@ -3,12 +3,22 @@
 #
 #   scripts/test-infra.sh install   install the Debian packages the tests use (skips what is there)
 #   scripts/test-infra.sh check     say what is installed and what is missing
+#   scripts/test-infra.sh up        install, start dockerd (unless one answers) and two registries on
+#                                   127.0.0.1:5000 (open) and :5001 (htpasswd), import the busybox base
+#                                   image, and write the test environment to $STATE/env
+#   scripts/test-infra.sh down      stop exactly what `up` started
 #
+# With `up`, run the tests as `. /var/run/zenbuild-test-infra/env && pnpm test`: they use these
+# registries instead of starting their own.
 # The test run starts what it needs itself (test/infra/global-setup.ts): two registries on free loopback
 # ports, and dockerd on the default socket when none answers there (as root, without systemd); it stops
 # what it started. The offline base images are imported from Debian's static busybox, and (for the
 # Python test) debootstrapped from the machine's Debian mirror.
 set -euo pipefail
+
+STATE=${ZENBUILD_TEST_INFRA_DIR:-/var/run/zenbuild-test-infra}
+REGISTRY_PORT=${ZENBUILD_TEST_REGISTRY_PORT:-5000}
+AUTH_REGISTRY_PORT=${ZENBUILD_TEST_AUTH_REGISTRY_PORT:-5001}
 
 PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap)
 BINARIES=(docker-registry dockerd runc busybox podman debootstrap)
@@ -58,8 +68,58 @@ case "${1:-}" in
     if [ -n "$todo" ]; then echo "test-infra: missing: $todo (run: $0 install)"; exit 1; fi
     echo "test-infra: ready (${PACKAGES[*]})"
     ;;
+  up)
+    "$0" install
+    mkdir -p "$STATE"
+    if /usr/bin/docker version >/dev/null 2>&1; then
+      echo "test-infra: dockerd already answers on the default socket (left alone)"
+    else
+      dockerd --host unix:///var/run/docker.sock --pidfile "$STATE/dockerd.pid" >"$STATE/dockerd.log" 2>&1 &
+      for _ in $(seq 1 150); do /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.2; done
+      /usr/bin/docker version >/dev/null 2>&1 || { echo "test-infra: dockerd did not start, see $STATE/dockerd.log" >&2; exit 1; }
+      echo "started" > "$STATE/dockerd.started"
+      echo "test-infra: dockerd started"
+    fi
+    password="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    # bcrypt cost 4: the registry checks it on every request.
+    /usr/bin/python3 -W ignore -c "import crypt,sys; print('zenbuild-test:' + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))" "$password" >"$STATE/htpasswd"
+    for spec in "open:$REGISTRY_PORT:" "auth:$AUTH_REGISTRY_PORT:auth"; do
+      IFS=: read -r name port auth <<<"$spec"
+      mkdir -p "$STATE/$name"
+      {
+        echo "version: 0.1"
+        echo "log: {level: error}"
+        echo "storage: {filesystem: {rootdirectory: $STATE/$name}, delete: {enabled: true}}"
+        echo "http: {addr: \"127.0.0.1:$port\"}"
+        [ -n "$auth" ] && echo "auth: {htpasswd: {realm: zenbuild-test, path: $STATE/htpasswd}}"
+      } >"$STATE/$name.yml"
+      # env -i: the registry reads every REGISTRY_* variable as a config override.
+      env -i PATH="$PATH" docker-registry serve "$STATE/$name.yml" >"$STATE/$name.log" 2>&1 &
+      echo $! >"$STATE/$name.pid"
+    done
+    sleep 0.5
+    {
+      echo "export ZENBUILD_TEST_REGISTRY=127.0.0.1:$REGISTRY_PORT"
+      echo "export ZENBUILD_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT"
+      echo "export ZENBUILD_TEST_REGISTRY_USER=zenbuild-test"
+      echo "export ZENBUILD_TEST_REGISTRY_PASSWORD=$password"
+    } >"$STATE/env"
+    echo "test-infra: registries on 127.0.0.1:$REGISTRY_PORT (open) and :$AUTH_REGISTRY_PORT (htpasswd); environment in $STATE/env"
+    ;;
+  down)
+    for name in open auth; do
+      if [ -f "$STATE/$name.pid" ]; then kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true; fi
+    done
+    if [ -f "$STATE/dockerd.started" ] && [ -f "$STATE/dockerd.pid" ]; then
+      pid=$(cat "$STATE/dockerd.pid"); kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      echo "test-infra: dockerd stopped"
+    fi
+    rm -rf "$STATE"
+    echo "test-infra: down"
+    ;;
   *)
-    echo "usage: $0 install|check" >&2
+    echo "usage: $0 install|check|up|down" >&2
     exit 2
     ;;
 esac

@@ -13,7 +13,8 @@ declare module 'vitest' {
 
 /** Real registries and a real Docker daemon for the whole e2e run, stopped when it ends. */
 export default async function setup(project: TestProject) {
-  const { registries, stop } = await startRegistries();
+  // Registries from `scripts/test-infra.sh up` when its environment is loaded, else our own for this run.
+  const { registries, stop } = fromEnvironment() ?? (await startRegistries());
   let stopDockerd = async () => {};
   try {
     stopDockerd = await ensureDockerd();
@@ -30,4 +31,11 @@ export default async function setup(project: TestProject) {
     await stop();
     await stopDockerd();
   };
+}
+
+function fromEnvironment(): { registries: TestRegistries; stop: () => Promise<void> } | undefined {
+  const { ZENBUILD_TEST_REGISTRY: open, ZENBUILD_TEST_AUTH_REGISTRY: auth } = process.env;
+  const { ZENBUILD_TEST_REGISTRY_USER: user, ZENBUILD_TEST_REGISTRY_PASSWORD: password } = process.env;
+  if (!open || !auth || !user || !password) return undefined;
+  return { registries: { open, auth, user, password }, stop: async () => {} };
 }
