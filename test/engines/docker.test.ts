@@ -1,5 +1,5 @@
 import type { ContainerRegistry } from '@zenbuild/core';
-import { selectEngine } from '@zenbuild/core';
+import { LocalImageBuilder, selectEngine } from '@zenbuild/core';
 import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
 import { describe, expect, inject, it } from 'vitest';
 import {
@@ -8,6 +8,7 @@ import {
   failure,
   runContext,
 } from '../conformance/container-engine.js';
+import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { inspectLabel, removeImage, runInImage } from '../infra/dockerd.js';
 
 const { auth, user, password } = inject('registries');
@@ -20,6 +21,12 @@ containerEngineConformance('docker', () => ({
   baseImage,
   run: runInImage,
   withEnv: (env) => new DockerEngine({ env }),
+}));
+
+imageBuilderConformance('local-docker', () => ({
+  builder: new LocalImageBuilder(engine),
+  baseImage,
+  run: runInImage,
 }));
 
 // ZenML's use_subprocess_call: the same behaviour through the docker CLI.

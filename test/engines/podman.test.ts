@@ -1,10 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { selectEngine } from '@zenbuild/core';
+import { LocalImageBuilder, selectEngine } from '@zenbuild/core';
 import { PodmanEngine, toBuildFlags } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
 import { containerEngineConformance } from '../conformance/container-engine.js';
+import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { runInPodman } from '../infra/dockerd.js';
 
 // An empty docker config: the tests' credentials come from the stack registry only (podman reads it too).
@@ -17,6 +18,12 @@ containerEngineConformance('podman', () => ({
   baseImage: inject('podmanBaseImage'),
   run: runInPodman,
   withEnv: (env) => new PodmanEngine({ env }),
+}));
+
+imageBuilderConformance('local-podman', () => ({
+  builder: new LocalImageBuilder(engine),
+  baseImage: inject('podmanBaseImage'),
+  run: runInPodman,
 }));
 
 describe('PodmanEngine specifics', () => {
