@@ -15,6 +15,7 @@ import {
   locateImage,
   notAvailable,
   type RunContext,
+  sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
 import { execa } from 'execa';
@@ -27,21 +28,7 @@ export function toDockerCliFlags(options: BuildOptions): string[] {
       `The docker CLI engine does not support \`${buildOptionYamlName('squash')}\` (it needs an experimental daemon).`,
     );
   }
-  const flags: string[] = [];
-  for (const [key, value] of Object.entries(options.buildArgs ?? {}))
-    flags.push('--build-arg', `${key}=${value}`);
-  for (const [key, value] of Object.entries(options.labels ?? {})) flags.push('--label', `${key}=${value}`);
-  if (options.target) flags.push('--target', options.target);
-  if (options.platform) flags.push('--platform', options.platform);
-  if (options.noCache) flags.push('--no-cache');
-  if (options.pull) flags.push('--pull');
-  if (options.rm !== undefined) flags.push(`--rm=${options.rm}`);
-  if (options.forceRm !== undefined) flags.push(`--force-rm=${options.forceRm}`);
-  if (options.network) flags.push('--network', options.network);
-  for (const image of options.cacheFrom ?? []) flags.push('--cache-from', image);
-  if (options.shmSize !== undefined) flags.push('--shm-size', `${options.shmSize}b`);
-  for (const [host, ip] of Object.entries(options.extraHosts ?? {}))
-    flags.push('--add-host', `${host}:${ip}`);
+  const flags = sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
   if (options.isolation) flags.push('--isolation', options.isolation);
   return flags;
 }

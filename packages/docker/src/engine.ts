@@ -9,6 +9,7 @@ import {
   notAvailable,
   type RegistryCredentials,
   type RunContext,
+  TAIL_LINES,
   ZenbuildError,
 } from '@zenbuild/core';
 import Docker from 'dockerode';
@@ -18,7 +19,6 @@ import { type DockerConnection, dockerConnection } from './connection.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 
 export const ENGINE_NAME = 'docker';
-const TAIL_LINES = 30;
 
 export interface DockerEngineOptions {
   env?: NodeJS.ProcessEnv;

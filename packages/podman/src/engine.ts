@@ -19,6 +19,7 @@ import {
   notAvailable,
   type RegistryCredentials,
   type RunContext,
+  sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
 import { execa } from 'execa';
@@ -36,21 +37,11 @@ export interface PodmanEngineOptions {
  * is always set: the OCI format drops HEALTHCHECK and SHELL (buildah #2388).
  */
 export function toBuildFlags(options: BuildOptions): string[] {
-  const flags: string[] = ['--format', 'docker'];
-  for (const [key, value] of Object.entries(options.buildArgs ?? {}))
-    flags.push('--build-arg', `${key}=${value}`);
-  for (const [key, value] of Object.entries(options.labels ?? {})) flags.push('--label', `${key}=${value}`);
-  if (options.target) flags.push('--target', options.target);
-  if (options.platform) flags.push('--platform', options.platform);
-  if (options.noCache) flags.push('--no-cache');
-  if (options.pull !== undefined) flags.push(`--pull=${options.pull ? 'always' : 'never'}`);
-  if (options.rm !== undefined) flags.push(`--rm=${options.rm}`);
-  if (options.forceRm !== undefined) flags.push(`--force-rm=${options.forceRm}`);
-  if (options.network) flags.push('--network', options.network);
-  for (const image of options.cacheFrom ?? []) flags.push('--cache-from', image);
-  if (options.shmSize !== undefined) flags.push('--shm-size', `${options.shmSize}b`);
-  for (const [host, ip] of Object.entries(options.extraHosts ?? {}))
-    flags.push('--add-host', `${host}:${ip}`);
+  const flags = [
+    '--format',
+    'docker',
+    ...sharedBuildFlags(options, (pull) => [`--pull=${pull ? 'always' : 'never'}`]),
+  ];
   if (options.squash) flags.push('--squash');
   if (options.isolation) {
     if (!['oci', 'rootless', 'chroot'].includes(options.isolation)) {

@@ -1,5 +1,6 @@
 import {
   BuildStore,
+  contextHashesOf,
   executePlan,
   findReusableBuild,
   type ImageBuilder,
@@ -63,7 +64,7 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
     needsLocalEngine ? async (image) => (await localEngine())?.localImage(image) : undefined,
   );
   printWarnings(io, warnings);
-  const contextHashes = Object.fromEntries(Object.entries(contexts).map(([id, c]) => [id, c.hash]));
+  const contextHashes = contextHashesOf(contexts);
   const checksums = planChecksums(plan, contextHashes, parentDigests);
 
   if (options.build) return useGivenBuild(io, store, options.build, { plan, stack, checksums }, options.json);

@@ -1,6 +1,7 @@
 import {
   type BuildPlan,
   collectClientInputs,
+  contextHashesOf,
   describePlan,
   isZenbuildError,
   loadIntegrationCatalog,
@@ -66,7 +67,7 @@ export async function preparePlan(
 export async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<string, string>> {
   const contexts = await prepareContexts(plan, { home: zenbuildHome(io.env) });
   for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);
-  return Object.fromEntries(Object.entries(contexts).map(([id, c]) => [id, c.hash]));
+  return contextHashesOf(contexts);
 }
 
 export async function planCommand(io: Io, pipelineFile: string, options: PlanOptions): Promise<number> {

@@ -3,7 +3,7 @@ import { buildContextSource } from '../context/source.js';
 import type { BuildEvent, BuiltImage, ImageBuilder } from '../contracts.js';
 import { ZenbuildError } from '../errors.js';
 import type { BuildPlan, PlannedBuild } from '../plan/plan.js';
-import type { PlanChecksums, PreparedContext } from '../reuse/reuse.js';
+import { contextHashesOf, type PlanChecksums, type PreparedContext } from '../reuse/reuse.js';
 import type { Stack } from '../stack/stack.js';
 import type { PipelineBuildRecord } from '../store/build-store.js';
 import { type BuiltImageResult, createBuildRecord } from '../store/record.js';
@@ -94,7 +94,7 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
     plan,
     stack,
     checksums: options.checksums,
-    contextHashes: Object.fromEntries(Object.entries(options.contexts).map(([id, c]) => [id, c.hash])),
+    contextHashes: contextHashesOf(options.contexts),
     parentDigests: options.parentDigests,
     built,
     durationMs: Date.now() - started,

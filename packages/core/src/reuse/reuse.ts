@@ -219,3 +219,8 @@ export function verifyCustomBuild(
   }
   return { warnings, missingKeys };
 }
+
+/** Each build's context hash, by build id. */
+export function contextHashesOf(contexts: Record<string, PreparedContext>): Record<string, string> {
+  return Object.fromEntries(Object.entries(contexts).map(([id, c]) => [id, c.hash]));
+}
