@@ -12,9 +12,9 @@ import {
   forwardOutputLines,
   invalidInput,
   lastLines,
-  locateImage,
   notAvailable,
   type RunContext,
+  registryHost,
   sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
@@ -217,7 +217,7 @@ export class DockerCliEngine implements ContainerEngine {
   async #configDir(dir: string, registry: ContainerRegistry | undefined): Promise<string[]> {
     if (!registry?.credentials) return [];
     const config = path.join(dir, 'config');
-    const host = locateImage(`${registry.uri}/x`).host;
+    const host = registryHost(registry);
     const result = await execa(
       this.#binary,
       ['--config', config, 'login', '--username', registry.credentials.username, '--password-stdin', host],

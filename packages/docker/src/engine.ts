@@ -4,11 +4,11 @@ import {
   type ContainerEngine,
   type ContainerEngineFlavor,
   type ContainerRegistry,
-  dockerConfigCredentials,
+  credentialsForImage,
   locateImage,
   notAvailable,
-  type RegistryCredentials,
   type RunContext,
+  registryHost,
   TAIL_LINES,
   ZenbuildError,
 } from '@zenbuild/core';
@@ -126,7 +126,7 @@ export class DockerEngine implements ContainerEngine {
 
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
     const { repository, tag } = splitTag(image);
-    const credentials = await this.#credentialsFor(image, registry);
+    const credentials = await credentialsForImage(image, registry, this.#env);
     const tail: string[] = [];
     let digest: string | undefined;
     let failure: string | undefined;
@@ -196,7 +196,7 @@ export class DockerEngine implements ContainerEngine {
     try {
       await this.#docker.checkAuth({
         ...registry.credentials,
-        serveraddress: locateImage(`${registry.uri}/x`).host,
+        serveraddress: registryHost(registry),
       });
     } catch (error) {
       throw notAvailable(
@@ -208,21 +208,10 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  /** Stack registry credentials for its host, else the docker config's. */
-  async #credentialsFor(
-    image: string,
-    registry: ContainerRegistry | undefined,
-  ): Promise<RegistryCredentials | undefined> {
-    const host = locateImage(image).host;
-    if (registry?.credentials && locateImage(`${registry.uri}/x`).host === host) return registry.credentials;
-    const fromConfig = await dockerConfigCredentials(host, this.#env);
-    return fromConfig ? { username: fromConfig.username, password: fromConfig.password } : undefined;
-  }
-
   /** Credentials the daemon may need to pull a private parent image during the build. */
   async #registryConfig(registry: ContainerRegistry | undefined) {
     if (!registry?.credentials) return undefined;
-    const host = locateImage(`${registry.uri}/x`).host;
+    const host = registryHost(registry);
     return { [host]: { ...registry.credentials, serveraddress: host } };
   }
 

@@ -11,7 +11,7 @@ import {
   type ContainerEngine,
   type ContainerEngineFlavor,
   type ContainerRegistry,
-  dockerConfigCredentials,
+  credentialsForImage,
   forwardOutputLines,
   invalidInput,
   lastLines,
@@ -19,6 +19,7 @@ import {
   notAvailable,
   type RegistryCredentials,
   type RunContext,
+  registryHost,
   sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
@@ -157,7 +158,15 @@ export class PodmanEngine implements ContainerEngine {
     const tailLines: string[] = [];
     run.emit({ type: 'phase', image, phase: 'push' });
     try {
-      const credentials = await this.#credentialsFor(image, registry);
+      // Stack credentials for this host win; otherwise podman's own REGISTRY_AUTH_FILE, if set, is left to it.
+      const stackApplies =
+        Boolean(registry?.credentials) &&
+        registry !== undefined &&
+        registryHost(registry) === locateImage(image).host;
+      const credentials =
+        !stackApplies && this.#env.REGISTRY_AUTH_FILE
+          ? undefined
+          : await credentialsForImage(image, registry, this.#env);
       const auth = await this.#authFile(
         dir,
         credentials ? [{ host: locateImage(image).host, ...credentials }] : [],
@@ -233,7 +242,7 @@ export class PodmanEngine implements ContainerEngine {
     if (!registry.credentials) return;
     const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
     try {
-      const host = locateImage(`${registry.uri}/x`).host;
+      const host = registryHost(registry);
       const result = await execa(
         this.#binary,
         [
@@ -277,7 +286,7 @@ export class PodmanEngine implements ContainerEngine {
     for (const entry of entries) {
       const credentials = 'uri' in entry ? entry.credentials : entry;
       if (!credentials) continue;
-      const host = 'uri' in entry ? locateImage(`${entry.uri}/x`).host : entry.host;
+      const host = 'uri' in entry ? registryHost(entry) : entry.host;
       auths[host] = {
         auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
       };
@@ -286,17 +295,6 @@ export class PodmanEngine implements ContainerEngine {
     const file = path.join(dir, 'auth.json');
     await writeFile(file, JSON.stringify({ auths }), { mode: 0o600 });
     return { flags: ['--authfile', file] };
-  }
-
-  async #credentialsFor(
-    image: string,
-    registry: ContainerRegistry | undefined,
-  ): Promise<RegistryCredentials | undefined> {
-    const host = locateImage(image).host;
-    if (registry?.credentials && locateImage(`${registry.uri}/x`).host === host) return registry.credentials;
-    if (this.#env.REGISTRY_AUTH_FILE) return undefined; // podman reads it itself
-    const fromConfig = await dockerConfigCredentials(host, this.#env);
-    return fromConfig ? { username: fromConfig.username, password: fromConfig.password } : undefined;
   }
 
   #podman(args: string[]) {

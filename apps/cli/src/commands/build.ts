@@ -11,6 +11,7 @@ import {
   planChecksums,
   prepareContexts,
   RegistryClient,
+  registryHost,
   resolveParentDigests,
   verifyCustomBuild,
   type Warning,
@@ -42,9 +43,7 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   const registry = stack.containerRegistry;
   const client = new RegistryClient({
     env: io.env,
-    ...(registry?.credentials
-      ? { credentials: { [registry.uri.split('/')[0] as string]: registry.credentials } }
-      : {}),
+    ...(registry?.credentials ? { credentials: { [registryHost(registry)]: registry.credentials } } : {}),
   });
   let builder: ImageBuilder | undefined;
   const getBuilder = async () => {
