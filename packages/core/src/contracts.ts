@@ -37,6 +37,11 @@ export interface BuildContextSource {
   readonly hash: string;
   /** A fresh tar stream of the context (uncompressed). */
   tar(): NodeJS.ReadableStream;
+  /**
+   * A fresh, deterministic archive of the same entries in the format a remote service takes (zip for
+   * CodeBuild, tar.gz for Cloud Build): the same tree always gives the same bytes.
+   */
+  archive(format: 'tar' | 'tar.gz' | 'zip'): NodeJS.ReadableStream;
 }
 
 export interface BuildRequest {
