@@ -1,0 +1,382 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  BatchGetProjectsCommand,
+  type Build,
+  CodeBuildClient,
+  type EnvironmentVariable,
+  StartBuildCommand,
+  StopBuildCommand,
+} from '@aws-sdk/client-codebuild';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  type Availability,
+  type BuildRequest,
+  type BuiltImage,
+  belongsToRegistry,
+  type ContainerRegistry,
+  type ImageBuilder,
+  invalidInput,
+  type RunContext,
+  registryHost,
+  repositoryOf,
+  type Stack,
+  type StackProblem,
+  ZenbuildError,
+} from '@zenbuild/core';
+import {
+  createBuildspec,
+  DIGEST_VARIABLE,
+  PASSWORD_VARIABLE,
+  type RegistryLogin,
+  serializeBuildspec,
+  USERNAME_VARIABLE,
+} from './buildspec.js';
+import type { AwsImageBuilderConfig } from './config.js';
+import { awsError, BACKEND } from './errors.js';
+import { followBuild } from './follow.js';
+import { s3Location, uploadIfMissing } from './upload.js';
+
+export const FLAVOR = 'aws';
+
+/** Knobs for tests and embedders; users configure the builder through the stack. */
+export interface AwsImageBuilderOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Status polling backoff. */
+  poll?: { initialMs: number; maxMs: number };
+  /** Overall client-side limit; default: CodeBuild's queued plus build timeout, plus five minutes. */
+  overallTimeoutMs?: number;
+}
+
+/**
+ * The `aws` image builder (ZenML §7.3, without its gaps): the context goes to S3 as a content-addressed
+ * zip (uploaded once), CodeBuild runs a generated buildspec that builds, pushes and exports the digest,
+ * and the result is `repository@sha256:...`. The build is followed with its logs; Ctrl-C stops it.
+ */
+export class AwsImageBuilder implements ImageBuilder {
+  readonly flavor = FLAVOR;
+  readonly isBuildingLocally = false;
+  readonly codebuild: CodeBuildClient;
+  readonly s3: S3Client;
+  readonly logs: CloudWatchLogsClient;
+
+  constructor(
+    readonly config: AwsImageBuilderConfig,
+    readonly stack: Stack,
+    readonly options: AwsImageBuilderOptions = {},
+  ) {
+    const env = options.env ?? process.env;
+    // zenbuild pins SDK releases that support Node 20, so the SDK's notice that *later* releases will
+    // need Node 22 is not something a zenbuild user can act on. Setting the variable to `false` keeps it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const common = {
+      ...(config.region ? { region: config.region } : {}),
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      ...(config.profile ? { profile: config.profile } : {}),
+      // Throttling and 5xx are retried by the SDK with backoff.
+      maxAttempts: 5,
+    };
+    this.codebuild = new CodeBuildClient(common);
+    this.logs = new CloudWatchLogsClient(common);
+    this.s3 = new S3Client({
+      ...common,
+      // Custom endpoints (LocalStack, MinIO, tests) rarely resolve bucket subdomains.
+      forcePathStyle: Boolean(config.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
+    });
+  }
+
+  validateStack(stack: Stack): StackProblem[] {
+    return awsStackProblems(this.config, stack);
+  }
+
+  async check(): Promise<Availability> {
+    const project = this.config.code_build_project;
+    try {
+      const reply = await this.codebuild.send(new BatchGetProjectsCommand({ names: [project] }));
+      const region = await this.codebuild.config.region();
+      if ((reply.projects ?? []).length === 0) {
+        return {
+          available: false,
+          reason: `CodeBuild project \`${project}\` does not exist in ${region}.`,
+          hint: 'Create it (any source; zenbuild overrides source, image and buildspec) or fix `code_build_project`.',
+        };
+      }
+      return { available: true, reason: `CodeBuild project \`${project}\` in ${region} answers.` };
+    } catch (error) {
+      const e = awsError(error, {
+        action: 'codebuild:BatchGetProjects',
+        resource: `CodeBuild project \`${project}\``,
+      });
+      return { available: false, reason: e.message };
+    }
+  }
+
+  async build(request: BuildRequest, run: RunContext): Promise<BuiltImage> {
+    const registry = request.registry;
+    if (!registry) {
+      throw invalidInput(
+        'The aws image builder requires a container registry to push the image to; add a `container_registry` to the stack.',
+      );
+    }
+    if (!belongsToRegistry(request.imageName, registry.uri)) {
+      throw invalidInput(
+        `Container image \`${request.imageName}\` does not belong to container registry \`${registry.uri}\`.`,
+      );
+    }
+    const repository = repositoryOf(request.imageName);
+    const tag = request.imageName.slice(repository.length + 1) || 'latest';
+    const region = await this.#region();
+    const login = this.#login(registry, region);
+    // Everything that can be refused is refused before anything is uploaded.
+    const buildspec = serializeBuildspec(
+      createBuildspec({
+        image: request.imageName,
+        repository,
+        registryHost: registryHost(registry),
+        dockerfile: request.dockerfile,
+        options: request.options,
+        login,
+      }),
+    );
+
+    const storePath = this.stack.artifactStore.path;
+    if (this.stack.artifactStore.flavor !== 's3' || !storePath) {
+      throw invalidInput('The aws image builder requires an S3 artifact store (`path: s3://bucket/prefix`).');
+    }
+    const source = s3Location(storePath, 'code-build-contexts', `${request.context.hash}.zip`);
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: 'upload',
+      detail: `s3://${source.bucket}/${source.key}`,
+    });
+    const upload = await uploadIfMissing(this.s3, source, () => request.context.archive('zip') as Readable, {
+      contentType: 'application/zip',
+      signal: run.signal,
+      onProgress: (bytes) =>
+        run.emit({ type: 'progress', image: request.imageName, current: bytes, unit: 'bytes' }),
+    });
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: upload.uploaded ? 'uploaded' : 'upload skipped',
+      detail: upload.uploaded ? `${upload.bytes ?? 0} bytes` : 'the same context is already in S3',
+    });
+    run.signal.throwIfAborted();
+
+    const started = await this.#start({
+      source: `${source.bucket}/${source.key}`,
+      buildspec,
+      login,
+      registry,
+    });
+    const buildId = started.id ?? '';
+    const logsUrl = consoleUrl(region, this.config.code_build_project, buildId);
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: 'codebuild started',
+      detail: `${buildId} ${logsUrl}`,
+    });
+
+    const timeout = AbortSignal.timeout(
+      this.options.overallTimeoutMs ?? (this.config.build_timeout + this.config.queued_timeout + 300) * 1000,
+    );
+    const deadline = AbortSignal.any([run.signal, timeout]);
+    let finished: { build: Build; tail: string[] };
+    try {
+      finished = await followBuild({
+        codebuild: this.codebuild,
+        logs: this.logs,
+        buildId,
+        image: request.imageName,
+        run,
+        deadline,
+        ...(this.options.poll ? { poll: this.options.poll } : {}),
+      });
+    } catch (error) {
+      if (!deadline.aborted) throw error;
+      await this.#stop(buildId, run, request.imageName);
+      if (run.signal.aborted) {
+        throw new ZenbuildError('CANCELLED', `The CodeBuild build ${buildId} was stopped.`, {
+          backend: BACKEND,
+          details: { remoteBuildId: buildId, logsUrl },
+        });
+      }
+      throw new ZenbuildError(
+        'BUILD_FAILED',
+        `The CodeBuild build ${buildId} did not finish in time and was stopped.`,
+        {
+          backend: BACKEND,
+          details: { remoteBuildId: buildId, logsUrl },
+        },
+      );
+    }
+    const { build, tail } = finished;
+    if (build.buildStatus !== 'SUCCEEDED') throw buildFailed(build, tail, logsUrl);
+    const digest = build.exportedEnvironmentVariables?.find((v) => v.name === DIGEST_VARIABLE)?.value;
+    if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+      throw new ZenbuildError(
+        'BUILD_FAILED',
+        `The CodeBuild build ${buildId} succeeded but exported no image digest (${DIGEST_VARIABLE}); the image may not have been pushed. Logs: ${logsUrl}`,
+        { backend: BACKEND, details: { remoteBuildId: buildId, logsUrl } },
+      );
+    }
+    return { image: `${repository}@${digest}`, digest, tag, logsUrl, remoteBuildId: buildId };
+  }
+
+  async #region(): Promise<string> {
+    try {
+      return await this.codebuild.config.region();
+    } catch (error) {
+      throw invalidInput(
+        `The aws image builder needs a region: set \`region\` in its config or AWS_REGION (${(error as Error).message}).`,
+        { path: 'components.image_builder.config.region' },
+      );
+    }
+  }
+
+  #login(registry: ContainerRegistry, region: string): RegistryLogin {
+    if (!this.config.implicit_container_registry_auth) return { kind: 'credentials' };
+    if (registry.flavor === 'aws') return { kind: 'ecr', region: ecrRegion(registry.uri) ?? region };
+    return { kind: 'none' };
+  }
+
+  async #start(input: {
+    source: string;
+    buildspec: string;
+    login: RegistryLogin;
+    registry: ContainerRegistry;
+  }) {
+    const project = this.config.code_build_project;
+    const variables: EnvironmentVariable[] = Object.entries(this.config.custom_env_vars).map(
+      ([name, value]) => ({
+        name,
+        value,
+        type: 'PLAINTEXT',
+      }),
+    );
+    const credentials = this.config.registry_credentials;
+    if (input.login.kind === 'credentials' && credentials) {
+      variables.push({ name: USERNAME_VARIABLE, value: credentials.username, type: 'PLAINTEXT' });
+      variables.push(
+        credentials.password_secret
+          ? { name: PASSWORD_VARIABLE, value: credentials.password_secret, type: 'SECRETS_MANAGER' }
+          : { name: PASSWORD_VARIABLE, value: credentials.password_parameter ?? '', type: 'PARAMETER_STORE' },
+      );
+    }
+    const params = {
+      projectName: project,
+      sourceTypeOverride: 'S3' as const,
+      sourceLocationOverride: input.source,
+      buildspecOverride: input.buildspec,
+      environmentTypeOverride: 'LINUX_CONTAINER' as const,
+      imageOverride: this.config.build_image,
+      computeTypeOverride: this.config.compute_type,
+      privilegedModeOverride: true,
+      environmentVariablesOverride: variables,
+      artifactsOverride: { type: 'NO_ARTIFACTS' as const },
+      timeoutInMinutesOverride: Math.ceil(this.config.build_timeout / 60),
+      queuedTimeoutInMinutesOverride: Math.ceil(this.config.queued_timeout / 60),
+    };
+    // Derived from everything the build is (context hash, buildspec, image, project) plus a nonce of
+    // this call: the SDK's retries of this StartBuild cannot start a second build, while a new build
+    // of the same inputs (after a failure or a stop) does start one.
+    const idempotencyToken = `${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 32)}-${randomBytes(8).toString('hex')}`;
+    try {
+      const reply = await this.codebuild.send(new StartBuildCommand({ ...params, idempotencyToken }));
+      if (!reply.build?.id)
+        throw new ZenbuildError('BUILD_FAILED', 'CodeBuild accepted the build but returned no build id.');
+      return reply.build;
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'ResourceNotFoundException') {
+        throw new ZenbuildError(
+          'NOT_AVAILABLE',
+          `CodeBuild project \`${project}\` was not found in ${await this.#region()}. Create it (zenbuild overrides its source, image and buildspec) or fix \`code_build_project\` in the stack.`,
+          { backend: BACKEND, cause: error },
+        );
+      }
+      throw awsError(error, { action: 'codebuild:StartBuild', resource: `CodeBuild project \`${project}\`` });
+    }
+  }
+
+  async #stop(buildId: string, run: RunContext, image: string): Promise<void> {
+    run.emit({ type: 'phase', image, phase: 'stopping', detail: buildId });
+    try {
+      await this.codebuild.send(new StopBuildCommand({ id: buildId }), {
+        abortSignal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      run.emit({
+        type: 'warning',
+        image,
+        message: `Could not stop CodeBuild build ${buildId}: ${(error as Error).message}. Stop it in the console.`,
+      });
+    }
+  }
+}
+
+/** The flavor's own stack rules, on top of core's (registry and S3 store are checked there). */
+export function awsStackProblems(config: AwsImageBuilderConfig, stack: Stack): StackProblem[] {
+  const problems: StackProblem[] = [];
+  const registry = stack.containerRegistry;
+  const at = 'components.image_builder.config';
+  if (!config.implicit_container_registry_auth && !config.registry_credentials) {
+    problems.push({
+      path: `${at}.registry_credentials`,
+      severity: 'error',
+      message:
+        'With `implicit_container_registry_auth: false` the build logs in with `registry_credentials` (a username and a Secrets Manager or Parameter Store reference for the password); give them.',
+    });
+  }
+  if (config.implicit_container_registry_auth && config.registry_credentials) {
+    problems.push({
+      path: `${at}.registry_credentials`,
+      severity: 'warning',
+      message:
+        'is ignored while `implicit_container_registry_auth` is true (the build uses its service role).',
+    });
+  }
+  if (registry?.credentials && registry.flavor !== 'aws') {
+    problems.push({
+      path: 'components.container_registry.credentials',
+      severity: 'warning',
+      message:
+        'are not sent to CodeBuild (zenbuild never puts passwords into a build in plain text); use `registry_credentials` with `implicit_container_registry_auth: false` in the image builder config.',
+    });
+  }
+  return problems;
+}
+
+function ecrRegion(uri: string): string | undefined {
+  return /\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/.exec(uri)?.[1];
+}
+
+function consoleUrl(region: string, project: string, buildId: string): string {
+  return `https://${region}.console.aws.amazon.com/codesuite/codebuild/projects/${encodeURIComponent(project)}/build/${encodeURIComponent(buildId)}/?region=${region}`;
+}
+
+function buildFailed(build: Build, tail: string[], logsUrl: string): ZenbuildError {
+  const failed = (build.phases ?? []).find((p) => p.phaseStatus && p.phaseStatus !== 'SUCCEEDED');
+  const why = failed
+    ? `phase ${failed.phaseType} ${failed.phaseStatus}${(failed.contexts ?? [])
+        .map((c) => c.message)
+        .filter(Boolean)
+        .map((m) => `: ${m}`)
+        .join('')}`
+    : `status ${build.buildStatus}`;
+  const hint = tail.some((l) => /repository with name .* does not exist|name unknown/i.test(l))
+    ? '\nThe ECR repository does not exist: ECR needs it created first (`aws ecr create-repository --repository-name <name>`).'
+    : '';
+  const lines = tail.length > 0 ? `\nLast log lines:\n${tail.map((l) => `  ${l}`).join('\n')}` : '';
+  return new ZenbuildError(
+    'BUILD_FAILED',
+    `The CodeBuild build ${build.id} ${build.buildStatus}: ${why}.${hint}${lines}\nLogs: ${logsUrl}`,
+    {
+      backend: BACKEND,
+      details: { remoteBuildId: build.id, logsUrl, stderrTail: tail.join('\n') },
+    },
+  );
+}

@@ -1,0 +1,116 @@
+import { type BuildOptions, buildOptionYamlName, invalidInput, sharedBuildFlags } from '@zenbuild/core';
+import { quote } from 'shell-quote';
+import { stringify } from 'yaml';
+
+/** How the build logs in to the registry before pushing. */
+export type RegistryLogin =
+  | { kind: 'none' }
+  /** `aws ecr get-login-password` with the build's service role. */
+  | { kind: 'ecr'; region: string }
+  /** `docker login` with variables CodeBuild resolves from Secrets Manager or Parameter Store. */
+  | { kind: 'credentials' };
+
+export interface BuildspecInput {
+  /** The full target, `registry/repository:tag`. */
+  image: string;
+  repository: string;
+  registryHost: string;
+  dockerfile: string;
+  options: BuildOptions;
+  login: RegistryLogin;
+}
+
+/** The variable the buildspec exports with the pushed manifest digest (`sha256:...`). */
+export const DIGEST_VARIABLE = 'ZENBUILD_IMAGE_DIGEST';
+/** Variables that carry registry credentials into the build, never as plain text. */
+export const USERNAME_VARIABLE = 'ZENBUILD_REGISTRY_USERNAME';
+export const PASSWORD_VARIABLE = 'ZENBUILD_REGISTRY_PASSWORD';
+
+export interface Buildspec {
+  version: number;
+  env: { variables: Record<string, string>; 'exported-variables': string[] };
+  phases: Record<string, { 'on-failure'?: 'ABORT' | 'CONTINUE'; commands: string[] }>;
+}
+
+/**
+ * The buildspec as data (serialised with a YAML library, never by string templating: ZenML §11.7).
+ * Values reach the shell either through variables or quoted by shell-quote, so no image name, build
+ * argument or label can change what a command does.
+ */
+export function createBuildspec(input: BuildspecInput): Buildspec {
+  const login = loginCommands(input.login);
+  return {
+    version: 0.2,
+    env: {
+      variables: {
+        ZENBUILD_IMAGE: input.image,
+        ZENBUILD_REPOSITORY: input.repository,
+        ZENBUILD_REGISTRY: input.registryHost,
+      },
+      'exported-variables': [DIGEST_VARIABLE],
+    },
+    phases: {
+      ...(login.length > 0 ? { pre_build: { 'on-failure': 'ABORT' as const, commands: login } } : {}),
+      build: {
+        'on-failure': 'ABORT',
+        commands: [
+          quote([
+            'docker',
+            'build',
+            ...dockerBuildFlags(input.options),
+            '-f',
+            input.dockerfile,
+            '-t',
+            input.image,
+            '.',
+          ]),
+        ],
+      },
+      post_build: {
+        'on-failure': 'ABORT',
+        commands: [
+          'docker push "$ZENBUILD_IMAGE"',
+          // After a push the engine knows the manifest digest the registry stored for this repository.
+          `export ${DIGEST_VARIABLE}="$(docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$ZENBUILD_IMAGE" | grep -F "$ZENBUILD_REPOSITORY@" | head -n 1 | cut -d @ -f 2)"`,
+          `[ -n "$${DIGEST_VARIABLE}" ] || { echo "zenbuild: no digest was reported for $ZENBUILD_IMAGE" >&2; exit 1; }`,
+          `echo "Pushed $ZENBUILD_REPOSITORY@$${DIGEST_VARIABLE}"`,
+        ],
+      },
+    },
+  };
+}
+
+export function serializeBuildspec(spec: Buildspec): string {
+  return stringify(spec, { lineWidth: 0 });
+}
+
+function loginCommands(login: RegistryLogin): string[] {
+  switch (login.kind) {
+    case 'none':
+      return [];
+    case 'ecr':
+      return [
+        `aws ecr get-login-password --region ${quote([login.region])} | docker login --username AWS --password-stdin "$ZENBUILD_REGISTRY"`,
+      ];
+    case 'credentials':
+      return [
+        `printf '%s' "$${PASSWORD_VARIABLE}" | docker login --username "$${USERNAME_VARIABLE}" --password-stdin "$ZENBUILD_REGISTRY"`,
+      ];
+  }
+}
+
+/**
+ * The `docker build` flags of the options, mapped explicitly. What a CodeBuild docker cannot honour is
+ * refused before anything is uploaded.
+ */
+export function dockerBuildFlags(options: BuildOptions): string[] {
+  for (const name of ['squash', 'isolation'] as const) {
+    if (options[name] !== undefined) {
+      throw invalidInput(
+        `The aws image builder does not support the build option \`${buildOptionYamlName(name)}\` (CodeBuild runs a Linux docker without experimental features); remove it for this stack.`,
+        { path: buildOptionYamlName(name) },
+      );
+    }
+  }
+  return sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
+}
