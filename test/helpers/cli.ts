@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,3 +33,36 @@ export function zenbuild(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo
 
 export const fixture = (...parts: string[]) => path.join(repoRoot, 'test/fixtures', ...parts);
 export const example = (...parts: string[]) => path.join(repoRoot, 'examples', ...parts);
+
+/**
+ * `zenbuild` as a child process that does not block this one, for tests whose fakes (cloud services)
+ * answer from this process. `onStderr` sees the error output as it arrives (to send Ctrl-C at a point).
+ */
+export function zenbuildAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = repoRoot,
+  onStderr?: (stderr: string, child: ChildProcessWithoutNullStreams) => void,
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: tempHome(), ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    onStderr?.(stderr, child);
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -152,3 +152,19 @@ export function inspectLabel(image: string, label: string): string {
   if (result.status !== 0) throw new Error(`docker image inspect ${image} failed: ${result.stderr}`);
   return result.stdout.trim();
 }
+
+/**
+ * Tags a local image into a registry and pushes it with the docker CLI, so a remote builder (which has
+ * none of this machine's images) can pull it as its parent. Returns the registry name.
+ */
+export function pushToRegistry(image: string, registry: string): string {
+  const target = `${registry}/${image.replace(/^[^/]*\//, 'parents/')}`;
+  for (const args of [
+    ['tag', image, target],
+    ['push', target],
+  ]) {
+    const result = spawnSync(DOCKER_CLI, args, { encoding: 'utf8', timeout: 60_000 });
+    if (result.status !== 0) throw new Error(`docker ${args.join(' ')} failed: ${result.stderr}`);
+  }
+  return target;
+}

@@ -1,0 +1,297 @@
+import { AwsImageBuilder, awsImageBuilderConfigSchema, createBuildspec } from '@zenbuild/aws';
+import { type BuildEvent, RegistryClient, type Stack, stackFromData } from '@zenbuild/core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { buildRequest, failure } from '../conformance/container-engine.js';
+import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
+import { runInImage } from '../infra/dockerd.js';
+
+const { open, auth, user, password } = inject('registries');
+const baseImage = inject('baseImage');
+const unique = () => Math.random().toString(36).slice(2, 8);
+const PROJECT = 'zenbuild-builds';
+const BUCKET = 'zenbuild-artifacts';
+
+let aws: FakeAws;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  aws = await startFakeAws({
+    projects: [PROJECT],
+    buckets: [BUCKET],
+    secrets: { 'ci/registry-password': password },
+    buildEnv: localBuildEnv(),
+  });
+  // The SDK's default credential chain reads these, as it would on a developer's machine.
+  for (const [key, value] of Object.entries(FAKE_AWS_ENV)) {
+    saved[key] = process.env[key];
+    process.env[key] = value;
+  }
+});
+
+afterAll(async () => {
+  await aws?.close();
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+function awsStack(
+  registry: Record<string, unknown>,
+  config: Record<string, unknown> = {},
+  path = `s3://${BUCKET}/zenml`,
+) {
+  return stackFromData({
+    name: 'aws-e2e',
+    components: {
+      image_builder: {
+        flavor: 'aws',
+        config: { code_build_project: PROJECT, endpoint: aws.endpoint, ...config },
+      },
+      container_registry: { flavor: 'default', ...registry },
+      artifact_store: { flavor: 's3', path },
+    },
+  }).stack;
+}
+
+function builderFor(stack: Stack, options: ConstructorParameters<typeof AwsImageBuilder>[2] = {}) {
+  const config = awsImageBuilderConfigSchema.parse(stack.imageBuilder.config);
+  return new AwsImageBuilder(config, stack, { poll: { initialMs: 100, maxMs: 400 }, ...options });
+}
+
+function recorder(signal = new AbortController().signal) {
+  const events: BuildEvent[] = [];
+  return { events, signal, emit: (event: BuildEvent) => events.push(event) };
+}
+
+const registryClient = new RegistryClient({
+  env: { DOCKER_CONFIG: '/nonexistent-zenbuild' },
+  credentials: { [auth]: { username: user, password } },
+});
+
+describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
+  it('uploads the zip, runs the generated buildspec, pushes, and returns the digest the registry reports', async () => {
+    const stack = awsStack({ uri: open });
+    const imageName = `${open}/zenbuild-test/aws-builder:${unique()}`;
+    const run = recorder();
+    const id = unique();
+    const request = await buildRequest(
+      imageName,
+      `FROM ${baseImage}\nARG GREETING\nCOPY app.py /app/app.py\nRUN echo "$GREETING" > /greeting && echo built-remotely-${id}\n`,
+      { registry: stack.containerRegistry, options: { buildArgs: { GREETING: "it's $HOME; rm -rf /" } } },
+    );
+    const built = await builderFor(stack).build(request, run);
+
+    expect(built.image).toBe(`${open}/zenbuild-test/aws-builder@${built.digest}`);
+    expect(await registryClient.manifestDigest(imageName)).toBe(built.digest);
+    // The build argument reached the image byte for byte: quoting, not templating.
+    expect(runInImage(built.image, ['cat', '/greeting', '/app/app.py'])).toBe(
+      `it's $HOME; rm -rf /\nprint("hello from the context")\n`,
+    );
+    // The context went to S3 under its content hash, as a zip.
+    const object = aws.s3.object(BUCKET, `zenml/code-build-contexts/${request.context.hash}.zip`);
+    expect(object?.body.subarray(0, 2).toString()).toBe('PK');
+    // Logs were streamed while it ran, and phases reported.
+    const lines = run.events.flatMap((e) => (e.type === 'log' ? [e.line] : []));
+    expect(lines).toContain(`built-remotely-${id}`);
+    const phases = run.events.flatMap((e) => (e.type === 'phase' ? [e.phase] : []));
+    expect(phases).toEqual(
+      expect.arrayContaining([
+        'upload',
+        'uploaded',
+        'codebuild started',
+        'codebuild build',
+        'codebuild post_build',
+      ]),
+    );
+    expect(built.remoteBuildId).toMatch(new RegExp(`^${PROJECT}:`));
+    expect(built.logsUrl).toContain('console.aws.amazon.com/codesuite/codebuild');
+
+    const started = aws.codebuild.builds.get(built.remoteBuildId as string);
+    expect(started?.request).toMatchObject({
+      projectName: PROJECT,
+      sourceTypeOverride: 'S3',
+      sourceLocationOverride: `${BUCKET}/zenml/code-build-contexts/${request.context.hash}.zip`,
+      privilegedModeOverride: true,
+      imageOverride: 'bentolor/docker-dind-awscli',
+      computeTypeOverride: 'BUILD_GENERAL1_SMALL',
+      artifactsOverride: { type: 'NO_ARTIFACTS' },
+    });
+    expect(String(started?.request.idempotencyToken)).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
+    expect(parse(String(started?.request.buildspecOverride))).toEqual(
+      createBuildspec({
+        image: imageName,
+        repository: imageName.split(':').slice(0, -1).join(':'),
+        registryHost: open,
+        dockerfile: 'Dockerfile',
+        options: request.options,
+        login: { kind: 'none' },
+      }),
+    );
+  });
+
+  it('uploads nothing the second time the same context is built', async () => {
+    const stack = awsStack({ uri: open });
+    const request = await buildRequest(
+      `${open}/zenbuild-test/aws-twice:${unique()}`,
+      `FROM ${baseImage}\nRUN echo twice\n`,
+      {
+        registry: stack.containerRegistry,
+      },
+    );
+    const builder = builderFor(stack);
+    await builder.build(request, recorder());
+    const before = aws.s3.calls.length;
+    const second = recorder();
+    await builder.build(request, second);
+    const calls = aws.s3.calls.slice(before).map((c) => c.operation);
+    expect(calls).toEqual(['HeadObject']);
+    expect(second.events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'upload skipped' }));
+  });
+
+  it('logs in with a Secrets Manager reference and never sends the password', async () => {
+    const stack = awsStack(
+      { uri: auth },
+      {
+        implicit_container_registry_auth: false,
+        registry_credentials: { username: user, password_secret: 'ci/registry-password' },
+      },
+    );
+    const imageName = `${auth}/zenbuild-test/aws-private:${unique()}`;
+    const built = await builderFor(stack).build(
+      await buildRequest(imageName, `FROM ${baseImage}\nRUN echo ${unique()} > /id\n`, {
+        registry: stack.containerRegistry,
+      }),
+      recorder(),
+    );
+    expect(await registryClient.manifestDigest(imageName)).toBe(built.digest);
+    const request = aws.codebuild.builds.get(built.remoteBuildId as string)?.request;
+    expect(JSON.stringify(request)).not.toContain(password);
+    expect(request?.environmentVariablesOverride).toContainEqual({
+      name: 'ZENBUILD_REGISTRY_PASSWORD',
+      value: 'ci/registry-password',
+      type: 'SECRETS_MANAGER',
+    });
+  });
+
+  it('a failing RUN fails the build with its phase, its log lines and the console link, and pushes nothing', async () => {
+    const stack = awsStack({ uri: open });
+    const imageName = `${open}/zenbuild-test/aws-fails:${unique()}`;
+    const error = await failure(
+      builderFor(stack).build(
+        await buildRequest(imageName, `FROM ${baseImage}\nRUN echo about-to-fail && exit 3\n`, {
+          registry: stack.containerRegistry,
+        }),
+        recorder(),
+      ),
+    );
+    expect(error.code).toBe('BUILD_FAILED');
+    expect(error.message).toMatch(/FAILED: phase BUILD FAILED: Error while executing command: docker build/);
+    expect(error.message).toContain('about-to-fail');
+    expect(error.message).toContain('console.aws.amazon.com');
+    expect(error.details.remoteBuildId).toMatch(new RegExp(`^${PROJECT}:`));
+    expect(await registryClient.exists(imageName)).toBe(false);
+  });
+
+  it('stops the remote build when the run is cancelled', async () => {
+    const stack = awsStack({ uri: open });
+    const controller = new AbortController();
+    const run = recorder(controller.signal);
+    const pending = failure(
+      builderFor(stack).build(
+        await buildRequest(
+          `${open}/zenbuild-test/aws-cancel:${unique()}`,
+          `FROM ${baseImage}\nRUN echo sleeping && sleep 60\n`,
+          {
+            registry: stack.containerRegistry,
+          },
+        ),
+        {
+          ...run,
+          emit: (e) => {
+            run.emit(e);
+            if (e.type === 'log' && e.line === 'sleeping') controller.abort();
+          },
+        },
+      ),
+    );
+    const error = await pending;
+    expect(error.code).toBe('CANCELLED');
+    const id = String(error.details.remoteBuildId);
+    expect(aws.codebuild.calls.some((c) => c.target.endsWith('.StopBuild') && c.body.id === id)).toBe(true);
+    await aws.codebuild.settled();
+    expect(aws.codebuild.builds.get(id)?.buildStatus).toBe('STOPPED');
+  });
+
+  it('stops the build and fails when the overall timeout passes', async () => {
+    const stack = awsStack({ uri: open });
+    const error = await failure(
+      builderFor(stack, { overallTimeoutMs: 2500 }).build(
+        await buildRequest(
+          `${open}/zenbuild-test/aws-timeout:${unique()}`,
+          `FROM ${baseImage}\nRUN sleep 60\n`,
+          {
+            registry: stack.containerRegistry,
+          },
+        ),
+        recorder(),
+      ),
+    );
+    expect(error.code).toBe('BUILD_FAILED');
+    expect(error.message).toMatch(/did not finish in time and was stopped/);
+    await aws.codebuild.settled();
+    expect(aws.codebuild.builds.get(String(error.details.remoteBuildId))?.buildStatus).toBe('STOPPED');
+  });
+
+  it('says clearly when the project, the bucket or the credentials are wrong', async () => {
+    const request = (stack: Stack) =>
+      buildRequest(`${open}/zenbuild-test/aws-wrong:${unique()}`, `FROM ${baseImage}\n`, {
+        registry: stack.containerRegistry,
+      });
+
+    const noProject = awsStack({ uri: open }, { code_build_project: 'nope' });
+    const e1 = await failure(builderFor(noProject).build(await request(noProject), recorder()));
+    expect(e1.code).toBe('NOT_AVAILABLE');
+    expect(e1.message).toMatch(/CodeBuild project `nope` was not found in us-east-1/);
+
+    const noBucket = awsStack({ uri: open }, {}, 's3://no-such-bucket/zenml');
+    const e2 = await failure(builderFor(noBucket).build(await request(noBucket), recorder()));
+    expect(e2.code).toBe('NOT_AVAILABLE');
+    expect(e2.message).toMatch(
+      /s3:\/\/no-such-bucket\/zenml\/code-build-contexts\/[0-9a-f]{64}\.zip: the bucket does not exist/,
+    );
+
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDWRONG';
+    try {
+      const stack = awsStack({ uri: open });
+      const e3 = await failure(builderFor(stack).build(await request(stack), recorder()));
+      expect(e3.code).toBe('NOT_AVAILABLE');
+      expect(e3.message).toMatch(/403 Forbidden to s3:GetObject .*the credentials are not valid/);
+      const check = await builderFor(stack).check();
+      expect(check.available).toBe(false);
+      expect(check.reason).toMatch(/AWS refused the credentials for codebuild:BatchGetProjects/);
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = FAKE_AWS_ENV.AWS_ACCESS_KEY_ID;
+    }
+    expect((await builderFor(awsStack({ uri: open })).check()).available).toBe(true);
+    expect((await builderFor(noProject).check()).reason).toMatch(/does not exist/);
+  });
+
+  it('refuses options CodeBuild cannot honour before uploading anything', async () => {
+    const stack = awsStack({ uri: open });
+    const before = aws.s3.calls.length;
+    const error = await failure(
+      builderFor(stack).build(
+        await buildRequest(`${open}/zenbuild-test/aws-squash:${unique()}`, `FROM ${baseImage}\n`, {
+          registry: stack.containerRegistry,
+          options: { squash: true },
+        }),
+        recorder(),
+      ),
+    );
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toMatch(/does not support the build option `squash`/);
+    expect(aws.s3.calls.length).toBe(before);
+  });
+});

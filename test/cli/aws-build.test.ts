@@ -1,0 +1,131 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RegistryClient } from '@zenbuild/core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
+import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
+import { pushToRegistry, runInImage } from '../infra/dockerd.js';
+
+const { open } = inject('registries');
+const project = path.join(repoRoot, 'test');
+const BUCKET = 'zenbuild-artifacts';
+let aws: FakeAws;
+// CodeBuild has none of this machine's images: the parent comes from a registry.
+let baseImage: string;
+
+beforeAll(async () => {
+  baseImage = pushToRegistry(inject('baseImage'), open);
+  aws = await startFakeAws({ projects: ['zenbuild-builds'], buckets: [BUCKET], buildEnv: localBuildEnv() });
+});
+afterAll(async () => aws?.close());
+
+/** A project whose stack builds in (fake) CodeBuild and pushes to the local registry. */
+function setup(docker: Record<string, unknown>) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-aws-'));
+  mkdirSync(path.join(dir, 'src'));
+  writeFileSync(path.join(dir, '.zen'), '');
+  writeFileSync(path.join(dir, 'src/train.py'), `print("trained remotely ${Math.random()}")\n`);
+  const name = `aws${Math.random().toString(36).slice(2, 8)}`;
+  writeFileSync(
+    path.join(dir, 'pipeline.yaml'),
+    JSON.stringify({
+      name,
+      // The busybox parent has no pip: leave out the aws integration's requirements.
+      settings: { docker: { parent_image: baseImage, install_stack_requirements: false, ...docker } },
+    }),
+  );
+  writeFileSync(
+    path.join(dir, 'stack.yaml'),
+    [
+      'name: aws-e2e',
+      'components:',
+      '  image_builder:',
+      '    flavor: aws',
+      '    config: {code_build_project: zenbuild-builds, endpoint: "${AWS_TEST_ENDPOINT}"}',
+      `  container_registry: {flavor: default, uri: "${open}"}`,
+      `  artifact_store: {flavor: s3, path: "s3://${BUCKET}/zenml"}`,
+      '',
+    ].join('\n'),
+  );
+  const home = tempHome();
+  const env = { ...FAKE_AWS_ENV, AWS_TEST_ENDPOINT: aws.endpoint, ZENBUILD_HOME: home };
+  const args = (extra: string[]) => [
+    'build',
+    path.join(dir, 'pipeline.yaml'),
+    '--stack',
+    path.join(dir, 'stack.yaml'),
+    ...extra,
+  ];
+  return {
+    name,
+    home,
+    build: (extra: string[] = [], onStderr?: Parameters<typeof zenbuildAsync>[3]) =>
+      zenbuildAsync(args(extra), env, project, onStderr),
+  };
+}
+
+const uploads = () =>
+  aws.s3.calls.filter((c) => c.operation === 'PutObject' || c.operation === 'UploadPart').length;
+
+describe('zenbuild build with an aws stack (CodeBuild, S3 and CloudWatch Logs fakes)', () => {
+  it('builds remotely, pushes, returns the registry digest, streams logs, then reuses and uploads nothing', async () => {
+    // Code goes into the image, rather than being downloaded from the S3 artifact store at run time.
+    const { build, name } = setup({
+      environment: { WHERE: 'codebuild' },
+      allow_download_from_artifact_store: false,
+    });
+    const first = await build(['--json', '--progress', 'plain']);
+    expect(first.stderr).not.toMatch(/^(zenbuild|warning):/m);
+    expect(first.code).toBe(0);
+    const record = JSON.parse(first.stdout);
+    expect(record).toMatchObject({ pipeline: name, stack: 'aws-e2e', reused: false, containsCode: true });
+    const image = record.images.orchestrator;
+    expect(image.image).toMatch(new RegExp(`^${open.replace('.', '\\.')}/zenml@sha256:[0-9a-f]{64}$`));
+    expect(
+      await new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent' } }).manifestDigest(
+        `${open}/zenml:${image.tag}`,
+      ),
+    ).toBe(image.digest);
+    expect(runInImage(image.image, ['sh', '-c', 'echo $WHERE; cat /app/src/train.py'])).toMatch(
+      /^codebuild\nprint\("trained remotely/,
+    );
+    // The CodeBuild log came through as it ran: docker's step lines and the container's phase lines.
+    expect(first.stderr).toMatch(/\[orchestrator\] Step 1\/\d+ : FROM/);
+    expect(first.stderr).toContain('[orchestrator] [Container]');
+    expect(first.stderr).not.toContain('NodeVersionSupportWarning');
+
+    const uploadsBefore = uploads();
+    const second = await build(['--json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ id: record.id, reused: true });
+    const forced = await build(['--json', '--no-reuse']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout).reused).toBe(false);
+    // The forced build ran in CodeBuild again, from the context already in S3.
+    expect(uploads()).toBe(uploadsBefore);
+    expect(aws.codebuild.builds.size).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it('a failing RUN exits 1 with the failing phase and its log, and records nothing', async () => {
+    const { build, home } = setup({ local_project_install_command: 'echo installing-remotely && exit 3' });
+    const result = await build();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('installing-remotely');
+    expect(result.stderr).toMatch(/The CodeBuild build zenbuild-builds:\S+ FAILED: phase BUILD FAILED/);
+    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
+  }, 120_000);
+
+  it('Ctrl-C stops the remote build and exits 130', async () => {
+    const { build } = setup({ local_project_install_command: 'echo waiting-remotely && sleep 30' });
+    const stopsBefore = aws.codebuild.calls.filter((c) => c.target.endsWith('.StopBuild')).length;
+    const result = await build(['--progress', 'plain'], (stderr, child) => {
+      if (stderr.includes('waiting-remotely') && !child.killed) child.kill('SIGINT');
+    });
+    expect(result.code).toBe(130);
+    const stops = aws.codebuild.calls.filter((c) => c.target.endsWith('.StopBuild'));
+    expect(stops.length).toBe(stopsBefore + 1);
+    await aws.codebuild.settled();
+    expect(aws.codebuild.builds.get(String(stops.at(-1)?.body.id))?.buildStatus).toBe('STOPPED');
+  }, 120_000);
+});
