@@ -1,0 +1,413 @@
+import type { Readable } from 'node:stream';
+import { CloudBuildClient, protos } from '@google-cloud/cloudbuild';
+import { Storage } from '@google-cloud/storage';
+import {
+  type Availability,
+  type BuildOptions,
+  type BuildRequest,
+  type BuiltImage,
+  belongsToRegistry,
+  buildOptionYamlName,
+  type ImageBuilder,
+  invalidInput,
+  type RunContext,
+  repositoryOf,
+  type Stack,
+  type StackProblem,
+  sharedBuildFlags,
+  ZenbuildError,
+} from '@zenbuild/core';
+import { googleAuthLibrary, type LROperation } from 'google-gax';
+import { type GcpImageBuilderConfig, serviceAccountName } from './config.js';
+import { BACKEND, gcpError } from './errors.js';
+import { GcsLogFollower } from './logs.js';
+import { gcsLocation, uploadIfMissing } from './upload.js';
+
+export const FLAVOR = 'gcp';
+
+type IBuild = protos.google.devtools.cloudbuild.v1.IBuild;
+type BuildOperation = LROperation<IBuild, protos.google.devtools.cloudbuild.v1.IBuildOperationMetadata>;
+const Status = protos.google.devtools.cloudbuild.v1.Build.Status;
+
+/** Knobs for tests and embedders; users configure the builder through the stack. */
+export interface GcpImageBuilderOptions {
+  /** How often the log object is read while the build runs. */
+  logPollMs?: number;
+  /** Overall client-side limit; default: the build timeout plus ten minutes for queueing. */
+  overallTimeoutMs?: number;
+}
+
+/**
+ * The `gcp` image builder (ZenML §7.4, without its gaps): the context goes to GCS as a content-addressed
+ * tar.gz (uploaded once), Cloud Build runs `docker build` and pushes `images`, and the result is
+ * `repository@sha256:...` from the build's results. Logs stream from the logs bucket; Ctrl-C cancels.
+ */
+export class GcpImageBuilder implements ImageBuilder {
+  readonly flavor = FLAVOR;
+  readonly isBuildingLocally = false;
+  readonly cloudbuild: CloudBuildClient;
+  readonly storage: Storage;
+
+  constructor(
+    readonly config: GcpImageBuilderConfig,
+    readonly stack: Stack,
+    readonly options: GcpImageBuilderOptions = {},
+  ) {
+    const credentials = {
+      ...(config.credentials_file ? { keyFilename: config.credentials_file } : {}),
+      ...(config.project ? { projectId: config.project } : {}),
+    };
+    const endpoint = config.api_endpoint;
+    if (endpoint && /^https?:\/\//.test(endpoint)) {
+      // An emulator: REST (`fallback`) over the URL's scheme, no credentials.
+      const url = new URL(endpoint);
+      this.cloudbuild = new CloudBuildClient({
+        ...credentials,
+        fallback: true,
+        protocol: url.protocol.replace(':', ''),
+        apiEndpoint: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        authClient: new googleAuthLibrary.PassThroughClient(),
+      });
+    } else {
+      this.cloudbuild = new CloudBuildClient({
+        ...credentials,
+        ...(endpoint ? { apiEndpoint: endpoint } : {}),
+      });
+    }
+    this.storage = new Storage({
+      ...credentials,
+      ...(config.storage_endpoint ? { apiEndpoint: config.storage_endpoint } : {}),
+    });
+  }
+
+  validateStack(stack: Stack): StackProblem[] {
+    return gcpStackProblems(this.config, stack);
+  }
+
+  async check(): Promise<Availability> {
+    try {
+      const project = await this.#project();
+      return { available: true, reason: `Google Cloud credentials found for project \`${project}\`.` };
+    } catch (error) {
+      return { available: false, reason: (error as Error).message };
+    }
+  }
+
+  async build(request: BuildRequest, run: RunContext): Promise<BuiltImage> {
+    const registry = request.registry;
+    if (!registry) {
+      throw invalidInput(
+        'The gcp image builder requires a container registry to push the image to; add a `container_registry` to the stack.',
+      );
+    }
+    if (!belongsToRegistry(request.imageName, registry.uri)) {
+      throw invalidInput(
+        `Container image \`${request.imageName}\` does not belong to container registry \`${registry.uri}\`.`,
+      );
+    }
+    const repository = repositoryOf(request.imageName);
+    const tag = request.imageName.slice(repository.length + 1) || 'latest';
+    // Everything that can be refused is refused before anything is uploaded.
+    const args = dockerBuildArgs(request, this.config.network);
+    const project = await this.#project();
+    const storePath = this.stack.artifactStore.path;
+    if (this.stack.artifactStore.flavor !== 'gcs' || !storePath) {
+      throw invalidInput('The gcp image builder requires a GCS artifact store (`path: gs://bucket/prefix`).');
+    }
+
+    const source = gcsLocation(storePath, 'cloud-build-contexts', `${request.context.hash}.tar.gz`);
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: 'upload',
+      detail: `gs://${source.bucket}/${source.object}`,
+    });
+    const upload = await uploadIfMissing(
+      this.storage,
+      source,
+      () => request.context.archive('tar.gz') as Readable,
+      {
+        contentType: 'application/gzip',
+        signal: run.signal,
+        onProgress: (bytes) =>
+          run.emit({ type: 'progress', image: request.imageName, current: bytes, unit: 'bytes' }),
+      },
+    );
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: upload.uploaded ? 'uploaded' : 'upload skipped',
+      detail: upload.uploaded ? `${upload.bytes ?? 0} bytes` : 'the same context is already in GCS',
+    });
+    run.signal.throwIfAborted();
+
+    const build = this.#buildSpec(project, args, request.imageName, source);
+    const parent = this.config.location ? `projects/${project}/locations/${this.config.location}` : undefined;
+    let operation: BuildOperation;
+    try {
+      [operation] = await this.cloudbuild.createBuild({
+        projectId: project,
+        ...(parent ? { parent } : {}),
+        build,
+      });
+    } catch (error) {
+      throw gcpError(error, {
+        action: 'create the Cloud Build build',
+        permission: 'cloudbuild.builds.create',
+        role: 'roles/cloudbuild.builds.editor',
+        resource: `project \`${project}\``,
+      });
+    }
+    const created =
+      (operation.metadata as protos.google.devtools.cloudbuild.v1.IBuildOperationMetadata | null)?.build ??
+      {};
+    const buildId = created.id ?? '';
+    const logsUrl =
+      created.logUrl ?? `https://console.cloud.google.com/cloud-build/builds/${buildId}?project=${project}`;
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: 'cloud build started',
+      detail: `${buildId} ${logsUrl}`,
+    });
+
+    const logs = this.#logFollower(created, buildId, request.imageName, run);
+    const timeout = AbortSignal.timeout(
+      this.options.overallTimeoutMs ?? (this.config.build_timeout + 600) * 1000,
+    );
+    const deadline = AbortSignal.any([run.signal, timeout]);
+    let finished: IBuild;
+    try {
+      finished = await this.#wait(operation, project, buildId, deadline, logs);
+    } catch (error) {
+      if (!deadline.aborted) throw error;
+      await this.#cancel(project, buildId, run, request.imageName);
+      const details = { remoteBuildId: buildId, logsUrl };
+      if (run.signal.aborted) {
+        throw new ZenbuildError('CANCELLED', `The Cloud Build build ${buildId} was cancelled.`, {
+          backend: BACKEND,
+          details,
+        });
+      }
+      throw new ZenbuildError(
+        'BUILD_FAILED',
+        `The Cloud Build build ${buildId} did not finish in time and was cancelled.`,
+        {
+          backend: BACKEND,
+          details,
+        },
+      );
+    }
+    await logs?.read(true);
+    const status = statusName(finished.status);
+    if (status !== 'SUCCESS') throw buildFailed(finished, status, logs?.tail ?? [], logsUrl);
+    const pushed =
+      (finished.results?.images ?? []).find((i) => i.name === request.imageName) ??
+      finished.results?.images?.[0];
+    const digest = pushed?.digest ?? undefined;
+    if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+      throw new ZenbuildError(
+        'BUILD_FAILED',
+        `The Cloud Build build ${buildId} succeeded but reported no digest for ${request.imageName}. Logs: ${logsUrl}`,
+        { backend: BACKEND, details: { remoteBuildId: buildId, logsUrl } },
+      );
+    }
+    return { image: `${repository}@${digest}`, digest, tag, logsUrl, remoteBuildId: buildId };
+  }
+
+  #buildSpec(
+    project: string,
+    args: string[],
+    image: string,
+    source: { bucket: string; object: string },
+  ): IBuild {
+    const c = this.config;
+    const options: protos.google.devtools.cloudbuild.v1.IBuildOptions = {
+      ...(c.machine_type ? { machineType: c.machine_type } : {}),
+      ...(c.logging ? { logging: c.logging } : {}),
+      ...(c.worker_pool ? { pool: { name: c.worker_pool } } : {}),
+    };
+    return {
+      source: { storageSource: { bucket: source.bucket, object: source.object } },
+      steps: [{ name: c.cloud_builder_image, args }],
+      // Cloud Build pushes these after the steps and records their digests in `results.images`.
+      images: [image],
+      timeout: { seconds: c.build_timeout },
+      ...(Object.keys(options).length > 0 ? { options } : {}),
+      ...(c.logs_bucket ? { logsBucket: c.logs_bucket } : {}),
+      ...(c.service_account ? { serviceAccount: serviceAccountName(c.service_account, project) } : {}),
+      tags: ['zenbuild'],
+    };
+  }
+
+  #logFollower(created: IBuild, buildId: string, image: string, run: RunContext): GcsLogFollower | undefined {
+    const mode = this.config.logging;
+    if (mode === 'CLOUD_LOGGING_ONLY' || mode === 'NONE') return undefined;
+    const bucketUrl = created.logsBucket ?? this.config.logs_bucket;
+    if (!bucketUrl || !buildId) return undefined;
+    const { bucket, object } = gcsLocation(
+      bucketUrl.startsWith('gs://') ? bucketUrl : `gs://${bucketUrl}`,
+      `log-${buildId}.txt`,
+    );
+    return new GcsLogFollower(this.storage, bucket, object, image, run);
+  }
+
+  /** The long-running operation's result, reading the log object while it runs. */
+  async #wait(
+    operation: BuildOperation,
+    project: string,
+    buildId: string,
+    deadline: AbortSignal,
+    logs: GcsLogFollower | undefined,
+  ): Promise<IBuild> {
+    let done = false;
+    const result = operation.promise().then(
+      ([build]) => build as IBuild,
+      async (error: unknown) => {
+        // A failed build can end the operation with an error; its metadata is stale, so ask again.
+        if ((error as { code?: number }).code === 2 && buildId) {
+          const [build] = await this.cloudbuild.getBuild({ projectId: project, id: buildId });
+          return build;
+        }
+        throw gcpError(error, {
+          action: 'wait for the Cloud Build build',
+          permission: 'cloudbuild.builds.get',
+          role: 'roles/cloudbuild.builds.viewer',
+          resource: `build ${buildId}`,
+        });
+      },
+    );
+    const aborted = new Promise<never>((_, reject) => {
+      if (deadline.aborted) reject(deadline.reason);
+      deadline.addEventListener('abort', () => reject(deadline.reason), { once: true });
+    });
+    const pollLogs = async () => {
+      while (!done && !deadline.aborted) {
+        await logs?.read();
+        await new Promise((r) => setTimeout(r, this.options.logPollMs ?? 2000));
+      }
+    };
+    const poller = logs ? pollLogs() : Promise.resolve();
+    try {
+      return await Promise.race([result, aborted]);
+    } finally {
+      done = true;
+      await poller;
+      // The operation keeps polling in the background after an abort; its outcome no longer matters.
+      result.catch(() => {});
+    }
+  }
+
+  async #cancel(project: string, buildId: string, run: RunContext, image: string): Promise<void> {
+    run.emit({ type: 'phase', image, phase: 'cancelling', detail: buildId });
+    try {
+      const name = this.config.location
+        ? `projects/${project}/locations/${this.config.location}/builds/${buildId}`
+        : undefined;
+      await this.cloudbuild.cancelBuild(
+        { projectId: project, id: buildId, ...(name ? { name } : {}) },
+        { timeout: 30_000 },
+      );
+    } catch (error) {
+      run.emit({
+        type: 'warning',
+        image,
+        message: `Could not cancel Cloud Build build ${buildId}: ${(error as Error).message}. Cancel it in the console.`,
+      });
+    }
+  }
+
+  async #project(): Promise<string> {
+    if (this.config.project) return this.config.project;
+    try {
+      return await this.cloudbuild.getProjectId();
+    } catch (error) {
+      throw gcpError(error, {
+        action: 'find the Google Cloud project',
+        permission: 'resourcemanager.projects.get',
+        role: 'roles/viewer',
+        resource: 'the credentials',
+      });
+    }
+  }
+}
+
+/** The `docker build` step's arguments: ZenML's shape, with the options mapped explicitly. */
+export function dockerBuildArgs(
+  request: Pick<BuildRequest, 'options' | 'dockerfile' | 'imageName'>,
+  network: string,
+): string[] {
+  return [
+    'build',
+    `--network=${network}`,
+    ...dockerFlags(request.options),
+    '-f',
+    request.dockerfile,
+    '-t',
+    request.imageName,
+    '.',
+  ];
+}
+
+function dockerFlags(options: BuildOptions): string[] {
+  for (const name of ['squash', 'isolation'] as const) {
+    if (options[name] !== undefined) {
+      throw invalidInput(
+        `The gcp image builder does not support the build option \`${buildOptionYamlName(name)}\` (Cloud Build's docker has no experimental features); remove it for this stack.`,
+        { path: buildOptionYamlName(name) },
+      );
+    }
+  }
+  if (options.network) {
+    throw invalidInput(
+      `The gcp image builder sets the build network from its \`network\` config; remove the build option \`${buildOptionYamlName('network')}\` or set \`network\` in the image builder config instead.`,
+      { path: buildOptionYamlName('network') },
+    );
+  }
+  return sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
+}
+
+/** Numeric (operation results) and string (getBuild) enums both occur; compare by name. */
+export function statusName(status: IBuild['status']): string {
+  if (typeof status === 'number') return Status[status] ?? `STATUS_${status}`;
+  return status ?? 'STATUS_UNKNOWN';
+}
+
+function buildFailed(build: IBuild, status: string, tail: string[], logsUrl: string): ZenbuildError {
+  const steps = build.steps ?? [];
+  const index = steps.findIndex(
+    (s) =>
+      s.status !== undefined && s.status !== null && !['SUCCESS', 'QUEUED'].includes(statusName(s.status)),
+  );
+  const step = index >= 0 ? steps[index] : undefined;
+  const why = [
+    step ? `step ${index} (${step.name}) ${statusName(step.status)}` : undefined,
+    build.failureInfo?.detail ?? build.statusDetail ?? undefined,
+  ]
+    .filter(Boolean)
+    .join(': ');
+  const lines = tail.length > 0 ? `\nLast log lines:\n${tail.map((l) => `  ${l}`).join('\n')}` : '';
+  return new ZenbuildError(
+    'BUILD_FAILED',
+    `The Cloud Build build ${build.id} ended ${status}${why ? `: ${why}` : ''}.${lines}\nLogs: ${logsUrl}`,
+    {
+      backend: BACKEND,
+      details: { remoteBuildId: build.id ?? undefined, logsUrl, stderrTail: tail.join('\n') },
+    },
+  );
+}
+
+/** The flavor's own stack rules, on top of core's (gcp registry and GCS store are checked there). */
+export function gcpStackProblems(_config: GcpImageBuilderConfig, stack: Stack): StackProblem[] {
+  const problems: StackProblem[] = [];
+  if (stack.containerRegistry?.credentials) {
+    problems.push({
+      path: 'components.container_registry.credentials',
+      severity: 'warning',
+      message:
+        "are not used by Cloud Build: it pushes with the build's service account, which needs Artifact Registry Writer on the repository.",
+    });
+  }
+  return problems;
+}
