@@ -1,17 +1,7 @@
+export { localBuildEnv } from '../local-build-env.js';
 export { type FakeBuild, FakeCodeBuild, ServiceError } from './codebuild.js';
 export { FakeS3 } from './s3.js';
 export { type FakeAws, type FakeAwsOptions, startFakeAws } from './server.js';
-
-/**
- * The fake's "build image": the local docker CLI and daemon. The docker first on PATH has no buildx,
- * so the classic builder is used, as in the rest of the tests.
- */
-export const localBuildEnv = (): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH,
-  HOME: process.env.HOME,
-  DOCKER_BUILDKIT: '0',
-  ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-});
 
 /** Credentials the SDK's default chain picks up from the environment; the fake accepts this key. */
 export const FAKE_AWS_ENV = {

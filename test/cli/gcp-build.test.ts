@@ -1,0 +1,144 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RegistryClient } from '@zenbuild/core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
+import { localBuildEnv } from '../fakes/local-build-env.js';
+import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
+import { pushToRegistry, runInImage } from '../infra/dockerd.js';
+
+const { open } = inject('registries');
+const project = path.join(repoRoot, 'test');
+const BUCKET = 'zenbuild-artifacts';
+let gcp: FakeGcp;
+// Cloud Build has none of this machine's images: the parent comes from a registry.
+let baseImage: string;
+
+beforeAll(async () => {
+  baseImage = pushToRegistry(inject('baseImage'), open);
+  gcp = await startFakeGcp({ projects: ['demo-project'], buckets: [BUCKET], buildEnv: localBuildEnv() });
+});
+afterAll(async () => gcp?.close());
+
+/** A project whose stack builds in (fake) Cloud Build and pushes to the local registry. */
+function setup(docker: Record<string, unknown>) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-gcp-'));
+  mkdirSync(path.join(dir, 'src'));
+  writeFileSync(path.join(dir, '.zen'), '');
+  writeFileSync(path.join(dir, 'src/train.py'), `print("trained remotely ${Math.random()}")\n`);
+  const name = `gcp${Math.random().toString(36).slice(2, 8)}`;
+  writeFileSync(
+    path.join(dir, 'pipeline.yaml'),
+    JSON.stringify({
+      name,
+      // The busybox parent has no pip: leave out the gcp integration's requirements.
+      settings: { docker: { parent_image: baseImage, install_stack_requirements: false, ...docker } },
+    }),
+  );
+  writeFileSync(
+    path.join(dir, 'stack.yaml'),
+    [
+      'name: gcp-e2e',
+      'components:',
+      '  image_builder:',
+      '    flavor: gcp',
+      '    config:',
+      '      project: demo-project',
+      '      api_endpoint: ${GCP_TEST_ENDPOINT}',
+      '      storage_endpoint: ${GCP_TEST_ENDPOINT}',
+      `  container_registry: {flavor: gcp, uri: "${open}"}`,
+      `  artifact_store: {flavor: gcs, path: "gs://${BUCKET}/zenml"}`,
+      '',
+    ].join('\n'),
+  );
+  const home = tempHome();
+  const env = { ...FAKE_GCP_ENV, GCP_TEST_ENDPOINT: gcp.endpoint, ZENBUILD_HOME: home };
+  const args = (extra: string[]) => [
+    'build',
+    path.join(dir, 'pipeline.yaml'),
+    '--stack',
+    path.join(dir, 'stack.yaml'),
+    ...extra,
+  ];
+  return {
+    name,
+    home,
+    build: (extra: string[] = [], onStderr?: Parameters<typeof zenbuildAsync>[3]) =>
+      zenbuildAsync(args(extra), env, project, onStderr),
+  };
+}
+
+const uploads = () =>
+  gcp.gcs.calls.filter((c) => c.operation.endsWith('Upload') && c.object.includes('cloud-build-contexts'))
+    .length;
+
+describe('zenbuild build with a gcp stack (Cloud Build and GCS fakes)', () => {
+  it('builds remotely, pushes, returns the registry digest, streams logs, then reuses and uploads nothing', async () => {
+    // Code goes into the image, rather than being downloaded from the GCS artifact store at run time.
+    const { build, name } = setup({
+      environment: { WHERE: 'cloudbuild' },
+      allow_download_from_artifact_store: false,
+    });
+    const first = await build(['--json', '--progress', 'plain']);
+    // The only warning: a loopback registry does not look like Artifact Registry.
+    expect(first.stderr.match(/^(zenbuild|warning):.*$/gm)).toEqual([
+      expect.stringMatching(
+        /^warning: components\.container_registry\.uri: .* does not look like a gcp registry/,
+      ),
+    ]);
+    expect(first.code).toBe(0);
+    const record = JSON.parse(first.stdout);
+    expect(record).toMatchObject({ pipeline: name, stack: 'gcp-e2e', reused: false, containsCode: true });
+    const image = record.images.orchestrator;
+    expect(image.image).toMatch(new RegExp(`^${open.replace('.', '\\.')}/zenml@sha256:[0-9a-f]{64}$`));
+    expect(
+      await new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent' } }).manifestDigest(
+        `${open}/zenml:${image.tag}`,
+      ),
+    ).toBe(image.digest);
+    expect(runInImage(image.image, ['sh', '-c', 'echo $WHERE; cat /app/src/train.py'])).toMatch(
+      /^cloudbuild\nprint\("trained remotely/,
+    );
+    // The Cloud Build log came through from the logs bucket: docker's step lines, Cloud Build's stages.
+    expect(first.stderr).toMatch(/\[orchestrator\] Step #0: Step 1\/\d+ : FROM/);
+    expect(first.stderr).toContain('[orchestrator] FETCHSOURCE');
+    expect(first.stderr).not.toMatch(/MetadataLookupWarning|EBADENGINE/);
+
+    const uploadsBefore = uploads();
+    const second = await build(['--json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ id: record.id, reused: true });
+    const forced = await build(['--json', '--no-reuse']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout).reused).toBe(false);
+    // The forced build ran in Cloud Build again, from the context already in GCS.
+    expect(uploads()).toBe(uploadsBefore);
+    expect(gcp.cloudbuild.builds.size).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it('a failing RUN exits 1 with the failing phase and its log, and records nothing', async () => {
+    const { build, home } = setup({ local_project_install_command: 'echo installing-remotely && exit 3' });
+    const result = await build();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('installing-remotely');
+    expect(result.stderr).toMatch(
+      /The Cloud Build build \S+ ended FAILURE: step 0 \(gcr\.io\/cloud-builders\/docker\) FAILURE/,
+    );
+    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
+  }, 120_000);
+
+  it('Ctrl-C cancels the remote build and exits 130', async () => {
+    const { build } = setup({ local_project_install_command: 'echo waiting-remotely && sleep 30' });
+    const cancels = () => gcp.cloudbuild.calls.filter((c) => c.path.endsWith(':cancel'));
+    const before = cancels().length;
+    const result = await build(['--progress', 'plain'], (stderr, child) => {
+      if (stderr.includes('waiting-remotely') && !child.killed) child.kill('SIGINT');
+    });
+    expect(result.code).toBe(130);
+    expect(cancels().length).toBe(before + 1);
+    const id = /builds\/([^/:]+):cancel$/.exec(cancels().at(-1)?.path ?? '')?.[1] ?? '';
+    await gcp.cloudbuild.settled();
+    expect(gcp.cloudbuild.builds.get(id)?.status).toBe('CANCELLED');
+  }, 120_000);
+});

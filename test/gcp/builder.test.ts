@@ -1,0 +1,271 @@
+import { type BuildEvent, RegistryClient, type Stack, stackFromData } from '@zenbuild/core';
+import { GcpImageBuilder, gcpImageBuilderConfigSchema } from '@zenbuild/gcp';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildRequest, failure } from '../conformance/container-engine.js';
+import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
+import { localBuildEnv } from '../fakes/local-build-env.js';
+import { runInImage } from '../infra/dockerd.js';
+
+const { open } = inject('registries');
+const baseImage = inject('baseImage');
+const unique = () => Math.random().toString(36).slice(2, 8);
+const PROJECT = 'demo-project';
+const BUCKET = 'zenbuild-artifacts';
+
+let gcp: FakeGcp;
+
+beforeAll(async () => {
+  gcp = await startFakeGcp({
+    projects: [PROJECT],
+    disabledProjects: ['api-off-project'],
+    buckets: [BUCKET],
+    buildEnv: localBuildEnv(),
+  });
+  Object.assign(process.env, FAKE_GCP_ENV);
+});
+afterAll(async () => gcp?.close());
+
+function gcpStack(config: Record<string, unknown> = {}, path = `gs://${BUCKET}/zenml`) {
+  return stackFromData(
+    {
+      name: 'gcp-e2e',
+      components: {
+        image_builder: {
+          flavor: 'gcp',
+          config: { project: PROJECT, api_endpoint: gcp.endpoint, storage_endpoint: gcp.endpoint, ...config },
+        },
+        container_registry: { flavor: 'gcp', uri: open },
+        artifact_store: { flavor: 'gcs', path },
+      },
+    },
+    { env: {} },
+  ).stack;
+}
+
+function builderFor(stack: Stack, options: ConstructorParameters<typeof GcpImageBuilder>[2] = {}) {
+  const config = gcpImageBuilderConfigSchema.parse(stack.imageBuilder.config);
+  return new GcpImageBuilder(config, stack, { logPollMs: 200, ...options });
+}
+
+function recorder(signal = new AbortController().signal) {
+  const events: BuildEvent[] = [];
+  return { events, signal, emit: (event: BuildEvent) => events.push(event) };
+}
+
+const registryClient = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
+
+describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
+  it('uploads the tar.gz, builds with a docker step, lets Cloud Build push, and returns its digest', async () => {
+    const stack = gcpStack();
+    const id = unique();
+    const imageName = `${open}/zenbuild-test/gcp-builder:${id}`;
+    const run = recorder();
+    const request = await buildRequest(
+      imageName,
+      `FROM ${baseImage}\nARG GREETING\nCOPY app.py /app/app.py\nRUN echo "$GREETING" > /greeting && echo built-in-cloud-build-${id}\n`,
+      { registry: stack.containerRegistry, options: { buildArgs: { GREETING: 'a "quoted" $value' } } },
+    );
+    const built = await builderFor(stack).build(request, run);
+
+    expect(built.image).toBe(`${open}/zenbuild-test/gcp-builder@${built.digest}`);
+    expect(await registryClient.manifestDigest(imageName)).toBe(built.digest);
+    expect(runInImage(built.image, ['cat', '/greeting', '/app/app.py'])).toBe(
+      'a "quoted" $value\nprint("hello from the context")\n',
+    );
+    const object = gcp.gcs.object(BUCKET, `zenml/cloud-build-contexts/${request.context.hash}.tar.gz`);
+    expect(object?.body.subarray(0, 2).toString('hex')).toBe('1f8b');
+    const lines = run.events.flatMap((e) => (e.type === 'log' ? [e.line] : []));
+    expect(lines).toContain(`Step #0: built-in-cloud-build-${id}`);
+    expect(lines).toContain('DONE');
+    expect(built.logsUrl).toContain('console.cloud.google.com/cloud-build/builds/');
+
+    const create = gcp.cloudbuild.calls.find(
+      (c) =>
+        c.method === 'POST' &&
+        c.path === `/v1/projects/${PROJECT}/builds` &&
+        (c.body as { images?: string[] })?.images?.[0] === imageName,
+    );
+    expect(create?.body).toMatchObject({
+      source: {
+        storageSource: {
+          bucket: BUCKET,
+          object: `zenml/cloud-build-contexts/${request.context.hash}.tar.gz`,
+        },
+      },
+      steps: [
+        {
+          name: 'gcr.io/cloud-builders/docker',
+          args: [
+            'build',
+            '--network=cloudbuild',
+            '--build-arg',
+            'GREETING=a "quoted" $value',
+            '-f',
+            'Dockerfile',
+            '-t',
+            imageName,
+            '.',
+          ],
+        },
+      ],
+      images: [imageName],
+      timeout: '3600s',
+    });
+  });
+
+  it('uploads nothing the second time the same context is built', async () => {
+    const stack = gcpStack();
+    const request = await buildRequest(
+      `${open}/zenbuild-test/gcp-twice:${unique()}`,
+      `FROM ${baseImage}\nRUN echo twice\n`,
+      {
+        registry: stack.containerRegistry,
+      },
+    );
+    await builderFor(stack).build(request, recorder());
+    const before = gcp.gcs.calls.length;
+    const second = recorder();
+    await builderFor(stack).build(request, second);
+    const contextCalls = gcp.gcs.calls.slice(before).filter((c) => c.object.includes('cloud-build-contexts'));
+    expect(contextCalls.map((c) => c.operation)).toEqual(['GetMetadata']);
+    expect(second.events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'upload skipped' }));
+  });
+
+  for (const failureAs of ['error', 'response'] as const) {
+    it(`a failing step fails the build with the step, its output and the log URL (operation ends with ${failureAs})`, async () => {
+      gcp.cloudbuild.options.failureAs = failureAs;
+      try {
+        const stack = gcpStack();
+        const imageName = `${open}/zenbuild-test/gcp-fails:${unique()}`;
+        const error = await failure(
+          builderFor(stack).build(
+            await buildRequest(
+              imageName,
+              `FROM ${baseImage}\nRUN echo about-to-fail-${failureAs} && exit 4\n`,
+              {
+                registry: stack.containerRegistry,
+              },
+            ),
+            recorder(),
+          ),
+        );
+        expect(error.code).toBe('BUILD_FAILED');
+        expect(error.message).toMatch(
+          /ended FAILURE: step 0 \(gcr\.io\/cloud-builders\/docker\) FAILURE: Build step failure/,
+        );
+        expect(error.message).toContain(`about-to-fail-${failureAs}`);
+        expect(error.message).toContain('console.cloud.google.com');
+        expect(await registryClient.exists(imageName)).toBe(false);
+      } finally {
+        gcp.cloudbuild.options.failureAs = 'error';
+      }
+    });
+  }
+
+  it('cancels the remote build when the run is cancelled', async () => {
+    const stack = gcpStack();
+    const controller = new AbortController();
+    const run = recorder(controller.signal);
+    const error = await failure(
+      builderFor(stack).build(
+        await buildRequest(
+          `${open}/zenbuild-test/gcp-cancel:${unique()}`,
+          `FROM ${baseImage}\nRUN echo sleeping-in-gcp && sleep 60\n`,
+          {
+            registry: stack.containerRegistry,
+          },
+        ),
+        {
+          ...run,
+          emit: (e) => {
+            run.emit(e);
+            if (e.type === 'log' && e.line.endsWith('sleeping-in-gcp')) controller.abort();
+          },
+        },
+      ),
+    );
+    expect(error.code).toBe('CANCELLED');
+    const id = String(error.details.remoteBuildId);
+    expect(gcp.cloudbuild.calls.some((c) => c.path === `/v1/projects/${PROJECT}/builds/${id}:cancel`)).toBe(
+      true,
+    );
+    await gcp.cloudbuild.settled();
+    expect(gcp.cloudbuild.builds.get(id)?.status).toBe('CANCELLED');
+  });
+
+  it('cancels and fails when the overall timeout passes', async () => {
+    const stack = gcpStack();
+    const error = await failure(
+      builderFor(stack, { overallTimeoutMs: 2500 }).build(
+        await buildRequest(
+          `${open}/zenbuild-test/gcp-timeout:${unique()}`,
+          `FROM ${baseImage}\nRUN sleep 60\n`,
+          {
+            registry: stack.containerRegistry,
+          },
+        ),
+        recorder(),
+      ),
+    );
+    expect(error.code).toBe('BUILD_FAILED');
+    expect(error.message).toMatch(/did not finish in time and was cancelled/);
+    await gcp.cloudbuild.settled();
+    expect(gcp.cloudbuild.builds.get(String(error.details.remoteBuildId))?.status).toBe('CANCELLED');
+  });
+
+  it('says clearly when the API is off, permission is missing, the bucket or the pool does not exist', async () => {
+    const attempt = async (stack: Stack) =>
+      failure(
+        builderFor(stack).build(
+          await buildRequest(
+            `${open}/zenbuild-test/gcp-wrong:${unique()}`,
+            `FROM ${baseImage}\nRUN echo ${unique()}\n`,
+            {
+              registry: stack.containerRegistry,
+            },
+          ),
+          recorder(),
+        ),
+      );
+    const off = await attempt(gcpStack({ project: 'api-off-project' }));
+    expect(off.code).toBe('NOT_AVAILABLE');
+    expect(off.message).toMatch(
+      /cloudbuild\.googleapis\.com is not enabled .*gcloud services enable cloudbuild\.googleapis\.com/,
+    );
+
+    const denied = await attempt(gcpStack({ project: 'someone-elses' }));
+    expect(denied.code).toBe('NOT_AVAILABLE');
+    expect(denied.message).toMatch(
+      /Permission denied to create the Cloud Build build .*`cloudbuild\.builds\.create` \(e\.g\. the role roles\/cloudbuild\.builds\.editor\)/,
+    );
+
+    const noBucket = await attempt(gcpStack({}, 'gs://no-such-bucket/zenml'));
+    expect(noBucket.code).toBe('NOT_AVAILABLE');
+    expect(noBucket.message).toMatch(
+      /gs:\/\/no-such-bucket\/zenml\/cloud-build-contexts\/[0-9a-f]{64}\.tar\.gz: the bucket does not exist/,
+    );
+
+    const pool = await attempt(
+      gcpStack({ worker_pool: `projects/${PROJECT}/locations/europe-west1/workerPools/nope` }),
+    );
+    expect(pool.code).toBe('INVALID_INPUT');
+    expect(pool.message).toMatch(/Check `worker_pool` in the image builder config/);
+  });
+
+  it('refuses options Cloud Build cannot honour before uploading anything', async () => {
+    const stack = gcpStack();
+    const before = gcp.gcs.calls.length;
+    const error = await failure(
+      builderFor(stack).build(
+        await buildRequest(`${open}/zenbuild-test/gcp-squash:${unique()}`, `FROM ${baseImage}\n`, {
+          registry: stack.containerRegistry,
+          options: { squash: true },
+        }),
+        recorder(),
+      ),
+    );
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toMatch(/does not support the build option `squash`/);
+    expect(gcp.gcs.calls.length).toBe(before);
+  });
+});
