@@ -20,8 +20,9 @@ STATE=${ZENBUILD_TEST_INFRA_DIR:-/var/run/zenbuild-test-infra}
 REGISTRY_PORT=${ZENBUILD_TEST_REGISTRY_PORT:-5000}
 AUTH_REGISTRY_PORT=${ZENBUILD_TEST_AUTH_REGISTRY_PORT:-5001}
 
-PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap)
-BINARIES=(docker-registry dockerd runc busybox podman debootstrap)
+# unzip: the CodeBuild fake unpacks zip contexts with it, as CodeBuild does.
+PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap unzip)
+BINARIES=(docker-registry dockerd runc busybox podman debootstrap unzip)
 
 missing() {
   local out=()
