@@ -154,17 +154,20 @@ export function inspectLabel(image: string, label: string): string {
 }
 
 /**
- * Tags a local image into a registry and pushes it with the docker CLI, so a remote builder (which has
- * none of this machine's images) can pull it as its parent. Returns the registry name.
+ * Gives a remote builder (which has none of this machine's images) a parent to pull: a small image
+ * derived from `image`, pushed to `registry`. Derived, so that the shared local base image never
+ * gains a registry digest (which would make local builds try to pull it again).
  */
 export function pushToRegistry(image: string, registry: string): string {
-  const target = `${registry}/${image.replace(/^[^/]*\//, 'parents/')}`;
-  for (const args of [
-    ['tag', image, target],
-    ['push', target],
-  ]) {
-    const result = spawnSync(DOCKER_CLI, args, { encoding: 'utf8', timeout: 60_000 });
-    if (result.status !== 0) throw new Error(`docker ${args.join(' ')} failed: ${result.stderr}`);
-  }
+  const target = `${registry}/parents/${image.replace(/^[^/]*\//, '').replace(/[:]/g, '-')}:remote`;
+  const build = spawnSync(DOCKER_CLI, ['build', '-t', target, '-'], {
+    input: `FROM ${image}\nLABEL zenbuild.test.purpose=remote-parent\n`,
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    timeout: 60_000,
+  });
+  if (build.status !== 0) throw new Error(`docker build of ${target} failed: ${build.stderr}`);
+  const push = spawnSync(DOCKER_CLI, ['push', target], { encoding: 'utf8', timeout: 60_000 });
+  if (push.status !== 0) throw new Error(`docker push ${target} failed: ${push.stderr}`);
   return target;
 }

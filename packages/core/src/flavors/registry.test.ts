@@ -4,10 +4,25 @@ import { importBackend, loadEngineFlavor, loadImageBuilderFlavor } from './regis
 
 describe('lazy backend loading', () => {
   it('turns a missing package into a NOT_AVAILABLE error naming it (real import)', async () => {
-    const error = await asyncErrorOf(() => loadImageBuilderFlavor('aws'));
+    // Every flavor's package is in this workspace, so a real import of a missing one needs another name.
+    const error = await asyncErrorOf(() =>
+      importBackend('@zenbuild/no-such-backend', 'The image builder flavor `x`'),
+    );
     expect(error.code).toBe('NOT_AVAILABLE');
-    expect(error.message).toContain('needs the package @zenbuild/aws, which is not installed');
-    expect(error.message).toContain('pnpm add @zenbuild/aws');
+    expect(error.message).toContain('needs the package @zenbuild/no-such-backend, which is not installed');
+    expect(error.message).toContain('pnpm add @zenbuild/no-such-backend');
+  });
+
+  it('names the flavor package a stack needs when it is missing', async () => {
+    const error = await asyncErrorOf(() =>
+      loadImageBuilderFlavor('aws', async (specifier) => {
+        throw Object.assign(new Error(`Cannot find package '${specifier}' imported from /app/x.js`), {
+          code: 'ERR_MODULE_NOT_FOUND',
+        });
+      }),
+    );
+    expect(error.code).toBe('NOT_AVAILABLE');
+    expect(error.message).toContain('The image builder flavor `aws` needs the package @zenbuild/aws');
   });
 
   it('tells a broken install apart from a missing package', async () => {
