@@ -278,6 +278,49 @@ describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
     expect((await builderFor(noProject).check()).reason).toMatch(/does not exist/);
   });
 
+  it('rides out throttling: the SDK retries StartBuild and BatchGetBuilds', async () => {
+    const stack = awsStack({ uri: open });
+    const throttle = { StartBuild: 2, BatchGetBuilds: 2 };
+    Object.assign(aws.throttle, throttle);
+    const imageName = `${open}/zenbuild-test/aws-throttled:${unique()}`;
+    const built = await builderFor(stack).build(
+      await buildRequest(imageName, `FROM ${baseImage}\nRUN echo ${unique()}\n`, {
+        registry: stack.containerRegistry,
+      }),
+      recorder(),
+    );
+    expect(aws.throttle).toEqual({ StartBuild: 0, BatchGetBuilds: 0 });
+    expect(await registryClient.manifestDigest(imageName)).toBe(built.digest);
+  });
+
+  it('says before uploading anything that an ECR repository is missing, with the command to create it', async () => {
+    const ecr = '000000000000.dkr.ecr.us-east-1.amazonaws.com';
+    const stack = stackFromData({
+      name: 'aws-ecr',
+      components: {
+        image_builder: { flavor: 'aws', config: { code_build_project: PROJECT, endpoint: aws.endpoint } },
+        container_registry: { flavor: 'aws', uri: ecr },
+        artifact_store: { flavor: 's3', path: `s3://${BUCKET}/zenml` },
+      },
+    }).stack;
+    const s3Before = aws.s3.calls.length;
+    const startsBefore = aws.codebuild.calls.filter((c) => c.target.endsWith('.StartBuild')).length;
+    const error = await failure(
+      builderFor(stack).build(
+        await buildRequest(`${ecr}/team/missing-repo:1`, `FROM ${baseImage}\n`, {
+          registry: stack.containerRegistry,
+        }),
+        recorder(),
+      ),
+    );
+    expect(error.code).toBe('NOT_AVAILABLE');
+    expect(error.message).toMatch(
+      /The ECR repository `team\/missing-repo` does not exist .*`aws ecr create-repository --repository-name team\/missing-repo --region us-east-1`/,
+    );
+    expect(aws.s3.calls.length).toBe(s3Before);
+    expect(aws.codebuild.calls.filter((c) => c.target.endsWith('.StartBuild')).length).toBe(startsBefore);
+  });
+
   it('refuses options CodeBuild cannot honour before uploading anything', async () => {
     const stack = awsStack({ uri: open });
     const before = aws.s3.calls.length;

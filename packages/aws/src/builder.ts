@@ -9,6 +9,7 @@ import {
   StartBuildCommand,
   StopBuildCommand,
 } from '@aws-sdk/client-codebuild';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   type Availability,
@@ -34,6 +35,7 @@ import {
   USERNAME_VARIABLE,
 } from './buildspec.js';
 import type { AwsImageBuilderConfig } from './config.js';
+import { ensureEcrRepository, parseEcrImage } from './ecr.js';
 import { awsError, BACKEND } from './errors.js';
 import { followBuild } from './follow.js';
 import { s3Location, uploadIfMissing } from './upload.js';
@@ -60,6 +62,7 @@ export class AwsImageBuilder implements ImageBuilder {
   readonly codebuild: CodeBuildClient;
   readonly s3: S3Client;
   readonly logs: CloudWatchLogsClient;
+  readonly #config: { region?: string; endpoint?: string; profile?: string; maxAttempts: number };
 
   constructor(
     readonly config: AwsImageBuilderConfig,
@@ -77,6 +80,7 @@ export class AwsImageBuilder implements ImageBuilder {
       // Throttling and 5xx are retried by the SDK with backoff.
       maxAttempts: 5,
     };
+    this.#config = common;
     this.codebuild = new CodeBuildClient(common);
     this.logs = new CloudWatchLogsClient(common);
     this.s3 = new S3Client({
@@ -139,6 +143,16 @@ export class AwsImageBuilder implements ImageBuilder {
         login,
       }),
     );
+
+    if (registry.flavor === 'aws') {
+      const repositoryRegion = parseEcrImage(repository)?.region;
+      await ensureEcrRepository(
+        new ECRClient({ ...this.#config, ...(repositoryRegion ? { region: repositoryRegion } : {}) }),
+        repository,
+        request.imageName,
+        run,
+      );
+    }
 
     const storePath = this.stack.artifactStore.path;
     if (this.stack.artifactStore.flavor !== 's3' || !storePath) {

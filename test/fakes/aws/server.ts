@@ -11,6 +11,8 @@ export interface FakeAws {
   codebuild: FakeCodeBuild;
   /** Requests the fake refused for their signature, for tests of credentials. */
   rejected: string[];
+  /** Calls still to be throttled, by operation; tests add to it. */
+  throttle: Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -19,10 +21,18 @@ export interface FakeAwsOptions extends Omit<FakeCodeBuildOptions, 's3' | 'regio
   buckets?: string[];
   /** Access key ids the fake accepts; others get `UnrecognizedClientException` / `InvalidAccessKeyId`. */
   accessKeys?: string[];
+  /** ECR repositories that exist, as `<account>/<name>` (DescribeRepositories). */
+  ecrRepositories?: string[];
+  /** Answer the next N calls of an operation (e.g. `StartBuild`) with `ThrottlingException`. */
+  throttle?: Record<string, number>;
 }
 
 /** Which signing name each JSON target prefix belongs to. */
-const JSON_SERVICES: Record<string, string> = { CodeBuild_20161006: 'codebuild', Logs_20140328: 'logs' };
+const JSON_SERVICES: Record<string, string> = {
+  CodeBuild_20161006: 'codebuild',
+  Logs_20140328: 'logs',
+  AmazonEC2ContainerRegistry_V20150921: 'ecr',
+};
 
 /**
  * CodeBuild, CloudWatch Logs and S3 on one loopback port, as LocalStack does: JSON 1.1 services are
@@ -37,6 +47,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   const codebuild = new FakeCodeBuild({ ...options, s3, region });
   const rejected: string[] = [];
   const accessKeys = options.accessKeys ?? ['AKIDFAKE'];
+  const throttle: Record<string, number> = { ...(options.throttle ?? {}) };
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -53,7 +64,17 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     try {
       if (service === 's3') return await s3.handle(req, res, body);
       if (!service) throw new ServiceError('UnknownOperationException', `Unknown target ${target}`);
-      const reply = codebuild.handle(target, body.length > 0 ? JSON.parse(body.toString('utf8')) : {});
+      const operation = target.split('.')[1] ?? '';
+      const throttled = throttle[operation] ?? 0;
+      if (throttled > 0) {
+        throttle[operation] = throttled - 1;
+        throw new ServiceError('ThrottlingException', 'Rate exceeded');
+      }
+      const request = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+      const reply =
+        service === 'ecr'
+          ? describeRepositories(request, options.ecrRepositories ?? [], region)
+          : codebuild.handle(target, request);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify(reply));
     } catch (error) {
@@ -69,6 +90,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     s3,
     codebuild,
     rejected,
+    throttle,
     close: async () => {
       await codebuild.settled();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -124,4 +146,29 @@ function s3Error(res: ServerResponse, status: number, code: string, message: str
   res.end(
     `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
   );
+}
+
+/** ECR's DescribeRepositories for named repositories: all found, or RepositoryNotFoundException. */
+function describeRepositories(
+  body: { registryId?: string; repositoryNames?: string[] },
+  known: string[],
+  region: string,
+) {
+  const account = body.registryId ?? '000000000000';
+  const names = body.repositoryNames ?? [];
+  const missing = names.find((name) => !known.includes(`${account}/${name}`));
+  if (missing) {
+    throw new ServiceError(
+      'RepositoryNotFoundException',
+      `The repository with name '${missing}' does not exist in the registry with id '${account}'`,
+    );
+  }
+  return {
+    repositories: names.map((name) => ({
+      repositoryName: name,
+      registryId: account,
+      repositoryArn: `arn:aws:ecr:${region}:${account}:repository/${name}`,
+      repositoryUri: `${account}.dkr.ecr.${region}.amazonaws.com/${name}`,
+    })),
+  };
 }
