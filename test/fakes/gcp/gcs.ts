@@ -110,6 +110,9 @@ export class FakeGcs {
       const objects = this.buckets.get(bucket);
       if (!objects) return jsonError(res, 404, 'The specified bucket does not exist.', 'notFound');
       const object = objects.get(name);
+      const media = q.get('alt') === 'media';
+      if (method === 'GET')
+        this.calls.push({ operation: media ? 'Download' : 'GetMetadata', bucket, object: name });
       if (method === 'DELETE') {
         this.calls.push({ operation: 'Delete', bucket, object: name });
         objects.delete(name);
@@ -118,8 +121,7 @@ export class FakeGcs {
         return true;
       }
       if (!object) return jsonError(res, 404, `No such object: ${bucket}/${name}`, 'notFound');
-      if (q.get('alt') === 'media') {
-        this.calls.push({ operation: 'Download', bucket, object: name });
+      if (media) {
         const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
         const start = range ? Number(range[1]) : 0;
         const end = range?.[2] ? Number(range[2]) : object.body.length - 1;
@@ -141,7 +143,6 @@ export class FakeGcs {
         res.end(slice);
         return true;
       }
-      this.calls.push({ operation: 'GetMetadata', bucket, object: name });
       return json(res, 200, resource(bucket, name, object));
     }
     return false;
