@@ -1,4 +1,10 @@
-import { AwsImageBuilder, awsImageBuilderConfigSchema, createBuildspec } from '@zenbuild/aws';
+import { Readable } from 'node:stream';
+import {
+  AwsImageBuilder,
+  awsImageBuilderConfigSchema,
+  createBuildspec,
+  uploadIfMissing,
+} from '@zenbuild/aws';
 import { type BuildEvent, RegistryClient, type Stack, stackFromData } from '@zenbuild/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
@@ -319,6 +325,37 @@ describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
     );
     expect(aws.s3.calls.length).toBe(s3Before);
     expect(aws.codebuild.calls.filter((c) => c.target.endsWith('.StartBuild')).length).toBe(startsBefore);
+  });
+
+  it('finds the services through the standard AWS_ENDPOINT_URL_* variables', async () => {
+    const names = ['AWS_ENDPOINT_URL_CODEBUILD', 'AWS_ENDPOINT_URL_S3'] as const;
+    for (const name of names) process.env[name] = aws.endpoint;
+    try {
+      const stack = stackFromData({
+        name: 'aws-env',
+        components: {
+          image_builder: { flavor: 'aws', config: { code_build_project: PROJECT } },
+          container_registry: { flavor: 'default', uri: open },
+          artifact_store: { flavor: 's3', path: `s3://${BUCKET}/zenml` },
+        },
+      }).stack;
+      const builder = builderFor(stack);
+      expect(await builder.check()).toMatchObject({ available: true });
+      const key = `env-endpoint/${unique()}.zip`;
+      const uploaded = await uploadIfMissing(
+        builder.s3,
+        { bucket: BUCKET, key },
+        () => Readable.from([Buffer.from('zip')]),
+        {
+          contentType: 'application/zip',
+          signal: new AbortController().signal,
+        },
+      );
+      expect(uploaded.uploaded).toBe(true);
+      expect(aws.s3.object(BUCKET, key)?.body.toString()).toBe('zip');
+    } finally {
+      for (const name of names) delete process.env[name];
+    }
   });
 
   it('refuses options CodeBuild cannot honour before uploading anything', async () => {
