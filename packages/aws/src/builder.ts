@@ -15,13 +15,14 @@ import {
   type Availability,
   type BuildRequest,
   type BuiltImage,
-  belongsToRegistry,
   type ContainerRegistry,
   type ImageBuilder,
+  imageTarget,
   invalidInput,
   type RunContext,
   registryHost,
-  repositoryOf,
+  reportedUpload,
+  requirePushRegistry,
   type Stack,
   type StackProblem,
   ZenbuildError,
@@ -117,19 +118,8 @@ export class AwsImageBuilder implements ImageBuilder {
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<BuiltImage> {
-    const registry = request.registry;
-    if (!registry) {
-      throw invalidInput(
-        'The aws image builder requires a container registry to push the image to; add a `container_registry` to the stack.',
-      );
-    }
-    if (!belongsToRegistry(request.imageName, registry.uri)) {
-      throw invalidInput(
-        `Container image \`${request.imageName}\` does not belong to container registry \`${registry.uri}\`.`,
-      );
-    }
-    const repository = repositoryOf(request.imageName);
-    const tag = request.imageName.slice(repository.length + 1) || 'latest';
+    const registry = requirePushRegistry(request, FLAVOR);
+    const { repository, tag } = imageTarget(request.imageName, registry);
     const region = await this.#region();
     const login = this.#login(registry, region);
     // Everything that can be refused is refused before anything is uploaded.
@@ -159,25 +149,17 @@ export class AwsImageBuilder implements ImageBuilder {
       throw invalidInput('The aws image builder requires an S3 artifact store (`path: s3://bucket/prefix`).');
     }
     const source = s3Location(storePath, 'code-build-contexts', `${request.context.hash}.zip`);
-    run.emit({
-      type: 'phase',
-      image: request.imageName,
-      phase: 'upload',
-      detail: `s3://${source.bucket}/${source.key}`,
-    });
-    const upload = await uploadIfMissing(this.s3, source, () => request.context.archive('zip') as Readable, {
-      contentType: 'application/zip',
-      signal: run.signal,
-      onProgress: (bytes) =>
-        run.emit({ type: 'progress', image: request.imageName, current: bytes, unit: 'bytes' }),
-    });
-    run.emit({
-      type: 'phase',
-      image: request.imageName,
-      phase: upload.uploaded ? 'uploaded' : 'upload skipped',
-      detail: upload.uploaded ? `${upload.bytes ?? 0} bytes` : 'the same context is already in S3',
-    });
-    run.signal.throwIfAborted();
+    await reportedUpload(
+      run,
+      request.imageName,
+      { url: `s3://${source.bucket}/${source.key}`, store: 'S3' },
+      (onProgress) =>
+        uploadIfMissing(this.s3, source, () => request.context.archive('zip') as Readable, {
+          contentType: 'application/zip',
+          signal: run.signal,
+          onProgress,
+        }),
+    );
 
     const started = await this.#start({
       source: `${source.bucket}/${source.key}`,

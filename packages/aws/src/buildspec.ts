@@ -1,4 +1,4 @@
-import { type BuildOptions, buildOptionYamlName, invalidInput, sharedBuildFlags } from '@zenbuild/core';
+import { type BuildOptions, remoteDockerBuildFlags } from '@zenbuild/core';
 import { quote } from 'shell-quote';
 import { stringify } from 'yaml';
 
@@ -104,13 +104,6 @@ function loginCommands(login: RegistryLogin): string[] {
  * refused before anything is uploaded.
  */
 export function dockerBuildFlags(options: BuildOptions): string[] {
-  for (const name of ['squash', 'isolation'] as const) {
-    if (options[name] !== undefined) {
-      throw invalidInput(
-        `The aws image builder does not support the build option \`${buildOptionYamlName(name)}\` (CodeBuild runs a Linux docker without experimental features); remove it for this stack.`,
-        { path: buildOptionYamlName(name) },
-      );
-    }
-  }
-  return sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
+  const why = 'CodeBuild runs a Linux docker without experimental features';
+  return remoteDockerBuildFlags(options, 'aws', { squash: why, isolation: why });
 }

@@ -1,5 +1,6 @@
 export * from './build/execute.js';
 export * from './builders/local.js';
+export * from './builders/remote.js';
 export * from './builders/resolve.js';
 export * from './catalog/integrations.js';
 export * from './config/path.js';

@@ -6,15 +6,15 @@ import {
   type BuildOptions,
   type BuildRequest,
   type BuiltImage,
-  belongsToRegistry,
-  buildOptionYamlName,
   type ImageBuilder,
+  imageTarget,
   invalidInput,
   type RunContext,
-  repositoryOf,
+  remoteDockerBuildFlags,
+  reportedUpload,
+  requirePushRegistry,
   type Stack,
   type StackProblem,
-  sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
 import { googleAuthLibrary, type LROperation } from 'google-gax';
@@ -95,19 +95,8 @@ export class GcpImageBuilder implements ImageBuilder {
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<BuiltImage> {
-    const registry = request.registry;
-    if (!registry) {
-      throw invalidInput(
-        'The gcp image builder requires a container registry to push the image to; add a `container_registry` to the stack.',
-      );
-    }
-    if (!belongsToRegistry(request.imageName, registry.uri)) {
-      throw invalidInput(
-        `Container image \`${request.imageName}\` does not belong to container registry \`${registry.uri}\`.`,
-      );
-    }
-    const repository = repositoryOf(request.imageName);
-    const tag = request.imageName.slice(repository.length + 1) || 'latest';
+    const registry = requirePushRegistry(request, FLAVOR);
+    const { repository, tag } = imageTarget(request.imageName, registry);
     // Everything that can be refused is refused before anything is uploaded.
     const args = dockerBuildArgs(request, this.config.network);
     const project = await this.#project();
@@ -117,30 +106,17 @@ export class GcpImageBuilder implements ImageBuilder {
     }
 
     const source = gcsLocation(storePath, 'cloud-build-contexts', `${request.context.hash}.tar.gz`);
-    run.emit({
-      type: 'phase',
-      image: request.imageName,
-      phase: 'upload',
-      detail: `gs://${source.bucket}/${source.object}`,
-    });
-    const upload = await uploadIfMissing(
-      this.storage,
-      source,
-      () => request.context.archive('tar.gz') as Readable,
-      {
-        contentType: 'application/gzip',
-        signal: run.signal,
-        onProgress: (bytes) =>
-          run.emit({ type: 'progress', image: request.imageName, current: bytes, unit: 'bytes' }),
-      },
+    await reportedUpload(
+      run,
+      request.imageName,
+      { url: `gs://${source.bucket}/${source.object}`, store: 'GCS' },
+      (onProgress) =>
+        uploadIfMissing(this.storage, source, () => request.context.archive('tar.gz') as Readable, {
+          contentType: 'application/gzip',
+          signal: run.signal,
+          onProgress,
+        }),
     );
-    run.emit({
-      type: 'phase',
-      image: request.imageName,
-      phase: upload.uploaded ? 'uploaded' : 'upload skipped',
-      detail: upload.uploaded ? `${upload.bytes ?? 0} bytes` : 'the same context is already in GCS',
-    });
-    run.signal.throwIfAborted();
 
     const build = this.#buildSpec(project, args, request.imageName, source);
     const parent = this.config.location ? `projects/${project}/locations/${this.config.location}` : undefined;
@@ -351,21 +327,12 @@ export function dockerBuildArgs(
 }
 
 function dockerFlags(options: BuildOptions): string[] {
-  for (const name of ['squash', 'isolation'] as const) {
-    if (options[name] !== undefined) {
-      throw invalidInput(
-        `The gcp image builder does not support the build option \`${buildOptionYamlName(name)}\` (Cloud Build's docker has no experimental features); remove it for this stack.`,
-        { path: buildOptionYamlName(name) },
-      );
-    }
-  }
-  if (options.network) {
-    throw invalidInput(
-      `The gcp image builder sets the build network from its \`network\` config; remove the build option \`${buildOptionYamlName('network')}\` or set \`network\` in the image builder config instead.`,
-      { path: buildOptionYamlName('network') },
-    );
-  }
-  return sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
+  const why = "Cloud Build's docker has no experimental features";
+  return remoteDockerBuildFlags(options, 'gcp', {
+    squash: why,
+    isolation: why,
+    network: 'the build network comes from the `network` field of the image builder config; set it there',
+  });
 }
 
 /** Numeric (operation results) and string (getBuild) enums both occur; compare by name. */

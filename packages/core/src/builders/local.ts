@@ -7,10 +7,9 @@ import type {
   RunContext,
   StackProblem,
 } from '../contracts.js';
-import { invalidInput, isZenbuildError } from '../errors.js';
-import { belongsToRegistry } from '../naming/naming.js';
-import { repositoryOf } from '../naming/reference.js';
+import { isZenbuildError } from '../errors.js';
 import type { ContainerRegistry, Stack } from '../stack/stack.js';
+import { imageTarget } from './remote.js';
 
 export const LOCAL_FLAVOR = 'local';
 
@@ -39,12 +38,7 @@ export class LocalImageBuilder implements ImageBuilder {
 
   async build(request: BuildRequest, run: RunContext): Promise<BuiltImage> {
     const { registry } = request;
-    const tag = request.imageName.slice(repositoryOf(request.imageName).length + 1) || 'latest';
-    if (registry && !belongsToRegistry(request.imageName, registry.uri)) {
-      throw invalidInput(
-        `Container image \`${request.imageName}\` does not belong to container registry \`${registry.uri}\`.`,
-      );
-    }
+    const { repository, tag } = imageTarget(request.imageName, registry);
     const pull = await this.#pull(request);
     await this.engine.build(
       { ...request, options: { ...request.options, ...(pull === undefined ? {} : { pull }) } },
@@ -53,7 +47,7 @@ export class LocalImageBuilder implements ImageBuilder {
     if (!registry) return { image: request.imageName, tag };
     await this.#login(registry);
     const digest = await this.engine.push(request.imageName, registry, run);
-    return { image: `${repositoryOf(request.imageName)}@${digest}`, digest, tag };
+    return { image: `${repository}@${digest}`, digest, tag };
   }
 
   /**

@@ -1,0 +1,84 @@
+import type { BuildRequest, RunContext } from '../contracts.js';
+import { sharedBuildFlags } from '../engine/cli-flags.js';
+import { invalidInput } from '../errors.js';
+import { belongsToRegistry } from '../naming/naming.js';
+import { repositoryOf } from '../naming/reference.js';
+import { type BuildOptionName, type BuildOptions, buildOptionYamlName } from '../settings/build-options.js';
+import type { ContainerRegistry } from '../stack/stack.js';
+
+/**
+ * The parts every image builder shares, local or remote: where an image goes, which options a builder
+ * refuses, and how an upload of the context is reported. Remote flavors import them (the adapter kit).
+ */
+
+export interface ImageTarget {
+  repository: string;
+  tag: string;
+}
+
+/**
+ * The repository and tag of an image, after checking that it belongs to the registry it will be pushed
+ * to (by host and path segments: ZenML §11.11).
+ */
+export function imageTarget(imageName: string, registry?: ContainerRegistry): ImageTarget {
+  if (registry && !belongsToRegistry(imageName, registry.uri)) {
+    throw invalidInput(
+      `Container image \`${imageName}\` does not belong to container registry \`${registry.uri}\`.`,
+    );
+  }
+  const repository = repositoryOf(imageName);
+  return { repository, tag: imageName.slice(repository.length + 1) || 'latest' };
+}
+
+/** The registry a remote builder pushes to; remote builds have nowhere else to leave an image. */
+export function requirePushRegistry(request: BuildRequest, flavor: string): ContainerRegistry {
+  if (!request.registry) {
+    throw invalidInput(
+      `The ${flavor} image builder requires a container registry to push the image to; add a \`container_registry\` to the stack.`,
+    );
+  }
+  return request.registry;
+}
+
+/**
+ * `docker build` flags for a builder that drives the docker CLI somewhere else, refusing (before anything
+ * runs) the options it cannot honour, each with the reason.
+ */
+export function remoteDockerBuildFlags(
+  options: BuildOptions,
+  flavor: string,
+  refused: Partial<Record<BuildOptionName, string>>,
+): string[] {
+  for (const [name, why] of Object.entries(refused) as [BuildOptionName, string][]) {
+    if (options[name] !== undefined) {
+      throw invalidInput(
+        `The ${flavor} image builder does not support the build option \`${buildOptionYamlName(name)}\` (${why}); remove it for this stack.`,
+        { path: buildOptionYamlName(name) },
+      );
+    }
+  }
+  return sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
+}
+
+/**
+ * Uploads a context with the phase events every remote builder reports: where it goes, then how many
+ * bytes went, or that the same content was already there.
+ */
+export async function reportedUpload(
+  run: RunContext,
+  image: string,
+  where: { url: string; store: string },
+  upload: (onProgress: (bytes: number) => void) => Promise<{ uploaded: boolean; bytes?: number }>,
+): Promise<void> {
+  run.emit({ type: 'phase', image, phase: 'upload', detail: where.url });
+  const result = await upload((bytes) =>
+    run.emit({ type: 'progress', image, current: bytes, unit: 'bytes' }),
+  );
+  run.emit({
+    type: 'phase',
+    image,
+    phase: result.uploaded ? 'uploaded' : 'upload skipped',
+    detail: result.uploaded ? `${result.bytes ?? 0} bytes` : `the same context is already in ${where.store}`,
+  });
+  run.signal.throwIfAborted();
+}
