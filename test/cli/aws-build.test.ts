@@ -1,14 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { RegistryClient } from '@zenbuild/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
-import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
+import { zenbuild } from '../helpers/cli.js';
+import { remoteProject } from '../helpers/remote-project.js';
 import { pushToRegistry, runInImage } from '../infra/dockerd.js';
 
 const { open } = inject('registries');
-const project = path.join(repoRoot, 'test');
 const BUCKET = 'zenbuild-artifacts';
 let aws: FakeAws;
 // CodeBuild has none of this machine's images: the parent comes from a registry.
@@ -20,49 +17,25 @@ beforeAll(async () => {
 });
 afterAll(async () => aws?.close());
 
-/** A project whose stack builds in (fake) CodeBuild and pushes to the local registry. */
+/** A project whose stack builds in the fake and pushes to the local registry. */
 function setup(docker: Record<string, unknown>) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-aws-'));
-  mkdirSync(path.join(dir, 'src'));
-  writeFileSync(path.join(dir, '.zen'), '');
-  writeFileSync(path.join(dir, 'src/train.py'), `print("trained remotely ${Math.random()}")\n`);
-  const name = `aws${Math.random().toString(36).slice(2, 8)}`;
-  writeFileSync(
-    path.join(dir, 'pipeline.yaml'),
-    JSON.stringify({
-      name,
-      // The busybox parent has no pip: leave out the aws integration's requirements.
-      settings: { docker: { parent_image: baseImage, install_stack_requirements: false, ...docker } },
-    }),
-  );
-  writeFileSync(
-    path.join(dir, 'stack.yaml'),
-    [
-      'name: aws-e2e',
-      'components:',
-      '  image_builder:',
-      '    flavor: aws',
-      '    config: {code_build_project: zenbuild-builds, endpoint: "${AWS_TEST_ENDPOINT}"}',
-      `  container_registry: {flavor: default, uri: "${open}"}`,
-      `  artifact_store: {flavor: s3, path: "s3://${BUCKET}/zenml"}`,
-      '',
-    ].join('\n'),
-  );
-  const home = tempHome();
-  const env = { ...FAKE_AWS_ENV, AWS_TEST_ENDPOINT: aws.endpoint, ZENBUILD_HOME: home };
-  const args = (extra: string[]) => [
-    'build',
-    path.join(dir, 'pipeline.yaml'),
-    '--stack',
-    path.join(dir, 'stack.yaml'),
-    ...extra,
-  ];
-  return {
-    name,
-    home,
-    build: (extra: string[] = [], onStderr?: Parameters<typeof zenbuildAsync>[3]) =>
-      zenbuildAsync(args(extra), env, project, onStderr),
-  };
+  return remoteProject({
+    flavor: 'aws',
+    parentImage: baseImage,
+    docker,
+    stack: {
+      name: 'aws-e2e',
+      components: {
+        image_builder: {
+          flavor: 'aws',
+          config: { code_build_project: 'zenbuild-builds', endpoint: '${AWS_TEST_ENDPOINT}' },
+        },
+        container_registry: { flavor: 'default', uri: open },
+        artifact_store: { flavor: 's3', path: `s3://${BUCKET}/zenml` },
+      },
+    },
+    env: { ...FAKE_AWS_ENV, AWS_TEST_ENDPOINT: aws.endpoint },
+  });
 }
 
 const uploads = () =>

@@ -1,15 +1,12 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { RegistryClient } from '@zenbuild/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { localBuildEnv } from '../fakes/local-build-env.js';
-import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
+import { zenbuild } from '../helpers/cli.js';
+import { remoteProject } from '../helpers/remote-project.js';
 import { pushToRegistry, runInImage } from '../infra/dockerd.js';
 
 const { open } = inject('registries');
-const project = path.join(repoRoot, 'test');
 const BUCKET = 'zenbuild-artifacts';
 let gcp: FakeGcp;
 // Cloud Build has none of this machine's images: the parent comes from a registry.
@@ -21,52 +18,29 @@ beforeAll(async () => {
 });
 afterAll(async () => gcp?.close());
 
-/** A project whose stack builds in (fake) Cloud Build and pushes to the local registry. */
+/** A project whose stack builds in the fake and pushes to the local registry. */
 function setup(docker: Record<string, unknown>) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-gcp-'));
-  mkdirSync(path.join(dir, 'src'));
-  writeFileSync(path.join(dir, '.zen'), '');
-  writeFileSync(path.join(dir, 'src/train.py'), `print("trained remotely ${Math.random()}")\n`);
-  const name = `gcp${Math.random().toString(36).slice(2, 8)}`;
-  writeFileSync(
-    path.join(dir, 'pipeline.yaml'),
-    JSON.stringify({
-      name,
-      // The busybox parent has no pip: leave out the gcp integration's requirements.
-      settings: { docker: { parent_image: baseImage, install_stack_requirements: false, ...docker } },
-    }),
-  );
-  writeFileSync(
-    path.join(dir, 'stack.yaml'),
-    [
-      'name: gcp-e2e',
-      'components:',
-      '  image_builder:',
-      '    flavor: gcp',
-      '    config:',
-      '      project: demo-project',
-      '      api_endpoint: ${GCP_TEST_ENDPOINT}',
-      '      storage_endpoint: ${GCP_TEST_ENDPOINT}',
-      `  container_registry: {flavor: gcp, uri: "${open}"}`,
-      `  artifact_store: {flavor: gcs, path: "gs://${BUCKET}/zenml"}`,
-      '',
-    ].join('\n'),
-  );
-  const home = tempHome();
-  const env = { ...FAKE_GCP_ENV, GCP_TEST_ENDPOINT: gcp.endpoint, ZENBUILD_HOME: home };
-  const args = (extra: string[]) => [
-    'build',
-    path.join(dir, 'pipeline.yaml'),
-    '--stack',
-    path.join(dir, 'stack.yaml'),
-    ...extra,
-  ];
-  return {
-    name,
-    home,
-    build: (extra: string[] = [], onStderr?: Parameters<typeof zenbuildAsync>[3]) =>
-      zenbuildAsync(args(extra), env, project, onStderr),
-  };
+  return remoteProject({
+    flavor: 'gcp',
+    parentImage: baseImage,
+    docker,
+    stack: {
+      name: 'gcp-e2e',
+      components: {
+        image_builder: {
+          flavor: 'gcp',
+          config: {
+            project: 'demo-project',
+            api_endpoint: '${GCP_TEST_ENDPOINT}',
+            storage_endpoint: '${GCP_TEST_ENDPOINT}',
+          },
+        },
+        container_registry: { flavor: 'gcp', uri: open },
+        artifact_store: { flavor: 'gcs', path: `gs://${BUCKET}/zenml` },
+      },
+    },
+    env: { ...FAKE_GCP_ENV, GCP_TEST_ENDPOINT: gcp.endpoint },
+  });
 }
 
 const uploads = () =>
