@@ -63,13 +63,19 @@ export async function hashContext(
 /** The hash of entries whose digests are known. */
 export function contextHashOf(entries: ContextEntry[]): string {
   const hash = createHash('sha256');
+  // Lines are batched: one update per entry costs a call into C++ each, 20 ms for 20,000 files.
+  let batch = '';
   for (const entry of entries) {
     const content =
       entry.type === 'symlink' ? (entry.linkTarget ?? '') : entry.type === 'file' ? (entry.digest ?? '') : '';
     if (entry.type === 'file' && !entry.digest) throw new Error(`internal: ${entry.path} was not hashed`);
-    hash.update(`${entry.path}\0${entry.type}\0${entry.mode.toString(8)}\0${content}\n`);
+    batch += `${entry.path}\0${entry.type}\0${entry.mode.toString(8)}\0${content}\n`;
+    if (batch.length > 65_536) {
+      hash.update(batch);
+      batch = '';
+    }
   }
-  return hash.digest('hex');
+  return hash.update(batch).digest('hex');
 }
 
 /**

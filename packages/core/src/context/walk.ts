@@ -77,7 +77,8 @@ const ALWAYS_INCLUDED = ['!/.zen'];
 export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext> {
   const warnings: Warning[] = [];
   const excluded: ExcludedPath[] = [];
-  const entries = new Map<string, ContextEntry>();
+  // An array, not a Map: 20,000 map insertions cost more than the walk's own work.
+  const entries: ContextEntry[] = [];
   let ignoreFile: string | undefined;
 
   if (spec.root) {
@@ -105,6 +106,8 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
       } catch (error) {
         throw unreadable(dir, error);
       }
+      // Sorted per directory, the walk's order is nearly the final one and the last sort is cheap.
+      children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const child of children) {
         const rel = relDir ? `${relDir}/${child.name}` : child.name;
         const absolute = `${dir}/${child.name}`; // path.join is measurably slower on 20,000 files
@@ -119,7 +122,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
             if (couldReinclude(exceptions, rel)) visit(absolute, rel);
             continue;
           }
-          entries.set(rel, { path: rel, type: 'directory', mode: 0o755, size: 0 });
+          entries.push({ path: rel, type: 'directory', mode: 0o755, size: 0 });
           visit(absolute, rel);
         } else if (ignored) {
           excluded.push({ path: rel, pattern: matchingPattern(patterns, rel) });
@@ -132,7 +135,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
               message: `symlink points outside the build context (${target}); it is archived as a link and will dangle in the image.`,
             });
           }
-          entries.set(rel, { path: rel, type: 'symlink', mode: 0o777, size: 0, linkTarget: target });
+          entries.push({ path: rel, type: 'symlink', mode: 0o777, size: 0, linkTarget: target });
         } else if (child.isFile()) {
           let fingerprint: Fingerprint;
           try {
@@ -140,7 +143,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
           } catch (error) {
             throw unreadable(absolute, error);
           }
-          entries.set(rel, {
+          entries.push({
             path: rel,
             type: 'file',
             mode: fingerprint.executable ? 0o755 : 0o644,
@@ -158,15 +161,19 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
     visit(root, '');
   }
 
-  for (const file of spec.files ?? []) {
-    const existing = entries.get(file.path);
-    if (existing?.type === 'directory') {
+  const generated = new Map((spec.files ?? []).map((file) => [file.path, file]));
+  const walked = generated.size === 0 ? entries : entries.filter((entry) => !generated.has(entry.path));
+  if (walked.length !== entries.length) {
+    const clash = entries.find((entry) => entry.type === 'directory' && generated.has(entry.path));
+    if (clash) {
       throw invalidInput(
-        `The generated file ${file.path} clashes with a directory of the same name in ${spec.root}.`,
+        `The generated file ${clash.path} clashes with a directory of the same name in ${spec.root}.`,
       );
     }
+  }
+  for (const file of generated.values()) {
     const content = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
-    entries.set(file.path, {
+    walked.push({
       path: file.path,
       type: 'file',
       mode: 0o644,
@@ -175,7 +182,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
     });
   }
 
-  const sorted = [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const sorted = walked.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     ...(spec.root ? { root: path.resolve(spec.root) } : {}),
     ...(ignoreFile ? { ignoreFile } : {}),
