@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
-import yazl from 'yazl';
+import type tar from 'tar-stream';
+import type yazl from 'yazl';
 import { invalidInput } from '../errors.js';
 import type { ContextEntry, EntrySource } from './walk.js';
 
@@ -19,12 +19,25 @@ const CHUNK = 1024 * 1024;
  * consumer pulls, so memory does not grow with the size of the context.
  */
 export function archiveContext(entries: ContextEntry[], format: ArchiveFormat): Readable {
-  if (format === 'zip') return zipArchive(entries);
-  const stream = tarArchive(entries);
-  if (format === 'tar') return stream;
-  const gzip = createGzip({ level: 6 });
-  stream.on('error', (error) => gzip.destroy(error));
-  return stream.pipe(gzip);
+  // Room for a few file chunks: with the default 16 KiB every 1 MiB chunk would wait on the consumer.
+  const output = new PassThrough({ highWaterMark: 4 * CHUNK });
+  // The archivers are loaded when first used: planning, reuse checks and `zenbuild context` never are.
+  const archiver = format === 'zip' ? import('yazl') : import('tar-stream');
+  archiver.then(
+    ({ default: lib }) => {
+      const stages: NodeJS.ReadableStream[] =
+        format === 'zip'
+          ? [zipArchive(lib as typeof yazl, entries)]
+          : [
+              tarArchive(lib as typeof tar, entries),
+              ...(format === 'tar.gz' ? [createGzip({ level: 6 })] : []),
+            ];
+      // pipeline hands any stage's error to the output, and destroys every stage when the consumer stops.
+      pipeline([...stages, output] as unknown as [Readable, PassThrough], () => {});
+    },
+    (error: unknown) => output.destroy(error as Error),
+  );
+  return output;
 }
 
 type Header = Partial<tar.Header> & { name: string };
@@ -32,8 +45,8 @@ type Header = Partial<tar.Header> & { name: string };
 /** Bytes archived between two yields to the event loop, so timers and signals (Ctrl-C) still run. */
 const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
 
-function tarArchive(entries: ContextEntry[]): Readable {
-  const pack = tar.pack();
+function tarArchive(lib: typeof tar, entries: ContextEntry[]): Readable {
+  const pack = lib.pack();
   const write = async () => {
     let sinceYield = 0;
     for (const entry of entries) {
@@ -59,12 +72,9 @@ function tarArchive(entries: ContextEntry[]): Readable {
     pack.finalize();
   };
   write().catch((error: unknown) => pack.destroy(error as Error));
-  // Callers get a native Node stream: pipeline listens for the pack's errors (a streamx stream throws
-  // when nobody does) and hands them to the output, where `pipe`, `for await` and friends see them.
-  // Room for a few file chunks: with the default 16 KiB every 1 MiB chunk would wait on the consumer.
-  const output = new PassThrough({ highWaterMark: 4 * CHUNK });
-  pipeline(pack as unknown as Readable, output, () => {});
-  return output;
+  // A streamx stream, which pipeline treats like a Node one: it listens for the pack's errors (a streamx
+  // stream throws when nobody does) and hands them to the output, where callers see them.
+  return pack as unknown as Readable;
 }
 
 /** Writes one entry, waiting whenever the consumer is behind, so memory stays flat. */
@@ -88,11 +98,8 @@ function writeEntry(pack: tar.Pack, header: Header, file?: ContextEntry): Promis
   });
 }
 
-function zipArchive(entries: ContextEntry[]): Readable {
-  const zip = new yazl.ZipFile();
-  const output = new PassThrough();
-  zip.outputStream.on('error', (error: Error) => output.destroy(error));
-  zip.outputStream.pipe(output);
+function zipArchive(lib: typeof yazl, entries: ContextEntry[]): Readable {
+  const zip = new lib.ZipFile();
   for (const entry of entries) {
     const options = { mtime: ZIP_MTIME, forceDosTimestamp: true };
     if (entry.type === 'directory') {
@@ -110,13 +117,16 @@ function zipArchive(entries: ContextEntry[]): Readable {
         { ...options, mode: 0o100000 | entry.mode, size: entry.size },
         (callback) => {
           const stream = Readable.from(fileChunks(entry), { objectMode: false });
+          // yazl does not listen for its input's errors: without this a changed file would crash the
+          // process and leave the archive hanging.
+          stream.on('error', (error) => (zip.outputStream as Readable).destroy(error));
           callback(null, stream);
         },
       );
     }
   }
   zip.end();
-  return output;
+  return zip.outputStream as Readable;
 }
 
 /**

@@ -311,17 +311,20 @@ describe('deterministic archives', () => {
     expect(readlinkSync(path.join(dir, 'out/link'))).toBe('src/a.py');
   });
 
-  it('refuses to archive a file that changed after it was walked', async () => {
-    const root = project({ 'a.txt': 'one' });
-    const { entries } = await walkContext({ root });
-    writeFileSync(path.join(root, 'a.txt'), 'changed!');
-    const consume = async () => {
-      for await (const _ of archiveContext(entries, 'tar')) {
-        // drain
-      }
-    };
-    await expect(consume()).rejects.toThrow(/changed after the build context was planned/);
-  });
+  it.each(['tar', 'tar.gz', 'zip'] as const)(
+    '%s: refuses to archive a file that changed after it was walked',
+    async (format) => {
+      const root = project({ 'a.txt': 'one' });
+      const { entries } = await walkContext({ root });
+      writeFileSync(path.join(root, 'a.txt'), 'changed!');
+      const consume = async () => {
+        for await (const _ of archiveContext(entries, format)) {
+          // drain
+        }
+      };
+      await expect(consume()).rejects.toThrow(/changed after the build context was planned/);
+    },
+  );
 });
 
 describe('the digest cache', () => {
