@@ -1,5 +1,4 @@
 import type { BuildEvent } from '@zenbuild/core';
-import { createLogUpdate } from 'log-update';
 import type { Io } from './io.js';
 
 export type ProgressMode = 'auto' | 'plain' | 'json' | 'quiet';
@@ -15,12 +14,12 @@ export interface ProgressRenderer {
  * otherwise (or with `plain`), one JSON object a line with `json`, nothing but warnings with `quiet`.
  * `labels` maps image names to the build ids users know them by.
  */
-export function createProgress(
+export async function createProgress(
   io: Io,
   mode: ProgressMode,
   labels: Map<string, string>,
   stderr = process.stderr,
-): ProgressRenderer {
+): Promise<ProgressRenderer> {
   const label = (image: string | undefined) => (image ? (labels.get(image) ?? image) : '');
   // One JSON object a line, with the time it happened, so runs can be timed phase by phase.
   if (mode === 'json')
@@ -45,6 +44,8 @@ export function createProgress(
 
   // A live view: one line per build with its state and its latest output line.
   const state = new Map<string, { phase: string; line: string }>();
+  // Loaded only for a terminal: it and its dependencies cost 60 ms of start-up.
+  const { createLogUpdate } = await import('log-update');
   const update = createLogUpdate(stderr);
   const render = () =>
     update(

@@ -18,8 +18,10 @@ import {
   sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
-import { execa } from 'execa';
 import { splitTag } from './engine.js';
+
+// execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
+const loadExeca = async () => (await import('execa')).execa;
 
 /** The typed build options as `docker build` flags, one explicit mapping per option. */
 export function toDockerCliFlags(options: BuildOptions): string[] {
@@ -56,6 +58,7 @@ export class DockerCliEngine implements ContainerEngine {
   }
 
   async check(): Promise<Availability> {
+    const execa = await loadExeca();
     const result = await execa(this.#binary, ['version', '--format', '{{.Server.Version}}'], {
       env: this.#env,
       reject: false,
@@ -79,6 +82,7 @@ export class DockerCliEngine implements ContainerEngine {
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
+    const execa = await loadExeca();
     const flags = toDockerCliFlags(request.options);
     const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
     const lines: string[] = [];
@@ -125,6 +129,7 @@ export class DockerCliEngine implements ContainerEngine {
   }
 
   async tag(source: string, target: string): Promise<void> {
+    const execa = await loadExeca();
     const result = await execa(this.#binary, ['tag', source, target], { env: this.#env, reject: false });
     if (result.failed)
       throw notAvailable(`docker tag ${source} ${target} failed: ${lastLines(result.stderr)}`, {
@@ -133,6 +138,7 @@ export class DockerCliEngine implements ContainerEngine {
   }
 
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
+    const execa = await loadExeca();
     const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
     const lines: string[] = [];
     run.emit({ type: 'phase', image, phase: 'push' });
@@ -179,6 +185,7 @@ export class DockerCliEngine implements ContainerEngine {
   }
 
   async localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
+    const execa = await loadExeca();
     const result = await execa(
       this.#binary,
       ['image', 'inspect', '--format', '{{.Id}} {{json .RepoDigests}}', image],
@@ -215,6 +222,7 @@ export class DockerCliEngine implements ContainerEngine {
    * user's ~/.docker is never touched, the password never on a command line). Without: the user's own.
    */
   async #configDir(dir: string, registry: ContainerRegistry | undefined): Promise<string[]> {
+    const execa = await loadExeca();
     if (!registry?.credentials) return [];
     const config = path.join(dir, 'config');
     const host = registryHost(registry);

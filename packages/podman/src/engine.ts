@@ -72,8 +72,10 @@ export class PodmanEngine implements ContainerEngine {
   }
 
   async check(): Promise<Availability> {
-    // One call: each podman invocation costs a few hundred milliseconds.
-    const info = await this.#podman(['info', '--format', '{{.Version.Version}} {{.Host.OCIRuntime.Name}}']);
+    // `podman version`, not `podman info`: info asks the package manager for the version of every
+    // helper (dpkg -S runc, conmon, slirp4netns), 0.4 s on Debian against 0.04 s. The first real command
+    // opens the storage and reports its own errors.
+    const info = await this.#podman(['version', '--format', '{{.Client.Version}}']);
     if (info.failed) {
       const reason =
         (info as { code?: string }).code === 'ENOENT'
@@ -85,8 +87,7 @@ export class PodmanEngine implements ContainerEngine {
         hint: 'Install podman (e.g. `apt-get install podman`).',
       };
     }
-    const [version, runtime] = info.stdout.trim().split(' ');
-    return { available: true, reason: `podman ${version} works (runtime ${runtime})` };
+    return { available: true, reason: `podman ${info.stdout.trim()} works` };
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {

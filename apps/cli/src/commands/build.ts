@@ -87,7 +87,7 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   if (plan.builds.length > 0) io.err(`Building ${plan.builds.length} image(s): ${decision.reason}`);
 
   const labels = new Map(plan.builds.map((b) => [b.imageName, b.id]));
-  const progress = createProgress(io, options.progress ?? 'auto', labels);
+  const progress = await createProgress(io, options.progress ?? 'auto', labels);
   const controller = new AbortController();
   const onSignal = () => {
     io.err('Stopping the running builds (Ctrl-C again to force)...');
