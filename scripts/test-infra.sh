@@ -3,9 +3,13 @@
 #
 #   scripts/test-infra.sh install   install the Debian packages the tests use (skips what is there)
 #   scripts/test-infra.sh check     say what is installed and what is missing
+#   scripts/test-infra.sh images [docker] [podman]
+#                                   import the offline base image zenbuild-test/busybox:1.35 (Debian's
+#                                   static busybox, every applet linked, users root and app) into the
+#                                   engines named (default both) that lack it
 #   scripts/test-infra.sh up        install, start dockerd (unless one answers) and two registries on
 #                                   127.0.0.1:5000 (open) and :5001 (htpasswd), import the busybox base
-#                                   image, and write the test environment to $STATE/env
+#                                   image into docker and podman, and write the test environment to $STATE/env
 #   scripts/test-infra.sh down      stop exactly what `up` started
 #
 # With `up`, run the tests as `. /var/run/zenbuild-test-infra/env && pnpm test`: they use these
@@ -45,7 +49,56 @@ configure_podman() {
   fi
 }
 
+BUSYBOX_IMAGE=zenbuild-test/busybox:1.35
+
+# The busybox root filesystem as a tar on stdout.
+busybox_rootfs() {
+  local busybox root
+  busybox=$(command -v busybox || true)
+  [ -x "$busybox" ] || busybox=/bin/busybox
+  [ -x "$busybox" ] || { echo "test-infra: busybox is not installed (run: $0 install)" >&2; return 1; }
+  root=$(mktemp -d)
+  mkdir -p "$root"/{bin,etc,tmp,root,proc,sys,dev,usr}
+  cp "$busybox" "$root/bin/busybox"
+  for applet in $("$busybox" --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  done
+  ln -s bin "$root/sbin"
+  ln -s ../bin "$root/usr/bin"
+  printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/app:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\napp:x:1000:\n' >"$root/etc/group"
+  tar -C "$root" -cf - .
+  rm -rf "$root"
+}
+
+import_images() {
+  local engines=("$@")
+  [ ${#engines[@]} -gt 0 ] || engines=(docker podman)
+  for engine in "${engines[@]}"; do
+    case "$engine" in
+      docker)
+        if /usr/bin/docker image inspect "$BUSYBOX_IMAGE" >/dev/null 2>&1; then continue; fi
+        busybox_rootfs | /usr/bin/docker import -c 'ENV PATH=/bin:/sbin:/usr/bin' - "$BUSYBOX_IMAGE" >/dev/null
+        echo "test-infra: imported $BUSYBOX_IMAGE into docker"
+        ;;
+      podman)
+        if podman image exists "localhost/$BUSYBOX_IMAGE"; then continue; fi
+        busybox_rootfs | podman import --quiet --change 'ENV PATH=/bin:/sbin:/usr/bin' - "localhost/$BUSYBOX_IMAGE" >/dev/null
+        echo "test-infra: imported localhost/$BUSYBOX_IMAGE into podman"
+        ;;
+      *)
+        echo "test-infra: images: unknown engine $engine (docker or podman)" >&2
+        return 2
+        ;;
+    esac
+  done
+}
+
 case "${1:-}" in
+  images)
+    shift
+    import_images "$@"
+    ;;
   install)
     todo=$(missing)
     if [ -z "$todo" ]; then
@@ -98,6 +151,7 @@ case "${1:-}" in
       env -i PATH="$PATH" docker-registry serve "$STATE/$name.yml" >"$STATE/$name.log" 2>&1 &
       echo $! >"$STATE/$name.pid"
     done
+    import_images docker podman
     sleep 0.5
     {
       echo "export ZENBUILD_TEST_REGISTRY=127.0.0.1:$REGISTRY_PORT"
@@ -120,7 +174,7 @@ case "${1:-}" in
     echo "test-infra: down"
     ;;
   *)
-    echo "usage: $0 install|check|up|down" >&2
+    echo "usage: $0 install|check|images|up|down" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const SOCKET = '/var/run/docker.sock';
@@ -54,42 +55,20 @@ export async function ensureDockerd(): Promise<() => Promise<void>> {
 
 export const BUSYBOX_IMAGE = 'zenbuild-test/busybox:1.35';
 
-/** A busybox root filesystem as a tar: the static busybox from Debian, every applet linked, two users. */
-function busyboxRootfs(): Buffer {
-  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-  if (!busybox)
+/** `scripts/test-infra.sh images`: the one recipe for the offline base image, shared with `up`. */
+function importBusybox(engine: 'docker' | 'podman'): void {
+  const script = fileURLToPath(new URL('../../scripts/test-infra.sh', import.meta.url));
+  const imported = spawnSync('bash', [script, 'images', engine], { encoding: 'utf8' });
+  if (imported.status !== 0)
     throw new Error(
-      'busybox is not installed: run `scripts/test-infra.sh install` (Debian package busybox-static).',
+      `importing ${BUSYBOX_IMAGE} into ${engine} failed: ${imported.stderr} (scripts/test-infra.sh install)`,
     );
-  const root = mkdtempSync(path.join(tmpdir(), 'zenbuild-busybox-'));
-  for (const dir of ['bin', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev', 'usr'])
-    mkdirSync(path.join(root, dir));
-  spawnSync('cp', [busybox, path.join(root, 'bin/busybox')]);
-  const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-  for (const applet of applets)
-    if (applet !== 'busybox') symlinkSync('busybox', path.join(root, 'bin', applet));
-  symlinkSync('bin', path.join(root, 'sbin'));
-  symlinkSync('../bin', path.join(root, 'usr/bin'));
-  writeFileSync(
-    path.join(root, 'etc/passwd'),
-    'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/app:/bin/sh\n',
-  );
-  writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\n');
-  const tar = spawnSync('tar', ['-C', root, '-cf', '-', '.'], { maxBuffer: 64 * 1024 * 1024 });
-  rmSync(root, { recursive: true, force: true });
-  return tar.stdout;
 }
 
 /** An offline base image in Docker (no Docker Hub here). */
 export function ensureBusyboxImage(): string {
-  if (spawnSync(DOCKER_CLI, ['image', 'inspect', BUSYBOX_IMAGE], { stdio: 'ignore' }).status === 0)
-    return BUSYBOX_IMAGE;
-  const imported = spawnSync(
-    DOCKER_CLI,
-    ['import', '-c', 'ENV PATH=/bin:/sbin:/usr/bin', '-', BUSYBOX_IMAGE],
-    { input: busyboxRootfs() },
-  );
-  if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
+  if (spawnSync(DOCKER_CLI, ['image', 'inspect', BUSYBOX_IMAGE], { stdio: 'ignore' }).status !== 0)
+    importBusybox('docker');
   return BUSYBOX_IMAGE;
 }
 
@@ -97,19 +76,7 @@ export const PODMAN_BUSYBOX_IMAGE = `localhost/${BUSYBOX_IMAGE}`;
 
 /** The same offline base image in Podman's own storage. */
 export function ensurePodmanBusyboxImage(): string {
-  if (spawnSync('podman', ['image', 'exists', PODMAN_BUSYBOX_IMAGE]).status === 0)
-    return PODMAN_BUSYBOX_IMAGE;
-  const imported = spawnSync(
-    'podman',
-    ['import', '--change', 'ENV PATH=/bin:/sbin:/usr/bin', '-', PODMAN_BUSYBOX_IMAGE],
-    {
-      input: busyboxRootfs(),
-    },
-  );
-  if (imported.status !== 0)
-    throw new Error(
-      `podman import failed: ${imported.stderr} (is podman installed? scripts/test-infra.sh install)`,
-    );
+  if (spawnSync('podman', ['image', 'exists', PODMAN_BUSYBOX_IMAGE]).status !== 0) importBusybox('podman');
   return PODMAN_BUSYBOX_IMAGE;
 }
 
