@@ -43,6 +43,15 @@ describe('the digest cache file', () => {
     expect(third.hash).toBe(changed.hash);
   });
 
+  it('still finds what it saved, in the same process', async () => {
+    const root = oldTree({ 'a.txt': 'a' });
+    const cache = await DigestCache.open(project(), root);
+    const walked = await walkContext({ root });
+    await hashContext(walked.entries, { cache });
+    await cache.save();
+    expect((await hashContext(walked.entries, { cache })).stats.cached).toBe(1);
+  });
+
   it('is not written again when nothing new was hashed', async () => {
     const root = oldTree({ 'a.txt': 'a' });
     const home = project();

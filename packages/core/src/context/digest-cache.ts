@@ -36,6 +36,7 @@ interface Loaded {
 export class DigestCache {
   #loaded: Loaded | undefined;
   readonly #added = new Map<string, Added>();
+  #dirty = false;
 
   private constructor(
     private readonly file: string | undefined,
@@ -82,11 +83,12 @@ export class DigestCache {
     // only remember digests of files older than two seconds.
     if (hashedAtMs - fingerprint.mtimeMs < 2_000) return;
     this.#added.set(relPath, { fingerprint, digest });
+    this.#dirty = true;
   }
 
   /** Writes the cache when something was added: what was loaded, with the new digests over it. */
   async save(): Promise<void> {
-    if (!this.file || this.#added.size === 0) return;
+    if (!this.file || !this.#dirty) return;
     const records: Array<[string, Fingerprint, string]> = [];
     const loaded = this.#loaded;
     if (loaded) {
@@ -98,7 +100,8 @@ export class DigestCache {
     for (const [relPath, { fingerprint, digest }] of this.#added)
       records.push([relPath, fingerprint, digest]);
     await writeFileAtomic(this.file, serialise(this.root, records));
-    this.#added.clear();
+    // What was added stays in memory: a later lookup in this process still finds it.
+    this.#dirty = false;
   }
 }
 
