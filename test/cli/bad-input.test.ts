@@ -108,4 +108,13 @@ describe('usage errors exit with code 2', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/ZENML_CONTAINER_ENGINE=nerdctl is not a container engine zenbuild knows/);
   });
+
+  it('a ZENBUILD_PODMAN_KEEP_CONTEXTS that is not a number', () => {
+    const result = zenbuild(['engine'], {
+      ZENML_CONTAINER_ENGINE: 'podman',
+      ZENBUILD_PODMAN_KEEP_CONTEXTS: '2GB',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/ZENBUILD_PODMAN_KEEP_CONTEXTS must be a whole number .* got `2GB`/);
+  });
 });

@@ -1,23 +1,26 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalImageBuilder, selectEngine } from '@zenbuild/core';
-import { PodmanEngine, toBuildFlags } from '@zenbuild/podman';
+import { PodmanEngine, toBuildFlags, UnpackedContexts } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
-import { containerEngineConformance } from '../conformance/container-engine.js';
+import { buildRequest, containerEngineConformance, runContext } from '../conformance/container-engine.js';
 import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { runInPodman } from '../infra/dockerd.js';
 
+// Unpacked contexts go to a throwaway directory, not the home of whoever runs the tests.
+const contexts = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 2);
 // An empty docker config: the tests' credentials come from the stack registry only (podman reads it too).
 const engine = new PodmanEngine({
   env: { PATH: process.env.PATH, DOCKER_CONFIG: mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-')) },
+  contexts,
 });
 
 containerEngineConformance('podman', () => ({
   engine,
   baseImage: inject('podmanBaseImage'),
   run: runInPodman,
-  withEnv: (env) => new PodmanEngine({ env }),
+  withEnv: (env) => new PodmanEngine({ env, contexts }),
 }));
 
 imageBuilderConformance('local-podman', () => ({
@@ -73,6 +76,29 @@ describe('PodmanEngine specifics', () => {
       'chroot',
     ]);
     expect(() => toBuildFlags({ isolation: 'hyperv' })).toThrow(/only as oci, rootless or chroot/);
+  });
+
+  it('builds an unchanged context again from the copy the first build unpacked', async () => {
+    const kept = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 1);
+    const own = new PodmanEngine({ env: { PATH: process.env.PATH }, contexts: kept });
+    const image = `zenbuild-test/podman-unpacked:${Math.random().toString(36).slice(2, 8)}`;
+    const request = await buildRequest(image, `FROM ${inject('podmanBaseImage')}\nCOPY app.py /app.py\n`);
+    const phases = async () => {
+      const run = runContext();
+      const { imageId } = await own.build(request, run);
+      const detail = run.events.flatMap((e) => (e.type === 'phase' && e.phase === 'build' ? [e.detail] : []));
+      return { imageId, detail };
+    };
+    const first = await phases();
+    expect(first.detail).toEqual(['podman, context unpacked']);
+    const second = await phases();
+    expect(second.detail).toEqual(['podman, context unchanged since an earlier build']);
+    expect(second.imageId).toBe(first.imageId);
+    expect(runInPodman(image, ['cat', '/app.py'])).toBe('print("hello from the context")\n');
+    // One context kept; another one evicts it.
+    const other = await buildRequest(image, `FROM ${inject('podmanBaseImage')}\nCOPY app.py /other.py\n`);
+    await own.build(other, runContext());
+    expect(readdirSync(kept.dir)).toEqual([other.context.hash]);
   });
 
   it('reports a missing podman binary', async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -22,8 +22,10 @@ import {
   registryHost,
   sharedBuildFlags,
   ZenbuildError,
+  zenbuildHome,
 } from '@zenbuild/core';
 import { execa } from 'execa';
+import { UnpackedContexts } from './unpacked-contexts.js';
 
 export const ENGINE_NAME = 'podman';
 
@@ -31,6 +33,8 @@ export interface PodmanEngineOptions {
   env?: NodeJS.ProcessEnv;
   /** The podman binary (default: `podman` on PATH). */
   binary?: string;
+  /** Where unpacked contexts are kept between builds (default: under zenbuild's home, see the docs). */
+  contexts?: UnpackedContexts;
 }
 
 /**
@@ -60,6 +64,7 @@ export class PodmanEngine implements ContainerEngine {
   readonly name = ENGINE_NAME;
   readonly #env: NodeJS.ProcessEnv;
   readonly #binary: string;
+  readonly #contexts: UnpackedContexts;
   readonly #localImages = new Map<string, Promise<{ id: string; repoDigests: string[] } | undefined>>();
 
   constructor(options: PodmanEngineOptions = {}) {
@@ -69,6 +74,7 @@ export class PodmanEngine implements ContainerEngine {
       delete env.DOCKER_CONFIG;
     this.#env = env;
     this.#binary = options.binary ?? 'podman';
+    this.#contexts = options.contexts ?? UnpackedContexts.fromEnv(zenbuildHome(env), env);
   }
 
   async check(): Promise<Availability> {
@@ -96,19 +102,32 @@ export class PodmanEngine implements ContainerEngine {
     const iidfile = path.join(dir, 'iid');
     const auth = await this.#authFile(dir, request.registry ? [request.registry] : []);
     const tailLines: string[] = [];
-    run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'podman' });
+    let context: Awaited<ReturnType<UnpackedContexts['checkOut']>> | undefined;
     try {
-      // Core's archive, unpacked into a temp dir: podman builds from exactly those files (never the source
-      // tree itself), and a directory is about 2 s faster per 100 MB than a tar on podman's stdin.
-      const context = path.join(dir, 'context');
-      await mkdir(context);
-      const unpack = execa('tar', ['-x', '-C', context], { stdin: 'pipe', reject: false });
-      await pipeline(request.context.tar(), unpack.stdin).catch(() => {});
-      const unpacked = await unpack;
-      if (unpacked.failed)
-        throw notAvailable(`Unpacking the build context failed: ${lastLines(unpacked.stderr)}`, {
-          backend: ENGINE_NAME,
+      // Core's archive, unpacked into a directory: podman builds from exactly those files (never the
+      // source tree itself), and a directory is about 2 s faster per 100 MB than a tar on podman's
+      // stdin. A rebuild of the same context takes the directory an earlier build left.
+      context = await this.#contexts.checkOut(request.context.hash, async (into) => {
+        run.emit({
+          type: 'phase',
+          image: request.imageName,
+          phase: 'context',
+          detail: 'unpacking for podman',
         });
+        const unpack = execa('tar', ['-x', '-C', into], { stdin: 'pipe', reject: false });
+        await pipeline(request.context.tar(), unpack.stdin).catch(() => {});
+        const unpacked = await unpack;
+        if (unpacked.failed)
+          throw notAvailable(`Unpacking the build context failed: ${lastLines(unpacked.stderr)}`, {
+            backend: ENGINE_NAME,
+          });
+      });
+      run.emit({
+        type: 'phase',
+        image: request.imageName,
+        phase: 'build',
+        detail: `podman, ${context.reused ? 'context unchanged since an earlier build' : 'context unpacked'}`,
+      });
       const subprocess = execa(
         this.#binary,
         [
@@ -117,11 +136,11 @@ export class PodmanEngine implements ContainerEngine {
           '--iidfile',
           iidfile,
           '-f',
-          path.join(context, request.dockerfile),
+          path.join(context.dir, request.dockerfile),
           '-t',
           request.imageName,
           ...auth.flags,
-          context,
+          context.dir,
         ],
         { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
       );
@@ -140,6 +159,7 @@ export class PodmanEngine implements ContainerEngine {
       this.#localImages.delete(request.imageName);
       return { imageId: `sha256:${(await readFile(iidfile, 'utf8')).trim().replace(/^sha256:/, '')}` };
     } finally {
+      await context?.release();
       await rm(dir, { recursive: true, force: true });
     }
   }

@@ -1,1 +1,7 @@
 export { ENGINE_NAME, engine, PodmanEngine, type PodmanEngineOptions, toBuildFlags } from './engine.js';
+export {
+  type CheckedOutContext,
+  DEFAULT_KEPT_CONTEXTS,
+  KEEP_CONTEXTS_VARIABLE,
+  UnpackedContexts,
+} from './unpacked-contexts.js';

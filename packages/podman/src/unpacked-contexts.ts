@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { invalidInput } from '@zenbuild/core';
+
+/** Unpacked contexts kept when `ZENBUILD_PODMAN_KEEP_CONTEXTS` is not set. */
+export const DEFAULT_KEPT_CONTEXTS = 2;
+export const KEEP_CONTEXTS_VARIABLE = 'ZENBUILD_PODMAN_KEEP_CONTEXTS';
+
+export interface CheckedOutContext {
+  /** The unpacked context, private to this build until `release`. */
+  dir: string;
+  /** True when the directory came from an earlier build instead of a fresh unpack. */
+  reused: boolean;
+  /** Puts the directory back for the next build of the same context (or removes it) and evicts old ones. */
+  release(): Promise<void>;
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+/** `inuse-<hash or "fresh">-<pid>-<nonce>`: a build's private copy. */
+const IN_USE = /^inuse-[0-9a-z]+-(\d+)-[0-9a-f]+$/;
+
+/**
+ * podman builds from a directory, so every build writes its context to disk: about 0.5 s per 100 MB,
+ * which a rebuild of an unchanged context can skip. Unpacked contexts are kept by content hash, the
+ * `keep` most recently used ones. No locks: a build takes a context by renaming it to a private name, so
+ * nothing else can use or evict it meanwhile, and renames it back when done. Two concurrent builds of
+ * one context each get their own copy.
+ */
+export class UnpackedContexts {
+  constructor(
+    readonly dir: string,
+    readonly keep: number,
+  ) {}
+
+  /** The cache under zenbuild's home, sized by `ZENBUILD_PODMAN_KEEP_CONTEXTS` (0 keeps none). */
+  static fromEnv(home: string, env: NodeJS.ProcessEnv): UnpackedContexts {
+    const raw = env[KEEP_CONTEXTS_VARIABLE];
+    let keep = DEFAULT_KEPT_CONTEXTS;
+    if (raw !== undefined && raw !== '') {
+      if (!/^\d+$/.test(raw.trim()))
+        throw invalidInput(
+          `${KEEP_CONTEXTS_VARIABLE} must be a whole number of unpacked build contexts to keep (0 keeps none), got \`${raw}\`.`,
+        );
+      keep = Number(raw.trim());
+    }
+    return new UnpackedContexts(path.join(home, 'cache', 'podman-contexts'), keep);
+  }
+
+  /**
+   * A directory holding the context with this content hash: an earlier build's, or a fresh one that
+   * `unpack` fills. A failed unpack leaves nothing behind.
+   */
+  async checkOut(hash: string, unpack: (into: string) => Promise<void>): Promise<CheckedOutContext> {
+    await mkdir(this.dir, { recursive: true });
+    const keeping = this.keep > 0 && HASH.test(hash);
+    const mine = path.join(this.dir, `inuse-${keeping ? hash : 'fresh'}-${process.pid}-${nonce()}`);
+    if (keeping) {
+      try {
+        await rename(path.join(this.dir, hash), mine);
+        return { dir: mine, reused: true, release: () => this.#release(hash, mine) };
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+    }
+    await mkdir(mine);
+    try {
+      await unpack(mine);
+    } catch (error) {
+      await rm(mine, { recursive: true, force: true });
+      throw error;
+    }
+    return {
+      dir: mine,
+      reused: false,
+      release: () => this.#release(keeping ? hash : undefined, mine),
+    };
+  }
+
+  /** Never throws: keeping a context is an optimisation and must not turn a build into a failure. */
+  async #release(hash: string | undefined, mine: string): Promise<void> {
+    let kept = false;
+    if (hash !== undefined) {
+      try {
+        const now = new Date();
+        await utimes(mine, now, now); // the last use decides what is evicted first
+        await rename(mine, path.join(this.dir, hash));
+        kept = true;
+      } catch {
+        // Another build of the same context gave its copy back first: one is enough.
+      }
+    }
+    if (!kept) await rm(mine, { recursive: true, force: true }).catch(() => {});
+    await this.evict().catch(() => {});
+  }
+
+  /**
+   * Removes all but the `keep` most recently used contexts, and the copies of builds whose process
+   * is gone (killed while building). A context some build has taken is not here to be removed.
+   */
+  async evict(): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const kept: Array<{ name: string; usedMs: number }> = [];
+    const doomed: string[] = [];
+    for (const name of names) {
+      if (HASH.test(name)) {
+        const usedMs = await stat(path.join(this.dir, name)).then(
+          (s) => s.mtimeMs,
+          () => undefined,
+        );
+        if (usedMs !== undefined) kept.push({ name, usedMs });
+      } else if (name.startsWith('trash-')) {
+        doomed.push(name); // a removal that was interrupted
+      } else {
+        const pid = IN_USE.exec(name)?.[1];
+        if (pid !== undefined && !isAlive(Number(pid))) doomed.push(name);
+      }
+    }
+    kept.sort((a, b) => b.usedMs - a.usedMs);
+    for (const { name } of kept.slice(this.keep)) {
+      const trash = `trash-${nonce()}`;
+      // Renamed first, so the directory is gone at once for every other build, then removed.
+      try {
+        await rename(path.join(this.dir, name), path.join(this.dir, trash));
+        doomed.push(trash);
+      } catch {
+        // Taken by a build meanwhile: it is in use, not stale.
+      }
+    }
+    await Promise.all(
+      doomed.map((name) => rm(path.join(this.dir, name), { recursive: true, force: true }).catch(() => {})),
+    );
+  }
+}
+
+function nonce(): string {
+  return randomBytes(6).toString('hex');
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
