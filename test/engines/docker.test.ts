@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { ContainerRegistry } from '@zenbuild/core';
 import { LocalImageBuilder, selectEngine } from '@zenbuild/core';
 import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
@@ -9,6 +10,7 @@ import {
   runContext,
 } from '../conformance/container-engine.js';
 import { imageBuilderConformance } from '../conformance/image-builder.js';
+import { repoRoot } from '../helpers/cli.js';
 import { inspectLabel, removeImage, runInImage } from '../infra/dockerd.js';
 
 const { auth, user, password } = inject('registries');
@@ -140,6 +142,25 @@ describe('DockerEngine specifics', () => {
     }).check();
     expect(availability.available).toBe(false);
     expect(availability.reason).toContain('unix:///nonexistent/docker.sock (DOCKER_HOST) does not answer');
+  });
+
+  it('checks the daemon and inspects images without loading dockerode (a reuse hit builds nothing)', () => {
+    // In a process of its own, from the built package as a user runs it: what did those calls load?
+    const script = `
+      import { createRequire } from 'node:module';
+      import { DockerEngine } from '@zenbuild/docker';
+      const engine = new DockerEngine();
+      const availability = await engine.check();
+      const exists = await engine.imageExists(${JSON.stringify(baseImage)});
+      const missing = await engine.imageExists('zenbuild-test/never-built:${unique()}');
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((m) => m.includes('/dockerode/'));
+      console.log(JSON.stringify({ available: availability.available, exists, missing, loaded }));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: `${repoRoot}/packages/docker`,
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ available: true, exists: true, missing: false, loaded: [] });
   });
 
   it('is what core selects when ZENML_CONTAINER_ENGINE=docker, loaded as a package', async () => {

@@ -12,18 +12,17 @@ import {
   TAIL_LINES,
   ZenbuildError,
 } from '@zenbuild/core';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { toBuildQuery } from './build-options.js';
 import { DockerCliEngine } from './cli-engine.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
+import { getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 
 export const ENGINE_NAME = 'docker';
 
 export interface DockerEngineOptions {
   env?: NodeJS.ProcessEnv;
-  /** A ready client, e.g. for tests; otherwise one is made from the environment. */
-  client?: Docker;
   /** ZenML's `use_subprocess_call`: drive the `docker` CLI instead of the Engine API. */
   subprocess?: boolean;
 }
@@ -32,23 +31,28 @@ export interface DockerEngineOptions {
 export class DockerEngine implements ContainerEngine {
   readonly name = ENGINE_NAME;
   readonly connection: DockerConnection;
-  readonly #docker: Docker;
   readonly #env: NodeJS.ProcessEnv;
+  #client: Promise<Docker> | undefined;
 
   constructor(options: DockerEngineOptions = {}) {
     this.#env = options.env ?? process.env;
     this.connection = dockerConnection(this.#env);
-    this.#docker = options.client ?? new Docker(this.connection.options);
+  }
+
+  /** dockerode, loaded on the first build, push or login (see daemon-http.ts for why not sooner). */
+  #docker(): Promise<Docker> {
+    this.#client ??= import('dockerode').then(
+      ({ default: Dockerode }) => new Dockerode(this.connection.options),
+    );
+    return this.#client;
   }
 
   async check(): Promise<Availability> {
     try {
-      const version = await Promise.race([
-        this.#docker.version(),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref(),
-        ),
-      ]);
+      const version = await getDaemonJson<{ Version: string; ApiVersion: string }>(
+        this.connection,
+        '/version',
+      );
       return {
         available: true,
         reason: `the Docker daemon at ${this.connection.description} answered (Docker ${version.Version}, API ${version.ApiVersion})`,
@@ -76,7 +80,8 @@ export class DockerEngine implements ContainerEngine {
     });
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.#docker.buildImage(request.context.tar(), {
+      const docker = await this.#docker();
+      stream = await docker.buildImage(request.context.tar(), {
         ...query,
         t: request.imageName,
         dockerfile: request.dockerfile,
@@ -102,10 +107,7 @@ export class DockerEngine implements ContainerEngine {
       });
     }
     // The stream can end early without an error line; only an image that exists counts as built.
-    const inspected = await this.#docker
-      .getImage(request.imageName)
-      .inspect()
-      .catch(() => undefined);
+    const inspected = await this.localImage(request.imageName).catch(() => undefined);
     if (!inspected) {
       throw new ZenbuildError(
         'BUILD_FAILED',
@@ -116,12 +118,12 @@ export class DockerEngine implements ContainerEngine {
         },
       );
     }
-    return { imageId: imageId ?? inspected.Id };
+    return { imageId: imageId ?? inspected.id };
   }
 
   async tag(source: string, target: string): Promise<void> {
     const { repository, tag } = splitTag(target);
-    await this.#docker.getImage(source).tag({ repo: repository, tag });
+    await (await this.#docker()).getImage(source).tag({ repo: repository, tag });
   }
 
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
@@ -132,7 +134,7 @@ export class DockerEngine implements ContainerEngine {
     let failure: string | undefined;
     run.emit({ type: 'phase', image, phase: 'push' });
     try {
-      const stream = await this.#docker.getImage(repository).push({
+      const stream = await (await this.#docker()).getImage(repository).push({
         tag,
         ...(credentials ? { authconfig: { ...credentials, serveraddress: locateImage(image).host } } : {}),
         abortSignal: run.signal,
@@ -168,20 +170,15 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async imageExists(image: string): Promise<boolean> {
-    try {
-      await this.#docker.getImage(image).inspect();
-      return true;
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return false;
-      throw notAvailable(`The Docker daemon could not inspect ${image}: ${messageOf(error)}`, {
-        backend: ENGINE_NAME,
-      });
-    }
+    return (await this.localImage(image)) !== undefined;
   }
 
   async localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
     try {
-      const info = await this.#docker.getImage(image).inspect();
+      const info = await getDaemonJson<{ Id: string; RepoDigests?: string[] }>(
+        this.connection,
+        imagePath(image),
+      );
       return { id: info.Id, repoDigests: info.RepoDigests ?? [] };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
@@ -194,7 +191,7 @@ export class DockerEngine implements ContainerEngine {
   async login(registry: ContainerRegistry): Promise<void> {
     if (!registry.credentials) return;
     try {
-      await this.#docker.checkAuth({
+      await (await this.#docker()).checkAuth({
         ...registry.credentials,
         serveraddress: registryHost(registry),
       });
