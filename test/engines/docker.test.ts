@@ -153,14 +153,22 @@ describe('DockerEngine specifics', () => {
       const availability = await engine.check();
       const exists = await engine.imageExists(${JSON.stringify(baseImage)});
       const missing = await engine.imageExists('zenbuild-test/never-built:${unique()}');
-      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((m) => m.includes('/dockerode/'));
-      console.log(JSON.stringify({ available: availability.available, exists, missing, loaded }));`;
+      const dockerode = () => Object.keys(createRequire(import.meta.url).cache).filter((m) => m.includes('/dockerode/'));
+      const loaded = dockerode();
+      await import('dockerode'); // the control: the same probe sees dockerode once it is loaded
+      console.log(JSON.stringify({ available: availability.available, exists, missing, loaded, control: dockerode().length > 0 }));`;
     const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: `${repoRoot}/packages/docker`,
       encoding: 'utf8',
     });
     expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout)).toEqual({ available: true, exists: true, missing: false, loaded: [] });
+    expect(JSON.parse(result.stdout)).toEqual({
+      available: true,
+      exists: true,
+      missing: false,
+      loaded: [],
+      control: true,
+    });
   });
 
   it('is what core selects when ZENML_CONTAINER_ENGINE=docker, loaded as a package', async () => {

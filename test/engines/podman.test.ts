@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { PodmanEngine, toBuildFlags, UnpackedContexts } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
 import { buildRequest, containerEngineConformance, runContext } from '../conformance/container-engine.js';
 import { imageBuilderConformance } from '../conformance/image-builder.js';
+import { repoRoot } from '../helpers/cli.js';
 import { runInPodman } from '../infra/dockerd.js';
 
 // Unpacked contexts go to a throwaway directory, not the home of whoever runs the tests.
@@ -99,6 +101,33 @@ describe('PodmanEngine specifics', () => {
     const other = await buildRequest(image, `FROM ${inject('podmanBaseImage')}\nCOPY app.py /other.py\n`);
     await own.build(other, runContext());
     expect(readdirSync(kept.dir)).toEqual([other.context.hash]);
+  });
+
+  it('checks podman and inspects images without loading execa (a reuse hit builds nothing)', () => {
+    // In a process of its own, from the built package as a user runs it. Node's ESM debug log shows
+    // every module loaded; the control at the end proves the probe sees execa when it is loaded.
+    const script = `
+      import { PodmanEngine } from '@zenbuild/podman';
+      const engine = new PodmanEngine({ env: { PATH: process.env.PATH, ZENBUILD_HOME: ${JSON.stringify(mkdtempSync(path.join(tmpdir(), 'zenbuild-home-')))} } });
+      const availability = await engine.check();
+      const exists = await engine.imageExists(${JSON.stringify(inject('podmanBaseImage'))});
+      const parent = await engine.localImage(${JSON.stringify(inject('podmanBaseImage'))});
+      console.log(JSON.stringify({ available: availability.available, exists, parent: parent?.id }));
+      console.error('--- control ---');
+      await import('execa');`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: `${repoRoot}/packages/podman`,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_DEBUG: 'esm' },
+    });
+    expect(JSON.parse(result.stdout)).toEqual({
+      available: true,
+      exists: true,
+      parent: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
+    const [queries, control] = result.stderr.split('--- control ---');
+    expect(control).toMatch(/\/execa\//);
+    expect(queries).not.toMatch(/\/execa\//);
   });
 
   it('reports a missing podman binary', async () => {

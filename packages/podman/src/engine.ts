@@ -24,7 +24,7 @@ import {
   ZenbuildError,
   zenbuildHome,
 } from '@zenbuild/core';
-import { execa } from 'execa';
+import { loadExeca, podmanQuery } from './subprocess.js';
 import { UnpackedContexts } from './unpacked-contexts.js';
 
 export const ENGINE_NAME = 'podman';
@@ -83,10 +83,7 @@ export class PodmanEngine implements ContainerEngine {
     // opens the storage and reports its own errors.
     const info = await this.#podman(['version', '--format', '{{.Client.Version}}']);
     if (info.failed) {
-      const reason =
-        (info as { code?: string }).code === 'ENOENT'
-          ? `\`${this.#binary}\` is not on PATH`
-          : lastLines(info.stderr);
+      const reason = info.code === 'ENOENT' ? `\`${this.#binary}\` is not on PATH` : lastLines(info.stderr);
       return {
         available: false,
         reason: `podman does not work (${reason})`,
@@ -114,6 +111,7 @@ export class PodmanEngine implements ContainerEngine {
           phase: 'context',
           detail: 'unpacking for podman',
         });
+        const { execa } = await loadExeca();
         const unpack = execa('tar', ['-x', '-C', into], { stdin: 'pipe', reject: false });
         await pipeline(request.context.tar(), unpack.stdin).catch(() => {});
         const unpacked = await unpack;
@@ -128,6 +126,7 @@ export class PodmanEngine implements ContainerEngine {
         phase: 'build',
         detail: `podman, ${context.reused ? 'context unchanged since an earlier build' : 'context unpacked'}`,
       });
+      const { execa } = await loadExeca();
       const subprocess = execa(
         this.#binary,
         [
@@ -192,6 +191,7 @@ export class PodmanEngine implements ContainerEngine {
         dir,
         credentials ? [{ host: locateImage(image).host, ...credentials }] : [],
       );
+      const { execa } = await loadExeca();
       const subprocess = execa(
         this.#binary,
         ['push', '--digestfile', digestfile, ...this.#tlsFlags(image), ...auth.flags, image],
@@ -264,6 +264,7 @@ export class PodmanEngine implements ContainerEngine {
     const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
     try {
       const host = registryHost(registry);
+      const { execa } = await loadExeca();
       const result = await execa(
         this.#binary,
         [
@@ -319,7 +320,7 @@ export class PodmanEngine implements ContainerEngine {
   }
 
   #podman(args: string[]) {
-    return execa(this.#binary, args, { env: this.#env, reject: false, timeout: 30_000 });
+    return podmanQuery(this.#binary, args, this.#env);
   }
 }
 
