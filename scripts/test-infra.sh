@@ -25,8 +25,8 @@ REGISTRY_PORT=${ZENBUILD_TEST_REGISTRY_PORT:-5000}
 AUTH_REGISTRY_PORT=${ZENBUILD_TEST_AUTH_REGISTRY_PORT:-5001}
 
 # unzip: the CodeBuild fake unpacks zip contexts with it, as CodeBuild does.
-PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap unzip)
-BINARIES=(docker-registry dockerd runc busybox podman debootstrap unzip)
+PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap unzip openssl)
+BINARIES=(docker-registry dockerd runc busybox podman debootstrap unzip openssl)
 
 missing() {
   local out=()
