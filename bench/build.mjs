@@ -89,11 +89,14 @@ for (const engine of ENGINES) {
   const context = await materialise(dir);
   const home = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
   const env = { ...process.env, ZENBUILD_HOME: home, ZENML_CONTAINER_ENGINE: engine.name, ...engine.env };
-  const zenbuild = (file, extra = []) =>
+  const zenbuild = (file, extra = [], zenbuildHome = home) =>
     time(process.execPath, [cli, 'build', path.join(dir, file), '--progress', 'quiet', ...extra], {
-      env,
+      env: { ...env, ZENBUILD_HOME: zenbuildHome },
       cwd: here,
     });
+  // Cold means cold for zenbuild too: a new home each time, so no file digest and no unpacked context
+  // is left from an earlier run.
+  const freshHome = () => mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
   const reference = (extra) =>
     time(engine.cli[0], [...engine.cli.slice(1), ...extra, '-t', `bench-ref-${engine.name}:1`, context], {
       env,
@@ -103,7 +106,7 @@ for (const engine of ENGINES) {
   // Cold runs first: interleaving --no-cache builds with cached ones defeats the classic builder's cache.
   for (let round = 0; round < ROUNDS; round++) {
     rows.cold[0].push(reference(['--no-cache']));
-    rows.cold[1].push(zenbuild('cold.yaml', ['--no-reuse']));
+    rows.cold[1].push(zenbuild('cold.yaml', ['--no-reuse'], freshHome()));
   }
   // Fill both caches once, so the warm runs measure cached builds on both sides.
   zenbuild('warm.yaml', ['--no-reuse']);
