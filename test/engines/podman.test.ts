@@ -1,8 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LocalImageBuilder, selectEngine } from '@zenbuild/core';
+import {
+  buildContextSource,
+  hashContext,
+  LocalImageBuilder,
+  selectEngine,
+  walkContext,
+} from '@zenbuild/core';
 import { PodmanEngine, toBuildFlags, UnpackedContexts } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
 import { buildRequest, containerEngineConformance, runContext } from '../conformance/container-engine.js';
@@ -101,6 +107,29 @@ describe('PodmanEngine specifics', () => {
     const other = await buildRequest(image, `FROM ${inject('podmanBaseImage')}\nCOPY app.py /other.py\n`);
     await own.build(other, runContext());
     expect(readdirSync(kept.dir)).toEqual([other.context.hash]);
+  });
+
+  it('keeps no unpacked copy of a context whose file changed after planning', async () => {
+    const kept = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 2);
+    const own = new PodmanEngine({ env: { PATH: process.env.PATH }, contexts: kept });
+    const root = mkdtempSync(path.join(tmpdir(), 'zenbuild-engine-'));
+    writeFileSync(path.join(root, 'z.py'), 'z = 1\n');
+    const walked = await walkContext({
+      root,
+      files: [{ path: 'Dockerfile', content: `FROM ${inject('podmanBaseImage')}\nCOPY . /ctx/\n` }],
+    });
+    const { hash } = await hashContext(walked.entries);
+    writeFileSync(path.join(root, 'z.py'), 'z = 2  # edited after the plan\n');
+    const request = {
+      imageName: 'zenbuild-test/podman-changed:1',
+      context: buildContextSource(walked.entries, hash),
+      dockerfile: 'Dockerfile',
+      options: {},
+    };
+    await expect(own.build(request, runContext())).rejects.toThrow(
+      /changed after the build context was planned/,
+    );
+    expect(readdirSync(kept.dir)).toEqual([]);
   });
 
   it('checks podman and inspects images without loading execa (a reuse hit builds nothing)', () => {

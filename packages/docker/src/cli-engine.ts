@@ -105,9 +105,18 @@ export class DockerCliEngine implements ContainerEngine {
         ],
         { env: this.#env, stdin: 'pipe', all: true, reject: false, cancelSignal: run.signal },
       );
-      pipeline(request.context.tar(), subprocess.stdin).catch(() => {}); // a failed build says why itself
+      // A context whose stream fails (a file changed after planning) stops the build with the archive's
+      // reason, not the daemon's "unexpected EOF"; any other failed build says why itself.
+      const archive = request.context.tar();
+      let archiveError: unknown;
+      archive.once('error', (error) => {
+        archiveError = error;
+        if (error instanceof ZenbuildError) subprocess.kill();
+      });
+      pipeline(archive, subprocess.stdin).catch(() => {});
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), request.imageName, run, lines);
       const result = await subprocess;
+      if (archiveError instanceof ZenbuildError) throw archiveError;
       if (run.signal.aborted)
         throw new ZenbuildError('CANCELLED', `The build of ${request.imageName} was cancelled.`, {
           backend: 'docker',

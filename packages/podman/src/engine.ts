@@ -113,12 +113,23 @@ export class PodmanEngine implements ContainerEngine {
         });
         const { execa } = await loadExeca();
         const unpack = execa('tar', ['-x', '-C', into], { stdin: 'pipe', reject: false });
-        await pipeline(request.context.tar(), unpack.stdin).catch(() => {});
+        // A context whose stream fails (a file changed after planning) fails with the archive's reason,
+        // not tar's "unexpected EOF"; and as tar takes an archive cut off between two entries for a
+        // whole one, a failed stream is never built or kept, whatever tar says.
+        const archive = request.context.tar();
+        let archiveError: unknown;
+        archive.once('error', (error) => {
+          archiveError = error;
+        });
+        await pipeline(archive, unpack.stdin).catch(() => {});
         const unpacked = await unpack;
+        // The archive's own refusal says why; a broken pipe only echoes tar's failure.
+        if (archiveError instanceof ZenbuildError) throw archiveError;
         if (unpacked.failed)
           throw notAvailable(`Unpacking the build context failed: ${lastLines(unpacked.stderr)}`, {
             backend: ENGINE_NAME,
           });
+        if (archiveError) throw archiveError;
       });
       run.emit({
         type: 'phase',
