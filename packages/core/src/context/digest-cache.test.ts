@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { project } from '../__fixtures__/pipeline.js';
@@ -50,6 +50,28 @@ describe('the digest cache file', () => {
     await hashContext(walked.entries, { cache });
     await cache.save();
     expect((await hashContext(walked.entries, { cache })).stats.cached).toBe(1);
+  });
+
+  it('drops the files deleted since, and keeps files this run did not look at while they exist', async () => {
+    const root = oldTree({ 'a.py': 'a', 'b.py': 'b', 'notes/big.csv': 'x,y' });
+    const home = project();
+    await hashWith(home, root);
+    const paths = () =>
+      readFileSync(cacheFile(home))
+        .toString('latin1')
+        .match(/[a-z/]+\.(py|csv)/g);
+    expect(paths()).toEqual(['a.py', 'b.py', 'notes/big.csv']);
+
+    // Another context of the same root leaves notes/ out; b.py is deleted and c.py is new.
+    rmSync(path.join(root, 'b.py'));
+    writeFileSync(path.join(root, '.dockerignore'), 'notes\n');
+    writeFileSync(path.join(root, 'c.py'), 'c');
+    utimesSync(path.join(root, 'c.py'), new Date(0), new Date(Date.now() - 60_000));
+    const cache = await DigestCache.open(home, root);
+    const result = await hashContext((await walkContext({ root })).entries, { cache });
+    await cache.save();
+    expect(result.stats).toMatchObject({ files: 2, cached: 1 });
+    expect(paths()).toEqual(['a.py', 'notes/big.csv', 'c.py']);
   });
 
   it('is not written again when nothing new was hashed', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../home/atomic-write.js';
 import type { Fingerprint } from './walk.js';
@@ -27,6 +27,8 @@ interface Loaded {
   fingerprints: Float64Array;
   /** All digests as one hex string: slicing it costs nothing, a call into Buffer per file does. */
   digests: string;
+  /** 1 for each entry looked up in this process: the others may be files deleted since. */
+  seen: Uint8Array;
 }
 
 /**
@@ -75,6 +77,7 @@ export class DigestCache {
       f[at + 1] === fingerprint.mtimeMs &&
       f[at + 2] === fingerprint.ctimeMs &&
       f[at + 3] === fingerprint.ino;
+    loaded.seen[i] = 1;
     return same ? digestAt(loaded, i) : undefined;
   }
 
@@ -86,15 +89,20 @@ export class DigestCache {
     this.#dirty = true;
   }
 
-  /** Writes the cache when something was added: what was loaded, with the new digests over it. */
+  /**
+   * Writes the cache when something was added: what was loaded, with the new digests over it, less the
+   * files deleted since. A file this run did not look at is kept while it exists: another context of
+   * the same root (another dockerignore) may need it.
+   */
   async save(): Promise<void> {
     if (!this.file || !this.#dirty) return;
     const records: Array<[string, Fingerprint, string]> = [];
     const loaded = this.#loaded;
     if (loaded) {
       for (const [relPath, i] of loaded.index) {
-        if (!this.#added.has(relPath))
-          records.push([relPath, loadedFingerprint(loaded, i), digestAt(loaded, i)]);
+        if (this.#added.has(relPath)) continue;
+        if (loaded.seen[i] === 0 && !isFile(path.join(this.root, relPath))) continue;
+        records.push([relPath, loadedFingerprint(loaded, i), digestAt(loaded, i)]);
       }
     }
     for (const [relPath, { fingerprint, digest }] of this.#added)
@@ -151,7 +159,20 @@ function parse(data: Buffer, root: string): Loaded | undefined {
   // A copy, because a Float64Array view needs an 8-byte aligned offset that the file does not promise.
   const fingerprints = new Float64Array(header.count * FIELDS);
   Buffer.from(fingerprints.buffer).set(data.subarray(at, digests));
-  return { index, fingerprints, digests: data.toString('hex', digests, data.length) };
+  return {
+    index,
+    fingerprints,
+    digests: data.toString('hex', digests, data.length),
+    seen: new Uint8Array(header.count),
+  };
+}
+
+function isFile(absolute: string): boolean {
+  try {
+    return lstatSync(absolute, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false; // e.g. ENOTDIR: a directory on the way became a file
+  }
 }
 
 function loadedFingerprint({ fingerprints }: Loaded, i: number): Fingerprint {
