@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import {
   buildContextSource,
   hashContext,
@@ -11,7 +12,12 @@ import {
 } from '@zenbuild/core';
 import { PodmanEngine, toBuildFlags, UnpackedContexts } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
-import { buildRequest, containerEngineConformance, runContext } from '../conformance/container-engine.js';
+import {
+  buildRequest,
+  containerEngineConformance,
+  failure,
+  runContext,
+} from '../conformance/container-engine.js';
 import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { repoRoot } from '../helpers/cli.js';
 import { runInPodman } from '../infra/dockerd.js';
@@ -129,6 +135,35 @@ describe('PodmanEngine specifics', () => {
     await expect(own.build(request, runContext())).rejects.toThrow(
       /changed after the build context was planned/,
     );
+    expect(readdirSync(kept.dir)).toEqual([]);
+  });
+
+  it('stops unpacking a context when the build is cancelled, and keeps nothing of it', async () => {
+    const kept = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 2);
+    const own = new PodmanEngine({ env: { PATH: process.env.PATH }, contexts: kept });
+    // The start of a real tar archive, then nothing: tar waits for the rest, as for a large context.
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
+    writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
+    const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
+    const slow = () => {
+      const stream = new Readable({ read() {} });
+      stream.push(head);
+      return stream;
+    };
+    const controller = new AbortController();
+    const run = { ...runContext(), signal: controller.signal };
+    const building = own.build(
+      {
+        imageName: 'zenbuild-test/podman-cancelled:1',
+        context: { hash: 'c'.repeat(64), tar: slow, archive: slow },
+        dockerfile: 'Dockerfile',
+        options: {},
+      },
+      run,
+    );
+    setTimeout(() => controller.abort(), 300);
+    const error = await failure(building);
+    expect(error.code).toBe('CANCELLED');
     expect(readdirSync(kept.dir)).toEqual([]);
   });
 

@@ -112,7 +112,11 @@ export class PodmanEngine implements ContainerEngine {
           detail: 'unpacking for podman',
         });
         const { execa } = await loadExeca();
-        const unpack = execa('tar', ['-x', '-C', into], { stdin: 'pipe', reject: false });
+        const unpack = execa('tar', ['-x', '-C', into], {
+          stdin: 'pipe',
+          reject: false,
+          cancelSignal: run.signal,
+        });
         // A context whose stream fails (a file changed after planning) fails with the archive's reason,
         // not tar's "unexpected EOF"; and as tar takes an archive cut off between two entries for a
         // whole one, a failed stream is never built or kept, whatever tar says.
@@ -123,6 +127,7 @@ export class PodmanEngine implements ContainerEngine {
         });
         await pipeline(archive, unpack.stdin).catch(() => {});
         const unpacked = await unpack;
+        if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
         // The archive's own refusal says why; a broken pipe only echoes tar's failure.
         if (archiveError instanceof ZenbuildError) throw archiveError;
         if (unpacked.failed)
