@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import {
   type BuildEvent,
   type BuildRequest,
@@ -123,6 +125,37 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect(error.code).toBe('INVALID_INPUT');
       expect(error.message).toMatch(/z\.py changed after the build context was planned/);
       expect(await engine.imageExists(image)).toBe(false);
+    });
+
+    it('stops within seconds when cancelled while the context is still being sent', async () => {
+      const { engine } = harness();
+      // The start of a real tar archive, then nothing: the engine waits for the rest, as it does for
+      // a large context on a slow disk.
+      const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
+      writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
+      const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
+      const stalled = () => {
+        const stream = new Readable({ read() {} });
+        stream.push(head);
+        return stream;
+      };
+      const controller = new AbortController();
+      const run = { ...runContext(), signal: controller.signal };
+      const started = Date.now();
+      setTimeout(() => controller.abort(), 300);
+      const error = await failure(
+        engine.build(
+          {
+            imageName: `zenbuild-test/${name}-cancelled:${unique()}`,
+            context: { hash: 'd'.repeat(64), tar: stalled, archive: stalled },
+            dockerfile: 'Dockerfile',
+            options: {},
+          },
+          run,
+        ),
+      );
+      expect(error.code).toBe('CANCELLED');
+      expect(Date.now() - started).toBeLessThan(3_000);
     });
 
     it('pushes and returns the digest the registry reports', async () => {

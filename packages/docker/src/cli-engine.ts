@@ -103,7 +103,15 @@ export class DockerCliEngine implements ContainerEngine {
           request.imageName,
           '-',
         ],
-        { env: this.#env, stdin: 'pipe', all: true, reject: false, cancelSignal: run.signal },
+        {
+          env: this.#env,
+          stdin: 'pipe',
+          all: true,
+          reject: false,
+          cancelSignal: run.signal,
+          // The CLI ignores SIGTERM while it waits for the context on stdin; don't wait 5 s to kill it.
+          forceKillAfterDelay: 1_000,
+        },
       );
       // A context whose stream fails (a file changed after planning) stops the build with the archive's
       // reason, not the daemon's "unexpected EOF"; any other failed build says why itself.
