@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  type BuildContextSource,
   type BuildEvent,
   type BuildRequest,
   buildContextSource,
@@ -50,6 +51,22 @@ export async function buildRequest(
     options: {},
     ...extra,
   };
+}
+
+/**
+ * A context whose stream sends the start of a real tar archive, then nothing: the engine waits for the
+ * rest, as it does for a large context on a slow disk. For cancelling mid-send.
+ */
+export function stalledContext(): BuildContextSource {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
+  writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
+  const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
+  const stalled = () => {
+    const stream = new Readable({ read() {} });
+    stream.push(head);
+    return stream;
+  };
+  return { hash: 'd'.repeat(64), tar: stalled, archive: stalled };
 }
 
 export async function failure(promise: Promise<unknown>): Promise<ZenbuildError> {
@@ -129,16 +146,6 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
 
     it('stops within seconds when cancelled while the context is still being sent', async () => {
       const { engine } = harness();
-      // The start of a real tar archive, then nothing: the engine waits for the rest, as it does for
-      // a large context on a slow disk.
-      const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
-      writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
-      const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
-      const stalled = () => {
-        const stream = new Readable({ read() {} });
-        stream.push(head);
-        return stream;
-      };
       const controller = new AbortController();
       const run = { ...runContext(), signal: controller.signal };
       const started = Date.now();
@@ -147,7 +154,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
         engine.build(
           {
             imageName: `zenbuild-test/${name}-cancelled:${unique()}`,
-            context: { hash: 'd'.repeat(64), tar: stalled, archive: stalled },
+            context: stalledContext(),
             dockerfile: 'Dockerfile',
             options: {},
           },

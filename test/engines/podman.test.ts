@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import {
   buildContextSource,
   hashContext,
@@ -17,6 +16,7 @@ import {
   containerEngineConformance,
   failure,
   runContext,
+  stalledContext,
 } from '../conformance/container-engine.js';
 import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { repoRoot } from '../helpers/cli.js';
@@ -141,21 +141,12 @@ describe('PodmanEngine specifics', () => {
   it('stops unpacking a context when the build is cancelled, and keeps nothing of it', async () => {
     const kept = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 2);
     const own = new PodmanEngine({ env: { PATH: process.env.PATH }, contexts: kept });
-    // The start of a real tar archive, then nothing: tar waits for the rest, as for a large context.
-    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
-    writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
-    const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
-    const slow = () => {
-      const stream = new Readable({ read() {} });
-      stream.push(head);
-      return stream;
-    };
     const controller = new AbortController();
     const run = { ...runContext(), signal: controller.signal };
     const building = own.build(
       {
         imageName: 'zenbuild-test/podman-cancelled:1',
-        context: { hash: 'c'.repeat(64), tar: slow, archive: slow },
+        context: stalledContext(),
         dockerfile: 'Dockerfile',
         options: {},
       },
