@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { uploadIfMissing } from '@zenbuild/aws';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,29 @@ describe.each(['fake', 's3rver'])('uploadIfMissing against %s', (which) => {
       });
     });
   }
+});
+
+describe.each(['fake', 's3rver'])('a cancelled upload against %s', (which) => {
+  it('stops within seconds while the context is still being made, and leaves no object', async () => {
+    const s3 = client(endpoints[which] as string);
+    const where = { bucket: BUCKET, key: `zenml/code-build-contexts/${randomBytes(8).toString('hex')}.zip` };
+    // Some bytes, then nothing: the archive is still being written when the user presses Ctrl-C.
+    const stalled = () => {
+      const stream = new Readable({ read() {} });
+      stream.push(randomBytes(65536));
+      return stream;
+    };
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 300);
+    const error = await uploadIfMissing(s3, where, stalled, {
+      contentType: 'application/zip',
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await expect(s3.send(new HeadObjectCommand({ Bucket: where.bucket, Key: where.key }))).rejects.toThrow();
+  });
 });
 
 describe('uploadIfMissing', () => {

@@ -102,6 +102,34 @@ describe('zenbuild build with a gcp stack (Cloud Build and GCS fakes)', () => {
     expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
   }, 120_000);
 
+  it('Ctrl-C while the context is uploading exits 130 at once and starts no build', async () => {
+    const { build } = setup({ environment: { HELD: '1' } });
+    const builds = () =>
+      gcp.cloudbuild.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/builds')).length;
+    const before = builds();
+    gcp.gcs.holdUploads = true;
+    try {
+      let sentAt = 0;
+      let running: { kill(signal: NodeJS.Signals): boolean; killed: boolean } | undefined;
+      // Ctrl-C once the fake holds the upload (polled: the upload itself prints nothing more).
+      const poll = setInterval(() => {
+        if (running && !running.killed && gcp.gcs.calls.some((c) => c.operation === 'HeldUpload')) {
+          sentAt = Date.now();
+          running.kill('SIGINT');
+        }
+      }, 50);
+      const result = await build(['--progress', 'plain'], (_stderr, child) => {
+        running = child;
+      }).finally(() => clearInterval(poll));
+      expect(result.code).toBe(130);
+      // The storage client leaves an aborted upload's request open; zenbuild must not wait for it.
+      expect(Date.now() - sentAt).toBeLessThan(5_000);
+      expect(builds()).toBe(before);
+    } finally {
+      gcp.gcs.holdUploads = false;
+    }
+  }, 120_000);
+
   it('Ctrl-C cancels the remote build and exits 130', async () => {
     const { build } = setup({ local_project_install_command: 'echo waiting-remotely && sleep 30' });
     const cancels = () => gcp.cloudbuild.calls.filter((c) => c.path.endsWith(':cancel'));

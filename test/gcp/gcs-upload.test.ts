@@ -55,6 +55,29 @@ describe('the GCS upload against the GCS fake, with the real storage client', ()
     ).toEqual({ uploaded: false });
   });
 
+  it('stops within seconds when cancelled while the context is still being made, and leaves no object', async () => {
+    const where = {
+      bucket: BUCKET,
+      object: `zenml/cloud-build-contexts/${randomBytes(8).toString('hex')}.tar.gz`,
+    };
+    // Some bytes, then nothing: the archive is still being written when the user presses Ctrl-C.
+    const stalled = () => {
+      const stream = new Readable({ read() {} });
+      stream.push(randomBytes(65536));
+      return stream;
+    };
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 300);
+    const error = await uploadIfMissing(storage, where, stalled, {
+      contentType: 'application/gzip',
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(gcp.gcs.object(where.bucket, where.object)).toBeUndefined();
+  });
+
   it('takes simple (multipart) uploads and ranged reads, as the log follower uses them', async () => {
     const file = storage.bucket(BUCKET).file('log-123.txt');
     await file.save('line one\nline two\n', { resumable: false, contentType: 'text/plain' });

@@ -62,6 +62,9 @@ export async function uploadIfMissing(
       },
     );
   } catch (error) {
+    // On abort the client's resumable upload keeps its HTTP request open (nodejs-storage #2367: its
+    // write stream forwards destroy() without the error, so the request is never aborted); nothing
+    // more is sent on it. A cancelled CLI run does not wait for it (apps/cli/src/bin.ts).
     if (options.signal.aborted)
       throw new ZenbuildError('CANCELLED', 'The upload of the build context was cancelled.');
     throw gcpError(error, uploadCall(where));

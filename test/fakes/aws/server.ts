@@ -51,7 +51,11 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the client went away mid-request (or the fake closed its connection): nothing to answer
+    }
     const body = Buffer.concat(chunks);
     const target = String(req.headers['x-amz-target'] ?? '');
     const service = target ? JSON_SERVICES[target.split('.')[0] ?? ''] : 's3';
@@ -93,6 +97,9 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     throttle,
     close: async () => {
       await codebuild.settled();
+      // A client that gave up on a request may leave its connection open (an aborted GCS upload
+      // does): close every connection, or the fake would wait for it.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

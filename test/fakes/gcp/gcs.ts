@@ -28,6 +28,8 @@ export class FakeGcs {
     { bucket: string; object: string; contentType: string; chunks: Buffer[] }
   >();
   #generation = 1;
+  /** While true, upload data is taken in but never answered: an upload still under way. */
+  holdUploads = false;
 
   createBucket(name: string): void {
     if (!this.buckets.has(name)) this.buckets.set(name, new Map());
@@ -151,6 +153,10 @@ export class FakeGcs {
   #resumableData(req: IncomingMessage, res: ServerResponse, body: Buffer, id: string): boolean {
     const session = this.#sessions.get(id);
     if (!session) return jsonError(res, 404, 'No such upload session', 'notFound');
+    if (this.holdUploads) {
+      this.calls.push({ operation: 'HeldUpload', bucket: session.bucket, object: session.object });
+      return true;
+    }
     const range = String(req.headers['content-range'] ?? '');
     if (body.length > 0) session.chunks.push(body);
     const received = session.chunks.reduce((n, c) => n + c.length, 0);

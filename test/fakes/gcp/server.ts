@@ -22,7 +22,11 @@ export async function startFakeGcp(options: FakeGcpOptions): Promise<FakeGcp> {
   const cloudbuild = new FakeCloudBuild({ ...options, gcs });
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the client went away mid-request (or the fake closed its connection): nothing to answer
+    }
     const body = Buffer.concat(chunks);
     try {
       if (await gcs.handle(req, res, body)) return;
@@ -46,6 +50,9 @@ export async function startFakeGcp(options: FakeGcpOptions): Promise<FakeGcp> {
     cloudbuild,
     close: async () => {
       await cloudbuild.settled();
+      // A client that gave up on a request may leave its connection open (an aborted GCS upload
+      // does): close every connection, or the fake would wait for it.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
