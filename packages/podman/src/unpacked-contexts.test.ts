@@ -25,28 +25,49 @@ function unpacker(content: string) {
   return { unpack, calls };
 }
 
+/** Builds a context once: checked out, unpacked, released. */
+async function buildOnce(contexts: UnpackedContexts, hash: string, unpack = unpacker(hash).unpack) {
+  const checkedOut = await contexts.checkOut(hash, unpack);
+  await checkedOut.release();
+  return checkedOut;
+}
+
+/** The contexts kept (the directories named by hash), without the built-once markers. */
+const keptIn = (dir: string) =>
+  readdirSync(dir)
+    .filter((name) => /^[0-9a-f]{64}$/.test(name))
+    .sort();
+
 describe('UnpackedContexts', () => {
-  it('unpacks a context once and hands the same files to the next build of that context', async () => {
+  it('keeps a context from its second build on, and hands those files to the next build', async () => {
     const contexts = new UnpackedContexts(cacheDir(), 2);
     const { unpack, calls } = unpacker('FROM scratch\n');
 
+    // Built once: most contexts are (the next code change makes a new one), so it is not kept.
     const first = await contexts.checkOut(hashA, unpack);
     expect(first.reused).toBe(false);
     expect(readFileSync(path.join(first.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
     await first.release();
-    expect(readdirSync(contexts.dir)).toEqual([hashA]);
+    expect(readdirSync(contexts.dir)).toEqual([`built-${hashA}`]);
 
-    const second = await contexts.checkOut(hashA, unpack);
-    expect(second.reused).toBe(true);
-    expect(calls).toHaveLength(1);
-    expect(readFileSync(path.join(second.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
+    const second = await buildOnce(contexts, hashA, unpack);
+    expect(second.reused).toBe(false);
+    expect(keptIn(contexts.dir)).toEqual([hashA]);
+
+    const third = await contexts.checkOut(hashA, unpack);
+    expect(third.reused).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(readFileSync(path.join(third.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
     // While a build has it, the context is under a private name: nothing else can take or evict it.
-    expect(readdirSync(contexts.dir)).toEqual([path.basename(second.dir)]);
-    await second.release();
+    expect(keptIn(contexts.dir)).toEqual([]);
+    expect(readdirSync(contexts.dir)).toContain(path.basename(third.dir));
+    await third.release();
+    expect(keptIn(contexts.dir)).toEqual([hashA]);
   });
 
   it('gives concurrent builds of one context their own copies and keeps one of them', async () => {
     const contexts = new UnpackedContexts(cacheDir(), 2);
+    await buildOnce(contexts, hashA);
     const { unpack, calls } = unpacker('FROM scratch\n');
     const [one, two] = await Promise.all([
       contexts.checkOut(hashA, unpack),
@@ -55,23 +76,39 @@ describe('UnpackedContexts', () => {
     expect(one?.dir).not.toBe(two?.dir);
     expect(calls).toHaveLength(2);
     await Promise.all([one?.release(), two?.release()]);
-    expect(readdirSync(contexts.dir)).toEqual([hashA]);
+    expect(keptIn(contexts.dir)).toEqual([hashA]);
     expect(readFileSync(path.join(contexts.dir, hashA, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
   });
 
   it('keeps only the most recently used contexts', async () => {
     const contexts = new UnpackedContexts(cacheDir(), 2);
-    for (const hash of [hashA, hashB]) await (await contexts.checkOut(hash, unpacker(hash).unpack)).release();
+    for (const hash of [hashA, hashB]) for (let i = 0; i < 2; i++) await buildOnce(contexts, hash);
     // A was used before B; using A again makes B the oldest, so C evicts B.
     utimesSync(path.join(contexts.dir, hashB), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     utimesSync(path.join(contexts.dir, hashA), new Date(Date.now() - 30_000), new Date(Date.now() - 30_000));
-    await (await contexts.checkOut(hashC, unpacker(hashC).unpack)).release();
-    expect(readdirSync(contexts.dir).sort()).toEqual([hashA, hashC]);
+    for (let i = 0; i < 2; i++) await buildOnce(contexts, hashC);
+    expect(keptIn(contexts.dir)).toEqual([hashA, hashC]);
+  });
+
+  it('remembers only the most recent built-once contexts', async () => {
+    const contexts = new UnpackedContexts(cacheDir(), 2);
+    const hashes = Array.from({ length: 70 }, (_, i) => i.toString(16).padStart(64, '0'));
+    for (const [i, hash] of hashes.entries()) {
+      await buildOnce(contexts, hash);
+      const when = new Date(Date.now() - (hashes.length - i) * 1000);
+      utimesSync(path.join(contexts.dir, `built-${hash}`), when, when);
+    }
+    await contexts.evict();
+    const markers = readdirSync(contexts.dir).filter((name) => name.startsWith('built-'));
+    expect(markers).toHaveLength(64);
+    expect(markers).not.toContain(`built-${hashes[0]}`);
+    expect(markers).toContain(`built-${hashes[69]}`);
   });
 
   it('keeps nothing with keep 0, and removes what an earlier setting kept', async () => {
     const dir = cacheDir();
-    await (await new UnpackedContexts(dir, 2).checkOut(hashA, unpacker('a').unpack)).release();
+    for (let i = 0; i < 2; i++) await buildOnce(new UnpackedContexts(dir, 2), hashA);
+    expect(keptIn(dir)).toEqual([hashA]);
     const contexts = new UnpackedContexts(dir, 0);
     const { unpack, calls } = unpacker('FROM scratch\n');
     const checkedOut = await contexts.checkOut(hashA, unpack);
@@ -81,7 +118,7 @@ describe('UnpackedContexts', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('leaves nothing behind when the unpack fails', async () => {
+  it('leaves nothing behind when the unpack fails, and does not count it as built', async () => {
     const contexts = new UnpackedContexts(cacheDir(), 2);
     const failing = async (into: string) => {
       writeFileSync(path.join(into, 'half'), 'x');
@@ -100,15 +137,17 @@ describe('UnpackedContexts', () => {
     // A live process's copy (this one's) is in use and stays.
     const live = path.join(contexts.dir, `inuse-fresh-${process.pid}-0a1b`);
     mkdirSync(live);
-    await (await contexts.checkOut(hashA, unpacker('a').unpack)).release();
-    expect(readdirSync(contexts.dir).sort()).toEqual([hashA, path.basename(live)].sort());
+    await buildOnce(contexts, hashA);
+    expect(readdirSync(contexts.dir).sort()).toEqual([`built-${hashA}`, path.basename(live)].sort());
   });
 
   it('does not keep a context whose hash is not a sha256 (it could not name a directory safely)', async () => {
     const contexts = new UnpackedContexts(cacheDir(), 2);
-    const checkedOut = await contexts.checkOut('../escape', unpacker('x').unpack);
-    expect(path.dirname(checkedOut.dir)).toBe(contexts.dir);
-    await checkedOut.release();
+    for (let i = 0; i < 2; i++) {
+      const checkedOut = await contexts.checkOut('../escape', unpacker('x').unpack);
+      expect(path.dirname(checkedOut.dir)).toBe(contexts.dir);
+      await checkedOut.release();
+    }
     expect(readdirSync(contexts.dir)).toEqual([]);
   });
 
