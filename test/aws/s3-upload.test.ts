@@ -8,6 +8,7 @@ import { uploadIfMissing } from '@zenbuild/aws';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_AWS_ENV, type FakeAws, startFakeAws } from '../fakes/aws/index.js';
+import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 
 /**
  * The upload path checked against two S3s: our wire-level fake (which also decodes aws-chunked bodies
@@ -100,20 +101,14 @@ describe.each(['fake', 's3rver'])('a cancelled upload against %s', (which) => {
     const s3 = client(endpoints[which] as string);
     const where = { bucket: BUCKET, key: `zenml/code-build-contexts/${randomBytes(8).toString('hex')}.zip` };
     // Some bytes, then nothing: the archive is still being written when the user presses Ctrl-C.
-    const stalled = () => {
-      const stream = new Readable({ read() {} });
-      stream.push(randomBytes(65536));
-      return stream;
-    };
-    const controller = new AbortController();
-    const started = Date.now();
-    setTimeout(() => controller.abort(), 300);
-    const error = await uploadIfMissing(s3, where, stalled, {
-      contentType: 'application/zip',
-      signal: controller.signal,
-    }).catch((e: unknown) => e);
+    const { error, ms } = await cancelledAfter(300, (signal) =>
+      uploadIfMissing(s3, where, () => stalledStream(randomBytes(65536)), {
+        contentType: 'application/zip',
+        signal,
+      }),
+    );
     expect(error).toMatchObject({ code: 'CANCELLED' });
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(ms).toBeLessThan(3_000);
     await expect(s3.send(new HeadObjectCommand({ Bucket: where.bucket, Key: where.key }))).rejects.toThrow();
   });
 });

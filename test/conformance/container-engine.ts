@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import {
   type BuildContextSource,
   type BuildEvent,
@@ -17,6 +16,7 @@ import {
   type ZenbuildError,
 } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
+import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 
 /** What the suite needs from an engine's test file. */
 export interface EngineHarness {
@@ -61,12 +61,7 @@ export function stalledContext(): BuildContextSource {
   const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
   writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
   const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
-  const stalled = () => {
-    const stream = new Readable({ read() {} });
-    stream.push(head);
-    return stream;
-  };
-  return { hash: 'd'.repeat(64), tar: stalled, archive: stalled };
+  return { hash: 'd'.repeat(64), tar: () => stalledStream(head), archive: () => stalledStream(head) };
 }
 
 export async function failure(promise: Promise<unknown>): Promise<ZenbuildError> {
@@ -146,11 +141,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
 
     it('stops within seconds when cancelled while the context is still being sent', async () => {
       const { engine } = harness();
-      const controller = new AbortController();
-      const run = { ...runContext(), signal: controller.signal };
-      const started = Date.now();
-      setTimeout(() => controller.abort(), 300);
-      const error = await failure(
+      const { error, ms } = await cancelledAfter(300, (signal) =>
         engine.build(
           {
             imageName: `zenbuild-test/${name}-cancelled:${unique()}`,
@@ -158,11 +149,11 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
             dockerfile: 'Dockerfile',
             options: {},
           },
-          run,
+          { ...runContext(), signal },
         ),
       );
-      expect(error.code).toBe('CANCELLED');
-      expect(Date.now() - started).toBeLessThan(3_000);
+      expect((error as ZenbuildError).code).toBe('CANCELLED');
+      expect(ms).toBeLessThan(3_000);
     });
 
     it('pushes and returns the digest the registry reports', async () => {

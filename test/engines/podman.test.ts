@@ -8,17 +8,18 @@ import {
   LocalImageBuilder,
   selectEngine,
   walkContext,
+  type ZenbuildError,
 } from '@zenbuild/core';
 import { PodmanEngine, toBuildFlags, UnpackedContexts } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
 import {
   buildRequest,
   containerEngineConformance,
-  failure,
   runContext,
   stalledContext,
 } from '../conformance/container-engine.js';
 import { imageBuilderConformance } from '../conformance/image-builder.js';
+import { cancelledAfter } from '../helpers/cancel.js';
 import { repoRoot } from '../helpers/cli.js';
 import { runInPodman } from '../infra/dockerd.js';
 
@@ -147,20 +148,18 @@ describe('PodmanEngine specifics', () => {
   it('stops unpacking a context when the build is cancelled, and keeps nothing of it', async () => {
     const kept = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 2);
     const own = new PodmanEngine({ env: { PATH: process.env.PATH }, contexts: kept });
-    const controller = new AbortController();
-    const run = { ...runContext(), signal: controller.signal };
-    const building = own.build(
-      {
-        imageName: 'zenbuild-test/podman-cancelled:1',
-        context: stalledContext(),
-        dockerfile: 'Dockerfile',
-        options: {},
-      },
-      run,
+    const { error } = await cancelledAfter(300, (signal) =>
+      own.build(
+        {
+          imageName: 'zenbuild-test/podman-cancelled:1',
+          context: stalledContext(),
+          dockerfile: 'Dockerfile',
+          options: {},
+        },
+        { ...runContext(), signal },
+      ),
     );
-    setTimeout(() => controller.abort(), 300);
-    const error = await failure(building);
-    expect(error.code).toBe('CANCELLED');
+    expect((error as ZenbuildError).code).toBe('CANCELLED');
     expect(readdirSync(kept.dir)).toEqual([]);
   });
 

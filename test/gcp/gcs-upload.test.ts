@@ -4,6 +4,7 @@ import { Storage } from '@google-cloud/storage';
 import { uploadIfMissing } from '@zenbuild/gcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
+import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 
 const BUCKET = 'contexts';
 let gcp: FakeGcp;
@@ -61,20 +62,14 @@ describe('the GCS upload against the GCS fake, with the real storage client', ()
       object: `zenml/cloud-build-contexts/${randomBytes(8).toString('hex')}.tar.gz`,
     };
     // Some bytes, then nothing: the archive is still being written when the user presses Ctrl-C.
-    const stalled = () => {
-      const stream = new Readable({ read() {} });
-      stream.push(randomBytes(65536));
-      return stream;
-    };
-    const controller = new AbortController();
-    const started = Date.now();
-    setTimeout(() => controller.abort(), 300);
-    const error = await uploadIfMissing(storage, where, stalled, {
-      contentType: 'application/gzip',
-      signal: controller.signal,
-    }).catch((e: unknown) => e);
+    const { error, ms } = await cancelledAfter(300, (signal) =>
+      uploadIfMissing(storage, where, () => stalledStream(randomBytes(65536)), {
+        contentType: 'application/gzip',
+        signal,
+      }),
+    );
     expect(error).toMatchObject({ code: 'CANCELLED' });
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(ms).toBeLessThan(3_000);
     expect(gcp.gcs.object(where.bucket, where.object)).toBeUndefined();
   });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, readBody } from '../http.js';
 import { FakeCodeBuild, type FakeCodeBuildOptions, ServiceError } from './codebuild.js';
 import { FakeS3 } from './s3.js';
 
@@ -50,13 +51,8 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
   const throttle: Record<string, number> = { ...(options.throttle ?? {}) };
 
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-    } catch {
-      return; // the client went away mid-request (or the fake closed its connection): nothing to answer
-    }
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
+    if (!body) return;
     const target = String(req.headers['x-amz-target'] ?? '');
     const service = target ? JSON_SERVICES[target.split('.')[0] ?? ''] : 's3';
     const problem = signatureProblem(req, region, service, accessKeys);
@@ -97,10 +93,7 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     throttle,
     close: async () => {
       await codebuild.settled();
-      // A client that gave up on a request may leave its connection open (an aborted GCS upload
-      // does): close every connection, or the fake would wait for it.
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, readBody } from '../http.js';
 import { FakeCloudBuild, type FakeCloudBuildOptions } from './cloudbuild.js';
 import { FakeGcs } from './gcs.js';
 
@@ -21,13 +22,8 @@ export async function startFakeGcp(options: FakeGcpOptions): Promise<FakeGcp> {
   for (const bucket of options.buckets ?? []) gcs.createBucket(bucket);
   const cloudbuild = new FakeCloudBuild({ ...options, gcs });
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-    } catch {
-      return; // the client went away mid-request (or the fake closed its connection): nothing to answer
-    }
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
+    if (!body) return;
     try {
       if (await gcs.handle(req, res, body)) return;
       if (cloudbuild.handle(req, res, body)) return;
@@ -50,10 +46,7 @@ export async function startFakeGcp(options: FakeGcpOptions): Promise<FakeGcp> {
     cloudbuild,
     close: async () => {
       await cloudbuild.settled();
-      // A client that gave up on a request may leave its connection open (an aborted GCS upload
-      // does): close every connection, or the fake would wait for it.
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }
