@@ -12,7 +12,7 @@ import { archiveContext, defaultStack, loadPipelineConfig, planBuilds, walkConte
 import { fmt, median } from './lib/measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.join(here, '../apps/cli/dist/bin.js');
+const cli = path.join(here, '../apps/cli/dist/bundle/bin.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORK_SECONDS = Number(process.env.BENCH_BUILD_SECONDS ?? 8);
 const FILES = Number(process.env.BENCH_BUILD_FILES ?? 1000);

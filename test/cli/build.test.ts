@@ -230,7 +230,7 @@ describe('zenbuild build with the local image builder on Docker', () => {
     const child = spawn(
       process.execPath,
       [
-        path.join(repoRoot, 'apps/cli/dist/bin.js'),
+        path.join(repoRoot, 'apps/cli/dist/bundle/bin.js'),
         'build',
         path.join(dir, 'pipeline.yaml'),
         '--stack',

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(repoRoot, 'apps/cli/dist/bin.js');
+const bin = path.join(repoRoot, 'apps/cli/dist/bundle/bin.js');
 
 export interface CliResult {
   code: number | null;

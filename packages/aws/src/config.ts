@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@zenbuild/core';
 
 /** CodeBuild's container compute types. Lambda compute cannot run docker (no privileged mode). */
 export const COMPUTE_TYPES = [

@@ -1,3 +1,6 @@
+// The adapter kit's zod: a backend declares its `configSchema` with it, so one copy of zod is loaded
+// (core's bundle carries its own) and core reads the backend's validation issues.
+export { z } from 'zod';
 export * from './build/execute.js';
 export * from './builders/local.js';
 export * from './builders/remote.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@zenbuild/core';
 
 export const MACHINE_TYPES = [
   'E2_MEDIUM',

@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, tempHome } from '../helpers/cli.js';
+
+/** Runs an ES module script in a node of its own, loading the packages as a user's program does. */
+function runModule(script: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: options.cwd ?? path.join(repoRoot, 'test'),
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env },
+  });
+}
+
+/** The packages a run read from node_modules, from Node's ESM debug log (`NODE_DEBUG=esm`). */
+function librariesLoaded(esmLog: string): Set<string> {
+  const paths = esmLog.matchAll(/\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//g);
+  return new Set([...paths].map((match) => match[1] as string));
+}
+
+// core's dependencies, then the CLI's.
+const INLINED = ['zod', 'yaml', '@balena/dockerignore', 'p-limit', 'commander'];
+
+// Every package ships one bundle (scripts/bundle.mjs); these check what a user gets from it.
+describe('the published packages', () => {
+  it('resolve to their bundles', () => {
+    const result = runModule(`
+      const names = ['@zenbuild/core', '@zenbuild/docker', '@zenbuild/podman', '@zenbuild/aws', '@zenbuild/gcp'];
+      console.log(JSON.stringify(names.map((name) => import.meta.resolve(name))));`);
+    expect(result.stderr).toBe('');
+    const urls: string[] = JSON.parse(result.stdout);
+    expect(urls).toHaveLength(5);
+    for (const url of urls) expect(url).toMatch(/\/packages\/\w+\/dist\/bundle\/index\.js$/);
+  });
+
+  it('share one core: an error a backend throws is an instance of core’s ZenbuildError', () => {
+    const result = runModule(`
+      import { ZenbuildError } from '@zenbuild/core';
+      import { toBuildQuery } from '@zenbuild/docker';
+      try { toBuildQuery({ squash: true }); } catch (error) {
+        console.log(JSON.stringify({ shared: error instanceof ZenbuildError, code: error.code }));
+      }`);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ shared: true, code: 'INVALID_INPUT' });
+  });
+
+  it('share one zod: a backend’s config schema is built with core’s', () => {
+    const result = runModule(`
+      import { z } from '@zenbuild/core';
+      import { flavor as aws } from '@zenbuild/aws';
+      import { flavor as gcp } from '@zenbuild/gcp';
+      console.log(JSON.stringify([aws.configSchema instanceof z.ZodType, gcp.configSchema instanceof z.ZodType]));`);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual([true, true]);
+  });
+
+  it('run the CLI without reading the inlined libraries from node_modules', () => {
+    // zod alone is over a hundred files, each read with an async fs call: the reason for the bundles.
+    const result = spawnSync(
+      process.execPath,
+      [path.join(repoRoot, 'apps/cli/dist/bundle/bin.js'), 'context', path.join(repoRoot, 'examples')],
+      { encoding: 'utf8', env: { ...process.env, ZENBUILD_HOME: tempHome(), NODE_DEBUG: 'esm' } },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Files: +\d+/);
+    const loaded = librariesLoaded(result.stderr);
+    for (const library of INLINED) expect(loaded).not.toContain(library);
+
+    // The control: the same probe sees them when they are read from node_modules (from the packages
+    // that depend on them).
+    const control = (cwd: string, names: string[]) => {
+      const run = runModule(`for (const name of ${JSON.stringify(names)}) await import(name);`, {
+        cwd: path.join(repoRoot, cwd),
+        env: { NODE_DEBUG: 'esm' },
+      });
+      expect(run.status).toBe(0);
+      return librariesLoaded(run.stderr);
+    };
+    const seen = new Set([
+      ...control('packages/core', INLINED.slice(0, -1)),
+      ...control('apps/cli', ['commander']),
+    ]);
+    for (const library of INLINED) expect(seen).toContain(library);
+  });
+});
