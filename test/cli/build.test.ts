@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryClient } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
-import { repoRoot, tempHome, zenbuild } from '../helpers/cli.js';
+import { cliBin, repoRoot, tempHome, zenbuild } from '../helpers/cli.js';
 import { runInImage, runInPodman } from '../infra/dockerd.js';
 
 const { open, auth, user, password } = inject('registries');
@@ -230,7 +230,7 @@ describe('zenbuild build with the local image builder on Docker', () => {
     const child = spawn(
       process.execPath,
       [
-        path.join(repoRoot, 'apps/cli/dist/bundle/bin.js'),
+        cliBin,
         'build',
         path.join(dir, 'pipeline.yaml'),
         '--stack',

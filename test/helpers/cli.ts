@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(repoRoot, 'apps/cli/dist/bundle/bin.js');
+/** The built CLI, as package.json's `bin` names it. */
+export const cliBin = path.join(repoRoot, 'apps/cli/dist/bundle/bin.js');
 
 export interface CliResult {
   code: number | null;
@@ -21,7 +22,7 @@ export const tempHome = () => mkdtempSync(path.join(tmpdir(), 'zenbuild-home-'))
  * `env` (with a throwaway ZENBUILD_HOME unless given), the repository root as working directory.
  */
 export function zenbuild(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): CliResult {
-  const result = spawnSync(process.execPath, [bin, ...args], {
+  const result = spawnSync(process.execPath, [cliBin, ...args], {
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: tempHome(), ...env },
@@ -44,7 +45,7 @@ export function zenbuildAsync(
   cwd = repoRoot,
   onStderr?: (stderr: string, child: ChildProcessWithoutNullStreams) => void,
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [bin, ...args], {
+  const child = spawn(process.execPath, [cliBin, ...args], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: tempHome(), ...env },
   });

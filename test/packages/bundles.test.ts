@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, tempHome } from '../helpers/cli.js';
+import { cliBin, repoRoot, tempHome } from '../helpers/cli.js';
 
 /** Runs an ES module script in a node of its own, loading the packages as a user's program does. */
 function runModule(script: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
@@ -33,6 +34,40 @@ describe('the published packages', () => {
     for (const url of urls) expect(url).toMatch(/\/packages\/\w+\/dist\/bundle\/index\.js$/);
   });
 
+  it('declare every package their bundles import; what a bundle carries is only a devDependency', () => {
+    for (const dir of [
+      'packages/core',
+      'packages/docker',
+      'packages/podman',
+      'packages/aws',
+      'packages/gcp',
+      'apps/cli',
+    ]) {
+      const manifest = JSON.parse(readFileSync(path.join(repoRoot, dir, 'package.json'), 'utf8'));
+      const runtime = new Set([
+        ...Object.keys(manifest.dependencies ?? {}),
+        ...Object.keys(manifest.peerDependencies ?? {}),
+      ]);
+      const bundle = path.join(repoRoot, dir, 'dist/bundle');
+      const code = readdirSync(bundle, { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.js'))
+        .map((file) => readFileSync(path.join(bundle, file), 'utf8'))
+        .join('\n');
+      const specifiers = [
+        ...code.matchAll(
+          /(?:^(?:import|export)\b[^;"']*?from\s*|\bimport\(\s*)"((?:@[\w.-]+\/)?\w[\w.:-]*)(?:\/[^"]*)?"/gm,
+        ),
+      ].map((match) => match[1] as string);
+      // The probe works: every bundle imports node's own modules.
+      expect(
+        specifiers.some((name) => name.startsWith('node:')),
+        dir,
+      ).toBe(true);
+      const imported = new Set(specifiers.filter((name) => !name.startsWith('node:')));
+      for (const name of imported) expect(runtime, `${dir} imports ${name}`).toContain(name);
+    }
+  });
+
   it('share one core: an error a backend throws is an instance of core’s ZenbuildError', () => {
     const result = runModule(`
       import { ZenbuildError } from '@zenbuild/core';
@@ -56,11 +91,10 @@ describe('the published packages', () => {
 
   it('run the CLI without reading the inlined libraries from node_modules', () => {
     // zod alone is over a hundred files, each read with an async fs call: the reason for the bundles.
-    const result = spawnSync(
-      process.execPath,
-      [path.join(repoRoot, 'apps/cli/dist/bundle/bin.js'), 'context', path.join(repoRoot, 'examples')],
-      { encoding: 'utf8', env: { ...process.env, ZENBUILD_HOME: tempHome(), NODE_DEBUG: 'esm' } },
-    );
+    const result = spawnSync(process.execPath, [cliBin, 'context', path.join(repoRoot, 'examples')], {
+      encoding: 'utf8',
+      env: { ...process.env, ZENBUILD_HOME: tempHome(), NODE_DEBUG: 'esm' },
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Files: +\d+/);
     const loaded = librariesLoaded(result.stderr);
