@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cliBin, repoRoot, tempHome } from '../helpers/cli.js';
 
@@ -19,30 +20,26 @@ function librariesLoaded(esmLog: string): Set<string> {
   return new Set([...paths].map((match) => match[1] as string));
 }
 
-// core's dependencies, then the CLI's.
+// Libraries core's bundle carries, then one the CLI's carries.
 const INLINED = ['zod', 'yaml', '@balena/dockerignore', 'p-limit', 'commander'];
+const PACKAGES = ['core', 'docker', 'podman', 'aws', 'gcp'];
 
 // Every package ships one bundle (scripts/bundle.mjs); these check what a user gets from it.
 describe('the published packages', () => {
   it('resolve to their bundles', () => {
     const result = runModule(`
-      const names = ['@zenbuild/core', '@zenbuild/docker', '@zenbuild/podman', '@zenbuild/aws', '@zenbuild/gcp'];
+      const names = ${JSON.stringify(PACKAGES.map((name) => `@zenbuild/${name}`))};
       console.log(JSON.stringify(names.map((name) => import.meta.resolve(name))));`);
     expect(result.stderr).toBe('');
-    const urls: string[] = JSON.parse(result.stdout);
-    expect(urls).toHaveLength(5);
-    for (const url of urls) expect(url).toMatch(/\/packages\/\w+\/dist\/bundle\/index\.js$/);
+    expect(JSON.parse(result.stdout)).toEqual(
+      PACKAGES.map(
+        (name) => pathToFileURL(path.join(repoRoot, 'packages', name, 'dist/bundle/index.js')).href,
+      ),
+    );
   });
 
   it('declare every package their bundles import; what a bundle carries is only a devDependency', () => {
-    for (const dir of [
-      'packages/core',
-      'packages/docker',
-      'packages/podman',
-      'packages/aws',
-      'packages/gcp',
-      'apps/cli',
-    ]) {
+    for (const dir of [...PACKAGES.map((name) => `packages/${name}`), 'apps/cli']) {
       const manifest = JSON.parse(readFileSync(path.join(repoRoot, dir, 'package.json'), 'utf8'));
       const runtime = new Set([
         ...Object.keys(manifest.dependencies ?? {}),
