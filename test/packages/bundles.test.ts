@@ -86,6 +86,18 @@ describe('the published packages', () => {
     expect(JSON.parse(result.stdout)).toEqual([true, true]);
   });
 
+  it('carry only the zod core uses: its English messages, not the other locales', () => {
+    // Re-exporting zod's whole namespace once kept every locale in core's bundle (0.7 of its 1 MB).
+    const map = JSON.parse(
+      readFileSync(path.join(repoRoot, 'packages/core/dist/bundle/index.js.map'), 'utf8'),
+    );
+    const zod = (map.sources as string[]).filter((source) => source.includes('/zod/'));
+    // The probe works: the schemas are there.
+    expect(zod.some((source) => source.endsWith('/v4/classic/schemas.js'))).toBe(true);
+    const locales = zod.filter((source) => source.includes('/v4/locales/'));
+    expect(locales.map((source) => path.basename(source))).toEqual(['en.js']);
+  });
+
   it('run the CLI without reading the inlined libraries from node_modules', () => {
     // zod alone is over a hundred files, each read with an async fs call: the reason for the bundles.
     const result = spawnSync(process.execPath, [cliBin, 'context', path.join(repoRoot, 'examples')], {

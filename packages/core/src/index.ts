@@ -1,6 +1,3 @@
-// The adapter kit's zod: a backend declares its `configSchema` with it, so one copy of zod is loaded
-// (core's bundle carries its own) and core reads the backend's validation issues.
-export { z } from 'zod';
 export * from './build/execute.js';
 export * from './builders/local.js';
 export * from './builders/remote.js';
@@ -43,4 +40,6 @@ export * from './stack/stack.js';
 export * from './stack/validate.js';
 export * from './store/build-store.js';
 export * from './store/record.js';
+// The adapter kit's zod (see util/zod.ts for what it holds and why not all of zod).
+export * as z from './util/zod.js';
 export type * from './warnings.js';
