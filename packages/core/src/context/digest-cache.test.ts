@@ -71,7 +71,27 @@ describe('the digest cache file', () => {
     const result = await hashContext((await walkContext({ root })).entries, { cache });
     await cache.save();
     expect(result.stats).toMatchObject({ files: 2, cached: 1 });
-    expect(paths()).toEqual(['a.py', 'notes/big.csv', 'c.py']);
+    // Saved in the walk's order.
+    expect(paths()).toEqual(['a.py', 'c.py', 'notes/big.csv']);
+  });
+
+  it('finds every path whatever the order of the lookups: a new file in between, then in reverse', async () => {
+    const root = oldTree({ 'a.py': 'a', 'c.py': 'c', 'd/e.py': 'e', 'f.py': 'f' });
+    const home = project();
+    await hashWith(home, root);
+    writeFileSync(path.join(root, 'b.py'), 'b');
+    const walked = await walkContext({ root });
+    const files = walked.entries.filter((entry) => entry.source?.kind === 'fs');
+    const lookUp = (cache: DigestCache, entries: typeof files) =>
+      entries.map((entry) =>
+        entry.source?.kind === 'fs' ? cache.get(entry.path, entry.source.fingerprint) : '',
+      );
+
+    // b.py is not in the cache: the lookups after it must still find theirs.
+    const inOrder = lookUp(await DigestCache.open(home, root), files);
+    expect(inOrder.map((digest) => digest !== undefined)).toEqual([true, false, true, true, true]);
+    const reversed = lookUp(await DigestCache.open(home, root), [...files].reverse());
+    expect(reversed).toEqual([...inOrder].reverse());
   });
 
   it('is not written again when nothing new was hashed', async () => {

@@ -23,7 +23,12 @@ interface Added {
 
 /** A cache file as read: a path's index finds its fingerprint and digest, decoded once for all. */
 interface Loaded {
-  index: Map<string, number>;
+  /** The paths, sorted as the walk yields them. */
+  paths: string[];
+  /** Built on the first lookup the in-order cursor misses: an unchanged tree never needs it. */
+  index: Map<string, number> | undefined;
+  /** Where the next lookup in walk order is expected. */
+  cursor: number;
   fingerprints: Float64Array;
   /** All digests as one hex string: slicing it costs nothing, a call into Buffer per file does. */
   digests: string;
@@ -65,11 +70,12 @@ export class DigestCache {
 
   /** The digest of the file at `relPath` if its fingerprint has not changed since it was hashed. */
   get(relPath: string, fingerprint: Fingerprint): string | undefined {
-    const added = this.#added.get(relPath);
+    const added = this.#added.size > 0 ? this.#added.get(relPath) : undefined;
     if (added) return sameFingerprint(added.fingerprint, fingerprint) ? added.digest : undefined;
     const loaded = this.#loaded;
-    const i = loaded?.index.get(relPath);
-    if (loaded === undefined || i === undefined) return undefined;
+    if (loaded === undefined) return undefined;
+    const i = indexOf(loaded, relPath);
+    if (i === undefined) return undefined;
     const f = loaded.fingerprints;
     const at = i * FIELDS;
     const same =
@@ -99,7 +105,7 @@ export class DigestCache {
     const records: Array<[string, Fingerprint, string]> = [];
     const loaded = this.#loaded;
     if (loaded) {
-      for (const [relPath, i] of loaded.index) {
+      for (const [i, relPath] of loaded.paths.entries()) {
         if (this.#added.has(relPath)) continue;
         if (loaded.seen[i] === 0 && !isFile(path.join(this.root, relPath))) continue;
         records.push([relPath, loadedFingerprint(loaded, i), digestAt(loaded, i)]);
@@ -107,6 +113,9 @@ export class DigestCache {
     }
     for (const [relPath, { fingerprint, digest }] of this.#added)
       records.push([relPath, fingerprint, digest]);
+    // In the walk's order (a plain code-unit sort, as the walk's), so the next run's lookups find each
+    // path where its cursor stands.
+    records.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     await writeFileAtomic(this.file, serialise(this.root, records));
     // What was added stays in memory: a later lookup in this process still finds it.
     this.#dirty = false;
@@ -153,18 +162,38 @@ function parse(data: Buffer, root: string): Loaded | undefined {
   at += 4 + pathsLength;
   if (paths.length !== header.count || data.length !== at + header.count * (FIELDS * 8 + 32))
     return undefined;
-  const index = new Map<string, number>();
-  for (let i = 0; i < paths.length; i++) index.set(paths[i] as string, i);
   const digests = at + header.count * FIELDS * 8;
   // A copy, because a Float64Array view needs an 8-byte aligned offset that the file does not promise.
   const fingerprints = new Float64Array(header.count * FIELDS);
   Buffer.from(fingerprints.buffer).set(data.subarray(at, digests));
   return {
-    index,
+    paths,
+    index: undefined,
+    cursor: 0,
     fingerprints,
     digests: data.toString('hex', digests, data.length),
     seen: new Uint8Array(header.count),
   };
+}
+
+/**
+ * A path's position in the loaded cache. Lookups come in walk order and the file is sorted the same way,
+ * so the path is nearly always where the cursor stands; a Map is built only when it is not (a file added
+ * or deleted since, another dockerignore).
+ */
+function indexOf(loaded: Loaded, relPath: string): number | undefined {
+  const at = loaded.cursor;
+  if (loaded.paths[at] === relPath) {
+    loaded.cursor = at + 1;
+    return at;
+  }
+  if (loaded.index === undefined) {
+    loaded.index = new Map();
+    for (let i = 0; i < loaded.paths.length; i++) loaded.index.set(loaded.paths[i] as string, i);
+  }
+  const i = loaded.index.get(relPath);
+  if (i !== undefined) loaded.cursor = i + 1;
+  return i;
 }
 
 function isFile(absolute: string): boolean {
