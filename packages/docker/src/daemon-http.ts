@@ -1,5 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { DockerConnection } from './connection.js';
 
 /** A non-2xx answer of the Docker Engine API; `statusCode` and `json.message` as dockerode's errors have. */
@@ -18,14 +18,16 @@ export class DaemonHttpError extends Error {
  * engine check) does not load dockerode: it costs about 180 ms to import, because it loads ssh2 and
  * grpc-js eagerly. Builds, pushes and logins go through dockerode.
  */
-export function getDaemonJson<T>(
+export async function getDaemonJson<T>(
   connection: DockerConnection,
   apiPath: string,
   timeoutMs = 5000,
 ): Promise<T> {
   const { socketPath, host, port, protocol, ca, cert, key } = connection.options;
   const tls = protocol === 'https';
-  const request = (tls ? https : http).request({
+  // https (and tls under it) only for a TLS daemon: the socket and plain tcp never load them.
+  const client = tls ? await import('node:https') : http;
+  const request = client.request({
     method: 'GET',
     path: apiPath,
     headers: { accept: 'application/json' },

