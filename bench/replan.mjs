@@ -46,6 +46,10 @@ for (const { files, bytes } of TREES) {
   console.log(
     `| find -printf size+mtime (reference stat walk) | ${fmt(median(find), 0)} | 0 | ${fmt(coldMs / median(find), 1)} |`,
   );
+  const phase = (name) => fmt(median(warm.map((r) => r.phases[name])), 0);
+  console.log(
+    `\nre-plan phases (median ms): cache load ${phase('open')}, walk ${phase('walk')}, lookups + hash ${phase('hash')}`,
+  );
   console.log(
     `\ntarget >= 10x: ${fmt(coldMs / warmMs, 1)}x ${coldMs / warmMs >= 10 ? 'MET' : 'MISSED'}; re-plan under a second: ${fmt(warmMs, 0)} ms ${warmMs < 1000 ? 'MET' : 'MISSED'}`,
   );
