@@ -1,7 +1,7 @@
-import { RegistryClient } from '@zenbuild/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
 import { zenbuild } from '../helpers/cli.js';
+import { expectPushedDigest } from '../helpers/pushed.js';
 import { remoteProject } from '../helpers/remote-project.js';
 import { pushToRegistry, runInImage } from '../infra/dockerd.js';
 
@@ -54,12 +54,7 @@ describe('zenbuild build with an aws stack (CodeBuild, S3 and CloudWatch Logs fa
     const record = JSON.parse(first.stdout);
     expect(record).toMatchObject({ pipeline: name, stack: 'aws-e2e', reused: false, containsCode: true });
     const image = record.images.orchestrator;
-    expect(image.image).toMatch(new RegExp(`^${open.replace('.', '\\.')}/zenml@sha256:[0-9a-f]{64}$`));
-    expect(
-      await new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent' } }).manifestDigest(
-        `${open}/zenml:${image.tag}`,
-      ),
-    ).toBe(image.digest);
+    await expectPushedDigest(image, open);
     expect(runInImage(image.image, ['sh', '-c', 'echo $WHERE; cat /app/src/train.py'])).toMatch(
       /^codebuild\nprint\("trained remotely/,
     );

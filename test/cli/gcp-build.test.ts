@@ -1,8 +1,8 @@
-import { RegistryClient } from '@zenbuild/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { localBuildEnv } from '../fakes/local-build-env.js';
 import { zenbuild } from '../helpers/cli.js';
+import { expectPushedDigest } from '../helpers/pushed.js';
 import { remoteProject } from '../helpers/remote-project.js';
 import { pushToRegistry, runInImage } from '../infra/dockerd.js';
 
@@ -65,12 +65,7 @@ describe('zenbuild build with a gcp stack (Cloud Build and GCS fakes)', () => {
     const record = JSON.parse(first.stdout);
     expect(record).toMatchObject({ pipeline: name, stack: 'gcp-e2e', reused: false, containsCode: true });
     const image = record.images.orchestrator;
-    expect(image.image).toMatch(new RegExp(`^${open.replace('.', '\\.')}/zenml@sha256:[0-9a-f]{64}$`));
-    expect(
-      await new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent' } }).manifestDigest(
-        `${open}/zenml:${image.tag}`,
-      ),
-    ).toBe(image.digest);
+    await expectPushedDigest(image, open);
     expect(runInImage(image.image, ['sh', '-c', 'echo $WHERE; cat /app/src/train.py'])).toMatch(
       /^cloudbuild\nprint\("trained remotely/,
     );
