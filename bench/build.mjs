@@ -3,6 +3,7 @@
 // a reuse hit against the engine's fully cached rebuild. Targets: zenbuild's overhead at most 5% of the
 // build's wall time; a reuse hit at least 10x faster than the cached rebuild.
 // Needs a running dockerd and podman, and the offline busybox images the tests import.
+// BENCH_ROUNDS (3), BENCH_BUILD_FILES (1000 files of 100 KiB) and BENCH_BUILD_WORK_MIB (1100) set the size.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,10 @@ import { fmt, median } from './lib/measure.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '../apps/cli/dist/bundle/bin.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const WORK_SECONDS = Number(process.env.BENCH_BUILD_SECONDS ?? 8);
+// The RUN step's work: sha256 of this many MiB of zeros, about 8 s by default with busybox here. A fixed
+// amount of work, not a deadline: a `while [ $(date +%s) -lt $end ]` loop ends anywhere in its last
+// second, which made the cold runs' RUN step vary by up to a second between rounds.
+const WORK_MIB = Number(process.env.BENCH_BUILD_WORK_MIB ?? 1100);
 const FILES = Number(process.env.BENCH_BUILD_FILES ?? 1000);
 const ENGINES = [
   {
@@ -43,7 +47,7 @@ function time(command, args, options = {}) {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** A project whose image does WORK_SECONDS of real work in a RUN step and copies a source tree of FILES x 100 KiB. */
+/** A project whose image does WORK_MIB of hashing in a RUN step and copies a source tree of FILES x 100 KiB. */
 function project(engine) {
   const dir = mkdtempSync(path.join(tmpdir(), `zenbuild-bench-build-${engine.name}-`));
   mkdirSync(path.join(dir, 'src'));
@@ -54,7 +58,7 @@ function project(engine) {
     parent_image: engine.base,
     allow_download_from_artifact_store: false,
     environment: { MODEL_DIR: '/models' },
-    local_project_install_command: `sh -c 'end=$(( $(date +%s) + ${WORK_SECONDS} )); while [ $(date +%s) -lt $end ]; do sha256sum src/*.py > /dev/null; done'`,
+    local_project_install_command: `sh -c 'dd if=/dev/zero bs=1M count=${WORK_MIB} 2>/dev/null | sha256sum'`,
     ...(nocache ? { build_config: { build_options: { nocache: true } } } : {}),
   });
   for (const [file, nocache] of [
@@ -81,8 +85,9 @@ async function materialise(dir) {
   return out;
 }
 
-console.log(`| engine | run | engine CLI ms | zenbuild ms | overhead |`);
+console.log(`| engine | run | engine CLI ms (min–max) | zenbuild ms (min–max) | overhead (of medians) |`);
 console.log('|---|---|---:|---:|---:|');
+const range = (values) => `${fmt(Math.min(...values), 0)}–${fmt(Math.max(...values), 0)}`;
 const summary = [];
 for (const engine of ENGINES) {
   const dir = project(engine);
@@ -118,18 +123,46 @@ for (const engine of ENGINES) {
   for (const [run, [ref, ours]] of Object.entries(rows)) {
     const r = median(ref);
     const z = median(ours);
-    console.log(`| ${engine.name} | ${run} | ${fmt(r, 0)} | ${fmt(z, 0)} | ${fmt(((z - r) / r) * 100)}% |`);
+    console.log(
+      `| ${engine.name} | ${run} | ${fmt(r, 0)} (${range(ref)}) | ${fmt(z, 0)} (${range(ours)}) | ${fmt(((z - r) / r) * 100)}% |`,
+    );
     summary.push({ engine: engine.name, run, overhead: (z - r) / r });
   }
   // A reuse hit: the second `zenbuild build` of an unchanged pipeline builds nothing.
   zenbuild('warm.yaml');
-  const hit = median(Array.from({ length: ROUNDS }, () => zenbuild('warm.yaml')));
+  const hits = Array.from({ length: ROUNDS }, () => zenbuild('warm.yaml'));
+  const hit = median(hits);
   const cached = median(rows.warm[0]);
   console.log(
-    `| ${engine.name} | reuse hit vs cached rebuild | ${fmt(cached, 0)} | ${fmt(hit, 0)} | ${fmt(cached / hit)}x faster |`,
+    `| ${engine.name} | reuse hit vs cached rebuild | ${fmt(cached, 0)} | ${fmt(hit, 0)} (${range(hits)}) | ${fmt(cached / hit)}x faster |`,
   );
   summary.push({ engine: engine.name, run: 'reuse', speedup: cached / hit });
 }
+// What a Node CLI on these clients pays before the engine does any work, in the same run: the floor
+// under zenbuild's overhead. Each is a process of its own, as a user's run is.
+const floors = [
+  ['node, an empty script', [process.execPath, ['-e', '0']]],
+  [
+    'node, importing dockerode (each docker build, push, login)',
+    [
+      process.execPath,
+      ['--input-type=module', '-e', "await import('dockerode')"],
+      { cwd: path.join(here, '../packages/docker') },
+    ],
+  ],
+  ['`podman version` (the availability check)', ['podman', ['version', '--format', '{{.Client.Version}}']]],
+  [
+    '`podman image inspect` of the parent',
+    ['podman', ['image', 'inspect', '--format', '{{.Id}}', ENGINES[1].base]],
+  ],
+];
+console.log('\n| floor: before the engine does any work | ms (median of 9) |');
+console.log('|---|---:|');
+for (const [name, [command, args, options]] of floors)
+  console.log(
+    `| ${name} | ${fmt(median(Array.from({ length: 9 }, () => time(command, args, options))), 0)} |`,
+  );
+
 console.log('');
 for (const s of summary) {
   if (s.run === 'reuse')

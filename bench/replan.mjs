@@ -10,6 +10,7 @@ import { ensureTree } from './lib/tree.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const worker = path.join(here, 'replan-worker.mjs');
+const floorWorker = path.join(here, 'stat-floor-worker.mjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // The context benchmark's tree (20,000 files, 1 GiB), and a 10,000-file source tree of 256 MiB.
 const TREES = [
@@ -24,11 +25,13 @@ for (const { files, bytes } of TREES) {
   const cold = [];
   const warm = [];
   const find = [];
+  const floor = [];
   for (let round = 0; round < ROUNDS; round++) {
     const home = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
     cold.push(runWorker(worker, [dir, home]));
     warm.push(runWorker(worker, [dir, home]));
     find.push(timeShell(`find ${dir} -type f -printf '%s %T@\\n' > /dev/null`).ms);
+    floor.push(runWorker(floorWorker, [dir]).ms);
   }
   if (new Set([...cold, ...warm].map((r) => r.hash)).size !== 1)
     throw new Error('cold and warm hashes differ');
@@ -42,6 +45,9 @@ for (const { files, bytes } of TREES) {
   console.log(`| first hash (empty cache) | ${fmt(coldMs, 0)} | ${cold[0].files - cold[0].cached} | 1.0 |`);
   console.log(
     `| re-plan, unchanged tree (cache) | ${fmt(warmMs, 0)} | ${warm[0].files - warm[0].cached} | ${fmt(coldMs / warmMs, 1)} |`,
+  );
+  console.log(
+    `| node: readdir + lstat, nothing else (floor of any walker on node's fs) | ${fmt(median(floor), 0)} | 0 | ${fmt(coldMs / median(floor), 1)} |`,
   );
   console.log(
     `| find -printf size+mtime (reference stat walk) | ${fmt(median(find), 0)} | 0 | ${fmt(coldMs / median(find), 1)} |`,
