@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -222,6 +223,23 @@ describe('links, modes and special files', () => {
       (await walkContext({ root })).entries.map((e) => [e.path, e.mode.toString(8)]),
     );
     expect(modes).toEqual({ dir: '755', 'dir/f': '644', 'private.txt': '644', 'run.sh': '755' });
+  });
+
+  it('gives each file its absolute path and the fingerprint lstat reports, which the hash and the archive use', async () => {
+    const root = project({ 'src/run.sh': '#!/bin/sh\necho hi\n' });
+    chmodSync(path.join(root, 'src/run.sh'), 0o755);
+    const entry = (await walkContext({ root })).entries.find((e) => e.path === 'src/run.sh');
+    const stats = lstatSync(path.join(root, 'src/run.sh'));
+    expect(entry?.source?.kind).toBe('fs');
+    if (entry?.source?.kind !== 'fs') return;
+    expect(entry.source.absolute).toBe(path.join(path.resolve(root), 'src/run.sh'));
+    expect({ ...entry.source.fingerprint }).toMatchObject({
+      size: stats.size,
+      executable: true,
+      mtimeMs: stats.mtimeMs,
+      ctimeMs: stats.ctimeMs,
+      ino: stats.ino,
+    });
   });
 
   it('skips sockets and named pipes with a warning instead of crashing', async () => {
