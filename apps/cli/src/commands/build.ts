@@ -1,5 +1,6 @@
 import {
   BuildStore,
+  type ContainerEngine,
   contextHashesOf,
   executePlan,
   findReusableBuild,
@@ -8,6 +9,7 @@ import {
   invalidInput,
   LocalImageBuilder,
   type PipelineBuildRecord,
+  parentImagesOf,
   planChecksums,
   prepareContexts,
   RegistryClient,
@@ -45,9 +47,19 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
     env: io.env,
     ...(registry?.credentials ? { credentials: { [registryHost(registry)]: registry.credentials } } : {}),
   });
+  const needsLocalEngine = stack.imageBuilder.flavor === 'local' && plan.builds.length > 0;
+  // The parents' inspects start as soon as an engine exists, beside its availability check: for podman
+  // two commands at once instead of one after the other.
+  const inspects = new WeakMap<ContainerEngine, Map<string, ReturnType<ContainerEngine['localImage']>>>();
+  const onEngine = (engine: ContainerEngine) => {
+    const started = new Map(parentImagesOf(plan).map((image) => [image, engine.localImage(image)]));
+    // An engine that turns out unavailable is dropped with its inspects, which must not go unhandled.
+    for (const inspect of started.values()) inspect.catch(() => {});
+    inspects.set(engine, started);
+  };
   let builder: ImageBuilder | undefined;
   const getBuilder = async () => {
-    builder ??= await imageBuilderFor(stack, { env: io.env });
+    builder ??= await imageBuilderFor(stack, { env: io.env, ...(needsLocalEngine ? { onEngine } : {}) });
     return builder;
   };
   const localEngine = async () => {
@@ -55,12 +67,16 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
     return local instanceof LocalImageBuilder ? local.engine : undefined;
   };
   const warnings: Warning[] = [];
-  const needsLocalEngine = stack.imageBuilder.flavor === 'local' && plan.builds.length > 0;
   const parentDigests = await resolveParentDigests(
     plan,
     client,
     warnings,
-    needsLocalEngine ? async (image) => (await localEngine())?.localImage(image) : undefined,
+    needsLocalEngine
+      ? async (image) => {
+          const engine = await localEngine();
+          return engine && (inspects.get(engine)?.get(image) ?? engine.localImage(image));
+        }
+      : undefined,
   );
   printWarnings(io, warnings);
   const contextHashes = contextHashesOf(contexts);

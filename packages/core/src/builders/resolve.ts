@@ -1,4 +1,4 @@
-import type { ImageBuilder } from '../contracts.js';
+import type { ContainerEngine, ImageBuilder } from '../contracts.js';
 import { selectEngineOnce } from '../engine/select.js';
 import { loadImageBuilderFlavor, type ModuleImporter } from '../flavors/registry.js';
 import type { Stack } from '../stack/stack.js';
@@ -7,6 +7,8 @@ import { LOCAL_FLAVOR, LocalImageBuilder } from './local.js';
 export interface ImageBuilderOptions {
   env?: NodeJS.ProcessEnv;
   importer?: ModuleImporter;
+  /** For the local builder: each engine as soon as it is created (see SelectEngineOptions). */
+  onEngine?: (engine: ContainerEngine) => void;
 }
 
 /**
@@ -21,6 +23,7 @@ export async function imageBuilderFor(
     const selection = await selectEngineOnce({
       ...(options.env ? { env: options.env } : {}),
       ...(options.importer ? { importer: options.importer } : {}),
+      ...(options.onEngine ? { onEngine: options.onEngine } : {}),
       // ZenML's use_subprocess_call: the docker engine drives the CLI; podman always does.
       ...(stack.imageBuilder.config.use_subprocess_call
         ? { engineOptions: { subprocess: true, env: options.env } }

@@ -72,6 +72,31 @@ describe('engine selection', () => {
     );
   });
 
+  it('hands each engine to onEngine before its availability check has answered', async () => {
+    const events: string[] = [];
+    let answer: (availability: Availability) => void = () => {};
+    const importer = async (specifier: string) => {
+      const name = specifier.replace('@zenbuild/', '') as ContainerEngineName;
+      const check =
+        name === 'docker'
+          ? async () => down('no daemon')
+          : () => new Promise<Availability>((resolve) => (answer = resolve));
+      return { engine: { name, create: () => ({ name, check }) as unknown as ContainerEngine } };
+    };
+    const selection = selectEngine({
+      env: {},
+      importer,
+      onEngine: (engine) => {
+        events.push(`created ${engine.name}`);
+        if (engine.name === 'podman') setImmediate(() => answer(up('podman works')));
+      },
+    });
+    // docker is tried first and is down. podman's check answers only once onEngine has seen podman: were
+    // onEngine called after the check, this would never settle.
+    expect((await selection).name).toBe('podman');
+    expect(events).toEqual(['created docker', 'created podman']);
+  });
+
   it('rejects an unknown engine name with exit 2', async () => {
     const error = await asyncErrorOf(() =>
       selectEngine({ env: { ZENML_CONTAINER_ENGINE: 'nerdctl' }, importer: importerFor({}) }),

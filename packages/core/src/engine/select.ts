@@ -24,6 +24,12 @@ export interface SelectEngineOptions {
   importer?: ModuleImporter;
   /** Passed to the engine's factory, e.g. `{ subprocess: true }` (ZenML's `use_subprocess_call`). */
   engineOptions?: Record<string, unknown>;
+  /**
+   * Called with each engine as soon as it is created, before its availability check has answered, to
+   * start queries the caller will need anyway (a build's parent-image inspects) beside that check.
+   * What it starts must expect the engine to turn out unavailable: the next candidate is then tried.
+   */
+  onEngine?: (engine: ContainerEngine) => void;
 }
 
 /**
@@ -38,7 +44,7 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
   const attempts: EngineAttempt[] = [];
 
   for (const name of candidates) {
-    const { engine, availability } = await probeEngine(name, options.importer, options.engineOptions);
+    const { engine, availability } = await probeEngine(name, options);
     attempts.push({ engine: name, available: availability.available, reason: availability.reason });
     if (engine && availability.available) {
       const reason = pinned
@@ -81,8 +87,7 @@ export function pinnedEngine(env: NodeJS.ProcessEnv): ContainerEngineName | unde
 
 async function probeEngine(
   name: ContainerEngineName,
-  importer: ModuleImporter | undefined,
-  engineOptions: Record<string, unknown> | undefined,
+  { importer, engineOptions, onEngine }: SelectEngineOptions,
 ): Promise<{ engine?: ContainerEngine; availability: Availability }> {
   let engine: ContainerEngine;
   try {
@@ -100,12 +105,16 @@ async function probeEngine(
     }
     throw error;
   }
+  onEngine?.(engine);
   return { engine, availability: await engine.check() };
 }
 
 const selections = new Map<string, Promise<EngineSelection>>();
 
-/** selectEngine, probed once per process for a given pin (ZenML re-probes on every call: §11.12). */
+/**
+ * selectEngine, probed once per process for a given pin (ZenML re-probes on every call: §11.12). Only
+ * the call that probes sees `onEngine`.
+ */
 export function selectEngineOnce(options: SelectEngineOptions = {}): Promise<EngineSelection> {
   const key = `${(options.env ?? process.env)[ENGINE_ENV_VAR] ?? ''} ${JSON.stringify(options.engineOptions ?? {})}`;
   let selection = selections.get(key);

@@ -52,6 +52,16 @@ export async function prepareContexts(
  * steps use it (ZenML re-ran these lookups per step until PR #5154). A parent that cannot be resolved is
  * a warning: reuse then cannot notice that image changing.
  */
+/** The parent images a plan builds on that it does not build itself: what resolveParentDigests asks for. */
+export function parentImagesOf(plan: BuildPlan): string[] {
+  const built = new Set(plan.builds.map((b) => b.imageName));
+  return [
+    ...new Set(
+      plan.builds.map((b) => b.parentImage).filter((p): p is string => p !== undefined && !built.has(p)),
+    ),
+  ];
+}
+
 export async function resolveParentDigests(
   plan: BuildPlan,
   client: RegistryClient,
@@ -59,13 +69,9 @@ export async function resolveParentDigests(
   /** For local builds: the engine's identity of a parent it has (its image id), and whether it is local-only. */
   local?: (image: string) => Promise<{ id: string; repoDigests: string[] } | undefined>,
 ): Promise<Record<string, string | null>> {
-  const built = new Set(plan.builds.map((b) => b.imageName));
-  const parents = new Set(
-    plan.builds.map((b) => b.parentImage).filter((p): p is string => p !== undefined && !built.has(p)),
-  );
   const out: Record<string, string | null> = {};
   await Promise.all(
-    [...parents].map(async (parent) => {
+    parentImagesOf(plan).map(async (parent) => {
       const here = await local?.(parent);
       // A parent that only exists on this engine (built or imported here) is identified by its image id.
       if (here && here.repoDigests.length === 0) {
