@@ -3,6 +3,7 @@ import path from 'node:path';
 import { getIntegration, type IntegrationCatalog } from '../catalog/integrations.js';
 import { invalidInput, notAvailable } from '../errors.js';
 import type { DockerSettings } from '../settings/docker-settings.js';
+import { runProgram } from '../util/run-program.js';
 
 /** One requirements file that goes into the build context and gets its own install step. */
 export interface RequirementFile {
@@ -215,14 +216,7 @@ export type CommandRunner = (command: string[], cwd: string) => Promise<string>;
 export const runCommand: CommandRunner = async (command, cwd) => {
   const [file, ...args] = command;
   if (!file) throw invalidInput('Empty client-side command.');
-  // Loaded here, not at the top: most runs start no command (child_process costs 3 ms to load).
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    // The output goes with the error, as util.promisify(execFile) gives it: the error message quotes it.
-    execFile(file, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-      error ? reject(Object.assign(error, { stdout, stderr })) : resolve(stdout),
-    );
-  });
+  return runProgram(file, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
 };
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { notAvailable } from '../errors.js';
+import { runProgram } from '../util/run-program.js';
 
 export interface RegistryCredentials {
   username: string;
@@ -33,22 +34,8 @@ export type CredentialHelperRunner = (
   env: NodeJS.ProcessEnv,
 ) => Promise<string>;
 
-const runHelper: CredentialHelperRunner = async (helper, serverUrl, env) => {
-  // Loaded on first use: most runs ask no helper (child_process costs 3 ms to load).
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      `docker-credential-${helper}`,
-      ['get'],
-      { timeout: 30_000, env },
-      (error, stdout, stderr) => {
-        if (error) reject(Object.assign(error, { stderr, stdout }));
-        else resolve(stdout);
-      },
-    );
-    child.stdin?.end(serverUrl);
-  });
-};
+const runHelper: CredentialHelperRunner = (helper, serverUrl, env) =>
+  runProgram(`docker-credential-${helper}`, ['get'], { timeout: 30_000, env, input: serverUrl });
 
 /**
  * Credentials for a registry host from the docker config file, as the docker CLI finds them:

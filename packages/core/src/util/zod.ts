@@ -3,8 +3,8 @@
 // reads the backend's validation issues.
 //
 // Why a list and not `export { z } from 'zod'`: re-exporting zod's whole namespace object keeps every
-// module of zod in core's bundle, its error messages in some fifty languages included. That was 0.7 of
-// core's 1 MB, compiled on every run. A bundler drops what no one names here.
+// module of zod in core's bundle, its error messages in some fifty languages included. That was 470 KB
+// of core's 1044 KB, compiled on every run. A bundler drops what no one names here.
 
 export type { core, infer, input, output } from 'zod';
 export {
