@@ -59,6 +59,8 @@ describe('zenbuild build on a real Python parent image', () => {
       ],
       { ZENBUILD_HOME: tempHome() },
       path.join(repoRoot, 'test'),
+      // pip, and apt-get from the Debian mirror: 3–19 s seen, once over the default 20 s.
+      150_000,
     );
     expect(result.stderr).not.toMatch(/zenbuild:/);
     expect(result.code).toBe(0);

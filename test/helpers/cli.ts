@@ -20,13 +20,19 @@ export const tempHome = () => mkdtempSync(path.join(tmpdir(), 'zenbuild-home-'))
 /**
  * Runs the built `zenbuild` binary as a user would: a separate process, a clean environment plus
  * `env` (with a throwaway ZENBUILD_HOME unless given), the repository root as working directory.
+ * `timeoutMs` is for builds that fetch from outside (the Debian mirror), which take their network's time.
  */
-export function zenbuild(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): CliResult {
+export function zenbuild(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = repoRoot,
+  timeoutMs = 20_000,
+): CliResult {
   const result = spawnSync(process.execPath, [cliBin, ...args], {
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: tempHome(), ...env },
-    timeout: 20_000,
+    timeout: timeoutMs,
   });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
