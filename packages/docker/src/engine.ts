@@ -18,6 +18,7 @@ import { DockerCliEngine } from './cli-engine.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
 import { getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
+import { loadDockerode } from './load-dockerode.js';
 
 export const ENGINE_NAME = 'docker';
 
@@ -41,9 +42,7 @@ export class DockerEngine implements ContainerEngine {
 
   /** dockerode, loaded on the first build, push or login (see daemon-http.ts for why not sooner). */
   #docker(): Promise<Docker> {
-    this.#client ??= import('dockerode').then(
-      ({ default: Dockerode }) => new Dockerode(this.connection.options),
-    );
+    this.#client ??= loadDockerode().then((Dockerode) => new Dockerode(this.connection.options));
     return this.#client;
   }
 
