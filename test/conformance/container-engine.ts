@@ -13,7 +13,7 @@ import {
   RegistryClient,
   type RunContext,
   walkContext,
-  type ZenbuildError,
+  ZenbuildError,
 } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
 import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
@@ -55,13 +55,27 @@ export async function buildRequest(
 
 /**
  * A context whose stream sends the start of a real tar archive, then nothing: the engine waits for the
- * rest, as it does for a large context on a slow disk. For cancelling mid-send.
+ * rest, as it does for a large context on a slow disk. For cancelling mid-send (or mid-copy, for an
+ * engine that takes the context as a directory).
  */
 export function stalledContext(): BuildContextSource {
   const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
   writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
   const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
-  return { hash: 'd'.repeat(64), tar: () => stalledStream(head), archive: () => stalledStream(head) };
+  return {
+    hash: 'd'.repeat(64),
+    tar: () => stalledStream(head),
+    archive: () => stalledStream(head),
+    // The first file's start on disk, then nothing until the signal, as a copy of a large file stops.
+    writeTo: (into, signal) => {
+      writeFileSync(path.join(into, 'big.bin'), Buffer.alloc(4096));
+      return new Promise((_, reject) =>
+        signal?.addEventListener('abort', () =>
+          reject(new ZenbuildError('CANCELLED', 'Writing the build context was cancelled.')),
+        ),
+      );
+    },
+  };
 }
 
 export async function failure(promise: Promise<unknown>): Promise<ZenbuildError> {

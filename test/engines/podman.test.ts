@@ -106,10 +106,10 @@ describe('PodmanEngine specifics', () => {
     };
     const contextsKept = () => readdirSync(kept.dir).filter((name) => /^[0-9a-f]{64}$/.test(name));
     const first = await phases();
-    expect(first.detail).toEqual(['podman, context unpacked']);
+    expect(first.detail).toEqual(['podman, context written']);
     expect(contextsKept()).toEqual([]);
     const second = await phases();
-    expect(second.detail).toEqual(['podman, context unpacked']);
+    expect(second.detail).toEqual(['podman, context written']);
     expect(contextsKept()).toEqual([request.context.hash]);
     const third = await phases();
     expect(third.detail).toEqual(['podman, context unchanged since an earlier build']);
@@ -145,7 +145,7 @@ describe('PodmanEngine specifics', () => {
     expect(readdirSync(kept.dir)).toEqual([]);
   });
 
-  it('stops unpacking a context when the build is cancelled, and keeps nothing of it', async () => {
+  it('stops writing a context when the build is cancelled, and keeps nothing of it', async () => {
     const kept = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 2);
     const own = new PodmanEngine({ env: { PATH: process.env.PATH }, contexts: kept });
     const { error } = await cancelledAfter(300, (signal) =>

@@ -42,6 +42,12 @@ export interface BuildContextSource {
    * CodeBuild, tar.gz for Cloud Build): the same tree always gives the same bytes.
    */
   archive(format: 'tar' | 'tar.gz' | 'zip'): NodeJS.ReadableStream;
+  /**
+   * Writes the same entries as files into an existing empty directory, as unpacking `tar()` would, for
+   * engines that build from a directory. A failure (a file changed after planning, the signal) may leave
+   * a partial copy, which the caller removes.
+   */
+  writeTo(dir: string, signal?: AbortSignal): Promise<void>;
 }
 
 export interface BuildRequest {

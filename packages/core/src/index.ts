@@ -11,6 +11,7 @@ export * from './context/digest-cache.js';
 export * from './context/hash.js';
 export * from './context/source.js';
 export * from './context/walk.js';
+export * from './context/write-to.js';
 export * from './contracts.js';
 export * from './engine/cli-flags.js';
 export * from './engine/output.js';

@@ -25,7 +25,7 @@ const BUILT = /^built-[0-9a-f]{64}$/;
 const MARKERS = 64;
 
 /**
- * podman builds from a directory, so every build writes its context to disk: about 0.5 s per 100 MB,
+ * podman builds from a directory, so every build writes its context to disk: 0.25 s or more per 100 MB,
  * which a rebuild of an unchanged context can skip. Unpacked contexts are kept by content hash, the
  * `keep` most recently used ones, from a context's second build on: most contexts are built once (the
  * next code change makes a new one), and keeping those would only cost the disk writes (about 0.17 s

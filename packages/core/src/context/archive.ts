@@ -3,6 +3,7 @@ import { PassThrough, pipeline, Readable } from 'node:stream';
 import type tar from 'tar-stream';
 import type yazl from 'yazl';
 import { invalidInput } from '../errors.js';
+import { assertUnchanged } from './unchanged.js';
 import type { ContextEntry, EntrySource } from './walk.js';
 
 export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
@@ -141,12 +142,7 @@ function* fileChunks(entry: ContextEntry): Generator<Buffer> {
   }
   const fd = openSync(source.absolute, 'r');
   try {
-    const stat = fstatSync(fd);
-    if (stat.size !== source.fingerprint.size || stat.mtimeMs !== source.fingerprint.mtimeMs) {
-      throw invalidInput(
-        `${source.absolute} changed after the build context was planned; run the build again so the plan, the hash and the archive agree.`,
-      );
-    }
+    assertUnchanged(source, fstatSync(fd));
     let remaining = source.fingerprint.size;
     while (remaining > 0) {
       const chunk = Buffer.allocUnsafe(Math.min(CHUNK, remaining));

@@ -1,12 +1,17 @@
 import type { BuildContextSource } from '../contracts.js';
 import { archiveContext } from './archive.js';
 import type { ContextEntry } from './walk.js';
+import { writeContextTo } from './write-to.js';
 
-/** The context a backend consumes: the hash of exactly these entries, and a fresh archive of them each time. */
+/**
+ * The context a backend consumes: the hash of exactly these entries, and a fresh archive of them (or a
+ * copy on disk) each time.
+ */
 export function buildContextSource(entries: ContextEntry[], hash: string): BuildContextSource {
   return {
     hash,
     tar: () => archiveContext(entries, 'tar'),
     archive: (format) => archiveContext(entries, format),
+    writeTo: (dir, signal) => writeContextTo(entries, dir, signal),
   };
 }
