@@ -127,6 +127,11 @@ case "${1:-}" in
     mkdir -p "$STATE"
     if /usr/bin/docker version >/dev/null 2>&1; then
       echo "test-infra: dockerd already answers on the default socket (left alone)"
+    elif [ -n "$(grep -lx dockerd /proc/[0-9]*/comm 2>/dev/null)" ]; then
+      # A busy or starting daemon answers late; a second one would take over its socket, then exit.
+      for _ in $(seq 1 300); do /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.2; done
+      /usr/bin/docker version >/dev/null 2>&1 || { echo "test-infra: a dockerd is running but does not answer on /var/run/docker.sock" >&2; exit 1; }
+      echo "test-infra: dockerd already answers on the default socket (left alone)"
     else
       dockerd --host unix:///var/run/docker.sock --pidfile "$STATE/dockerd.pid" >"$STATE/dockerd.log" 2>&1 &
       for _ in $(seq 1 150); do /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.2; done

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +9,35 @@ const SOCKET = '/var/run/docker.sock';
 
 function daemonAnswers(): boolean {
   return (
-    spawnSync(DOCKER_CLI, ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore', timeout: 5000 })
-      .status === 0
+    spawnSync(DOCKER_CLI, ['version', '--format', '{{.Server.Version}}'], {
+      stdio: 'ignore',
+      timeout: 10_000,
+    }).status === 0
   );
+}
+
+/** The pids of running dockerd processes, from /proc (no procps needed). */
+function runningDockerds(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd';
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+async function waitUntilAnswers(ms: number, stillStarting: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!daemonAnswers()) {
+    const gone = stillStarting();
+    if (gone) throw new Error(gone);
+    if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${SOCKET} within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**
@@ -20,6 +46,17 @@ function daemonAnswers(): boolean {
  */
 export async function ensureDockerd(): Promise<() => Promise<void>> {
   if (daemonAnswers()) return async () => {};
+  // A daemon that is busy (or still starting) answers late. Starting a second one would take over the
+  // socket and then exit, as the data root is locked, leaving the first one unreachable: wait instead.
+  const running = runningDockerds();
+  if (running.length > 0) {
+    await waitUntilAnswers(60_000, () =>
+      runningDockerds().length === 0
+        ? `dockerd (pid ${running.join(', ')}) exited while starting`
+        : undefined,
+    );
+    return async () => {};
+  }
   const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
   if (!dockerd)
     throw new Error(
@@ -37,12 +74,9 @@ export async function ensureDockerd(): Promise<() => Promise<void>> {
       stdio: ['ignore', 'ignore', 'ignore'],
     },
   );
-  const deadline = Date.now() + 30_000;
-  while (!daemonAnswers()) {
-    if (child.exitCode !== null) throw new Error(`dockerd exited with code ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('dockerd did not answer within 30 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntilAnswers(30_000, () =>
+    child.exitCode !== null ? `dockerd exited with code ${child.exitCode}` : undefined,
+  );
   return async () => {
     await new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
