@@ -5,12 +5,11 @@
 // Needs a running dockerd and podman, and the offline busybox images the tests import.
 // BENCH_ROUNDS (3), BENCH_BUILD_FILES (1000 files of 100 KiB) and BENCH_BUILD_WORK_MIB (1100) set the size.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { archiveContext, defaultStack, loadPipelineConfig, planBuilds, walkContext } from '@zenbuild/core';
-import { fmt, median } from './lib/measure.mjs';
+import { fmt, median, scratchDir } from './lib/measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '../apps/cli/dist/bundle/bin.js');
@@ -49,7 +48,7 @@ function time(command, args, options = {}) {
 
 /** A project whose image does WORK_MIB of hashing in a RUN step and copies a source tree of FILES x 100 KiB. */
 function project(engine) {
-  const dir = mkdtempSync(path.join(tmpdir(), `zenbuild-bench-build-${engine.name}-`));
+  const dir = scratchDir(`zenbuild-bench-build-${engine.name}-`);
   mkdirSync(path.join(dir, 'src'));
   writeFileSync(path.join(dir, '.zen'), '');
   for (let i = 0; i < FILES; i++)
@@ -78,7 +77,7 @@ async function materialise(dir) {
   const pipeline = await loadPipelineConfig(path.join(dir, 'warm.yaml'), { env: {} });
   const plan = planBuilds({ pipeline, stack: defaultStack(), env: {} });
   const walked = await walkContext(plan.builds[0].context);
-  const out = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-ctx-'));
+  const out = scratchDir('zenbuild-bench-ctx-');
   const chunks = [];
   for await (const chunk of archiveContext(walked.entries, 'tar')) chunks.push(chunk);
   spawnSync('tar', ['-x', '-C', out], { input: Buffer.concat(chunks) });
@@ -92,7 +91,7 @@ const summary = [];
 for (const engine of ENGINES) {
   const dir = project(engine);
   const context = await materialise(dir);
-  const home = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
+  const home = scratchDir('zenbuild-bench-home-');
   const env = { ...process.env, ZENBUILD_HOME: home, ZENML_CONTAINER_ENGINE: engine.name, ...engine.env };
   const zenbuild = (file, extra = [], zenbuildHome = home) =>
     time(process.execPath, [cli, 'build', path.join(dir, file), '--progress', 'quiet', ...extra], {
@@ -101,7 +100,7 @@ for (const engine of ENGINES) {
     });
   // Cold means cold for zenbuild too: a new home each time, so no file digest and no unpacked context
   // is left from an earlier run.
-  const freshHome = () => mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
+  const freshHome = () => scratchDir('zenbuild-bench-home-');
   const reference = (extra) =>
     time(engine.cli[0], [...engine.cli.slice(1), ...extra, '-t', `bench-ref-${engine.name}:1`, context], {
       env,
@@ -143,11 +142,22 @@ for (const engine of ENGINES) {
 const floors = [
   ['node, an empty script', [process.execPath, ['-e', '0']]],
   [
-    'node, importing dockerode (each docker build, push, login)',
+    'node, importing dockerode plainly',
     [
       process.execPath,
       ['--input-type=module', '-e', "await import('dockerode')"],
       { cwd: path.join(here, '../packages/docker') },
+    ],
+  ],
+  [
+    'node, importing dockerode as @zenbuild/docker does (each docker build, push, login)',
+    [
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { loadDockerode } = await import(${JSON.stringify(path.join(here, '../packages/docker/dist/load-dockerode.js'))}); await loadDockerode();`,
+      ],
     ],
   ],
   ['`podman version` (the availability check)', ['podman', ['version', '--format', '{{.Client.Version}}']]],

@@ -1,13 +1,12 @@
 // Planning benchmark: a pipeline of many steps with few distinct settings. The time must grow with the
 // number of distinct images, not with the number of steps (ZenML had to fix exactly this: PR #5154).
 // Reference in the same run: planning each step on its own, as a per-step planner does.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultStack, pipelineConfigFromData, planBuilds } from '@zenbuild/core';
-import { fmt, median } from './lib/measure.mjs';
+import { fmt, median, scratchDir } from './lib/measure.mjs';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-plan-'));
+const dir = scratchDir('zenbuild-bench-plan-');
 writeFileSync(path.join(dir, 'requirements.txt'), 'pandas==2.2.2\nscikit-learn==1.5.1\n');
 const stack = defaultStack();
 

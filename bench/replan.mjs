@@ -1,11 +1,9 @@
 // Re-plan benchmark: hashing an unchanged tree again with the digest cache, against the first (cold)
 // hash, and against the cheapest reference that looks at every file: `find DIR -type f -printf '%s %T@'`.
 // Target: at least 10x faster than the first hash.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, runWorker, timeShell } from './lib/measure.mjs';
+import { fmt, median, runWorker, scratchDir, timeShell } from './lib/measure.mjs';
 import { ensureTree } from './lib/tree.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,7 +25,7 @@ for (const { files, bytes } of TREES) {
   const find = [];
   const floor = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const home = mkdtempSync(path.join(tmpdir(), 'zenbuild-bench-home-'));
+    const home = scratchDir('zenbuild-bench-home-');
     cold.push(runWorker(worker, [dir, home]));
     warm.push(runWorker(worker, [dir, home]));
     find.push(timeShell(`find ${dir} -type f -printf '%s %T@\\n' > /dev/null`).ms);

@@ -1,4 +1,21 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const scratch = [];
+// Removed when the benchmark ends, failed or not: a build benchmark's projects, contexts and homes are
+// gigabytes.
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new directory under the temp dir, removed when the process exits. */
+export function scratchDir(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
