@@ -41,6 +41,8 @@ describe('loadDockerode', () => {
     const real = require(ssh2File) as { Client: new () => unknown };
     expect(real).not.toBe(standIn);
     expect(client).toBeInstanceOf(real.Client);
+    // After that, the stand-in hands out the real exports too (for code that kept it).
+    expect(standIn.Client).toBe(real.Client);
 
     const grpcFile = deferredFiles.find((file) => file.includes('grpc-js')) as string;
     const grpcStandIn = require.cache[grpcFile]?.exports as { Server: unknown };

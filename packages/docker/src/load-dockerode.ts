@@ -83,7 +83,8 @@ function standIn(
   module.filename = filename;
   module.loaded = true;
   module.exports = new Proxy(eager, {
-    get: (target, key) => (key in target ? target[key as string] : load()[key]),
+    // Once the real module is loaded, every export is the real one, constructors included.
+    get: (target, key) => (real || !(key in target) ? load()[key] : target[key as string]),
     has: (_, key) => key in load(),
   });
   return module;
