@@ -41,14 +41,15 @@ export async function hashContext(
       entry.digest = createHash('sha256').update(entry.source.content).digest('hex');
       continue;
     }
-    const { absolute, fingerprint } = entry.source;
+    // The absolute path is made only for a file that is read: a re-plan reads none.
+    const { fingerprint } = entry.source;
     const cached = options.cache?.get(entry.path, fingerprint);
     if (cached) {
       entry.digest = cached;
       stats.cached++;
       continue;
     }
-    entry.digest = digestFile(absolute, fingerprint.size, fingerprint.mtimeMs, buffer);
+    entry.digest = digestFile(entry.source.absolute, fingerprint.size, fingerprint.mtimeMs, buffer);
     stats.bytesRead += entry.size;
     options.cache?.set(entry.path, fingerprint, entry.digest, now);
     sinceYield += entry.size + 4096;
