@@ -3,6 +3,7 @@ import { PassThrough, pipeline, Readable } from 'node:stream';
 import type tar from 'tar-stream';
 import type yazl from 'yazl';
 import { invalidInput } from '../errors.js';
+import { EventLoopYield, yieldToEventLoop } from '../util/yield.js';
 import { assertUnchanged } from './unchanged.js';
 import type { ContextEntry, EntrySource } from './walk.js';
 
@@ -45,19 +46,12 @@ export function archiveContext(entries: ContextEntry[], format: ArchiveFormat): 
 
 type Header = Partial<tar.Header> & { name: string };
 
-/** Bytes archived between two yields to the event loop, so timers and signals (Ctrl-C) still run. */
-const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
-
 function tarArchive(lib: typeof tar, entries: ContextEntry[]): Readable {
   const pack = lib.pack();
   const write = async () => {
-    let sinceYield = 0;
+    const pause = new EventLoopYield();
     for (const entry of entries) {
-      sinceYield += entry.size + 512;
-      if (sinceYield > YIELD_EVERY_BYTES) {
-        sinceYield = 0;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      if (pause.due(entry.size + 512)) await yieldToEventLoop();
       const header: Header = {
         name: entry.type === 'directory' ? `${entry.path}/` : entry.path,
         mode: entry.mode,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { invalidInput } from '../errors.js';
+import { EventLoopYield, yieldToEventLoop } from '../util/yield.js';
 import type { DigestCache } from './digest-cache.js';
 import type { ContextEntry } from './walk.js';
 
@@ -17,8 +18,6 @@ export interface HashStats {
   bytesRead: number;
 }
 
-/** Bytes hashed between two yields to the event loop, so a long hash never freezes signals or I/O. */
-const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
 const CHUNK = 4 * 1024 * 1024;
 
 /**
@@ -32,7 +31,7 @@ export async function hashContext(
   const stats: HashStats = { files: 0, cached: 0, bytes: 0, bytesRead: 0 };
   const now = Date.now();
   const buffer = Buffer.allocUnsafe(CHUNK);
-  let sinceYield = 0;
+  const pause = new EventLoopYield();
   for (const entry of entries) {
     if (entry.type !== 'file' || !entry.source) continue;
     stats.files++;
@@ -52,11 +51,7 @@ export async function hashContext(
     entry.digest = digestFile(entry.source.absolute, fingerprint.size, fingerprint.mtimeMs, buffer);
     stats.bytesRead += entry.size;
     options.cache?.set(entry.path, fingerprint, entry.digest, now);
-    sinceYield += entry.size + 4096;
-    if (sinceYield > YIELD_EVERY_BYTES) {
-      sinceYield = 0;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    if (pause.due(entry.size + 4096)) await yieldToEventLoop();
   }
   return { hash: contextHashOf(entries), stats };
 }

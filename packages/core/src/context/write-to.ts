@@ -11,11 +11,9 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { ZenbuildError } from '../errors.js';
+import { EventLoopYield, yieldToEventLoop } from '../util/yield.js';
 import { assertUnchanged } from './unchanged.js';
 import type { ContextEntry } from './walk.js';
-
-/** Bytes copied between two yields to the event loop, so timers and signals (Ctrl-C) still run. */
-const YIELD_EVERY_BYTES = 32 * 1024 * 1024;
 
 /**
  * Writes the entries as files into an existing empty directory, exactly as unpacking the context's tar
@@ -32,17 +30,14 @@ export async function writeContextTo(
   dir: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  let sinceYield = 0;
+  const pause = new EventLoopYield();
   const implicit: string[] = [];
   const made = new Set([dir]);
-  for (const entry of entries) {
-    sinceYield += entry.size + 512;
-    if (sinceYield > YIELD_EVERY_BYTES) {
-      sinceYield = 0;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+  const targets = entries.map((entry) => path.join(dir, entry.path));
+  for (const [i, entry] of entries.entries()) {
+    if (pause.due(entry.size + 512)) await yieldToEventLoop();
     if (signal?.aborted) throw new ZenbuildError('CANCELLED', 'Writing the build context was cancelled.');
-    const target = path.join(dir, entry.path);
+    const target = targets[i] as string;
     if (entry.type === 'directory') {
       mkdirSync(target, { recursive: true });
       chmodSync(target, entry.mode);
@@ -74,9 +69,8 @@ export async function writeContextTo(
   // Times last, children before their directory, since creating an entry changes its directory's time.
   const epoch = new Date(0);
   for (let i = entries.length - 1; i >= 0; i--) {
-    const entry = entries[i] as ContextEntry;
-    const target = path.join(dir, entry.path);
-    if (entry.type === 'symlink') lutimesSync(target, epoch, epoch);
+    const target = targets[i] as string;
+    if (entries[i]?.type === 'symlink') lutimesSync(target, epoch, epoch);
     else utimesSync(target, epoch, epoch);
   }
   // Directories without an entry get it too (tar -x leaves them at the time of unpacking), so that
