@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ChunkPool } from './context/chunk-pool.js';
 import type { BuildOptions } from './settings/build-options.js';
 import type { ContainerRegistry, Stack } from './stack/stack.js';
 
@@ -35,8 +36,11 @@ export interface RunContext {
 export interface BuildContextSource {
   /** Content hash over exactly the archived entries. */
   readonly hash: string;
-  /** A fresh tar stream of the context (uncompressed). */
-  tar(): NodeJS.ReadableStream;
+  /**
+   * A fresh tar stream of the context (uncompressed). With a pool, file chunks are read into its memory:
+   * only for a consumer that releases each chunk to the pool once nothing reads it any more.
+   */
+  tar(options?: { pool?: ChunkPool }): NodeJS.ReadableStream;
   /**
    * A fresh, deterministic archive of the same entries in the format a remote service takes (zip for
    * CodeBuild, tar.gz for Cloud Build): the same tree always gives the same bytes.

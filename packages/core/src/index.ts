@@ -7,6 +7,7 @@ export * from './config/path.js';
 export * from './config/pipeline-config.js';
 export * from './config/yaml-file.js';
 export * from './context/archive.js';
+export * from './context/chunk-pool.js';
 export * from './context/digest-cache.js';
 export * from './context/hash.js';
 export * from './context/source.js';

@@ -6,7 +6,7 @@ import { type BuildPlan, type PlanInput, planBuilds } from '../plan/plan.js';
 import { defaultStack, type Stack, stackFromData } from '../stack/stack.js';
 
 /** A fresh project directory with the given files (path → content). */
-export function project(files: Record<string, string> = {}): string {
+export function project(files: Record<string, string | Uint8Array> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-test-'));
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });

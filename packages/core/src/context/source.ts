@@ -10,7 +10,7 @@ import { writeContextTo } from './write-to.js';
 export function buildContextSource(entries: ContextEntry[], hash: string): BuildContextSource {
   return {
     hash,
-    tar: () => archiveContext(entries, 'tar'),
+    tar: (options) => archiveContext(entries, 'tar', options),
     archive: (format) => archiveContext(entries, format),
     writeTo: (dir, signal) => writeContextTo(entries, dir, signal),
   };
