@@ -16,6 +16,7 @@ import type Docker from 'dockerode';
 import { toBuildQuery } from './build-options.js';
 import { DockerCliEngine } from './cli-engine.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
+import { ContextUpload } from './context-upload.js';
 import { getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 import { loadDockerode } from './load-dockerode.js';
@@ -80,7 +81,7 @@ export class DockerEngine implements ContainerEngine {
     let stream: NodeJS.ReadableStream;
     try {
       const docker = await this.#docker();
-      stream = await docker.buildImage(request.context.tar(), {
+      stream = await docker.buildImage(new ContextUpload(request.context), {
         ...query,
         t: request.imageName,
         dockerfile: request.dockerfile,
