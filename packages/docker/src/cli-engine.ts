@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import {
   type Availability,
   type BuildOptions,
@@ -18,6 +17,7 @@ import {
   sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
+import { ContextUpload } from './context-upload.js';
 import { splitTag } from './engine.js';
 
 // execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
@@ -115,13 +115,16 @@ export class DockerCliEngine implements ContainerEngine {
       );
       // A context whose stream fails (a file changed after planning) stops the build with the archive's
       // reason, not the daemon's "unexpected EOF"; any other failed build says why itself.
-      const archive = request.context.tar();
+      // Piped, the upload reuses its file memory once stdin has written it, as for the daemon.
+      const archive = new ContextUpload(request.context);
       let archiveError: unknown;
       archive.once('error', (error) => {
         archiveError = error;
         if (error instanceof ZenbuildError) subprocess.kill();
       });
-      pipeline(archive, subprocess.stdin).catch(() => {});
+      // A CLI that exits early (a bad flag) closes stdin; its own output says why.
+      subprocess.stdin.on('error', () => {});
+      archive.pipe(subprocess.stdin);
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), request.imageName, run, lines);
       const result = await subprocess;
       if (archiveError instanceof ZenbuildError) throw archiveError;
