@@ -62,6 +62,7 @@ describe('ContextUpload', () => {
     expect(await build(upload)).toBe(await sha(source.tar()));
     expect(upload.pool.reused).toBeGreaterThan(0);
     expect(upload.pool.lent).toBe(0);
+    expect(upload.destroyed).toBe(true);
   });
 
   it('is the plain archive when read instead of piped', async () => {

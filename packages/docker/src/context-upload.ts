@@ -45,10 +45,17 @@ export class ContextUpload extends Readable {
         destination.once('drain', () => tar.resume());
       }
     });
-    tar.once('end', () => destination.end());
+    // Closed once everything is handed over, as a piped stream ends, so that whoever waits for it is told.
+    tar.once('end', () => {
+      destination.end();
+      this.destroy();
+    });
     // docker-modem destroys the request with this error, which fails the build with it.
     tar.once('error', (error) => this.destroy(error));
     // The daemon answered early, or the build was cancelled: stop reading files.
-    destination.once('close', () => tar.destroy());
+    destination.once('close', () => {
+      tar.destroy();
+      this.destroy();
+    });
   }
 }
