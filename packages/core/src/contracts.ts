@@ -24,6 +24,7 @@ export interface StackProblem {
 export type BuildEvent =
   | { type: 'phase'; image: string; phase: string; detail?: string }
   | { type: 'log'; image: string; stream: 'stdout' | 'stderr'; line: string }
+  /** How far a long step is (a context upload: bytes sent); `total` when known, `current === total` at the end. */
   | { type: 'progress'; image: string; current: number; total?: number; unit?: string }
   | { type: 'warning'; image?: string; message: string };
 

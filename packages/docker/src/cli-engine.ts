@@ -18,7 +18,7 @@ import {
   ZenbuildError,
 } from '@zenbuild/core';
 import { ContextUpload } from './context-upload.js';
-import { splitTag } from './engine.js';
+import { sentProgress, splitTag } from './engine.js';
 
 // execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
 const loadExeca = async () => (await import('execa')).execa;
@@ -116,7 +116,7 @@ export class DockerCliEngine implements ContainerEngine {
       // A context whose stream fails (a file changed after planning) stops the build with the archive's
       // reason, not the daemon's "unexpected EOF"; any other failed build says why itself.
       // Piped, the upload reuses its file memory once stdin has written it, as for the daemon.
-      const archive = new ContextUpload(request.context);
+      const archive = new ContextUpload(request.context, sentProgress(request.imageName, run));
       let archiveError: unknown;
       archive.once('error', (error) => {
         archiveError = error;

@@ -58,8 +58,17 @@ async function build(upload: ContextUpload, query = ''): Promise<string> {
 describe('ContextUpload', () => {
   it('sends exactly the archive through dockerode, reusing the memory of chunks the socket has sent', async () => {
     const { source } = await context();
-    const upload = new ContextUpload(source);
+    const reports: Array<[number, boolean]> = [];
+    const upload = new ContextUpload(source, (bytes, done) => reports.push([bytes, done]));
     expect(await build(upload)).toBe(await sha(source.tar()));
+    // Progress: growing counts while the slow daemon reads, then all of the archive once, at the end.
+    let length = 0;
+    for await (const chunk of source.tar()) length += (chunk as Buffer).length;
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.at(-1)).toEqual([length, true]);
+    expect(reports.filter(([, done]) => done)).toHaveLength(1);
+    const counts = reports.map(([bytes]) => bytes);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
     expect(upload.pool.reused).toBeGreaterThan(0);
     expect(upload.pool.lent).toBe(0);
     expect(upload.destroyed).toBe(true);

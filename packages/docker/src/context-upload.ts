@@ -1,6 +1,12 @@
 import { Readable, type Writable } from 'node:stream';
 import { type BuildContextSource, ChunkPool } from '@zenbuild/core';
 
+/** How many bytes of the context the destination has written so far; `done` once it has all of them. */
+export type SentListener = (bytes: number, done: boolean) => void;
+
+/** Progress is reported at most this often: a 500 MB upload is about 2,000 chunks. */
+const PROGRESS_EVERY_MS = 250;
+
 /**
  * The build context as dockerode takes it: a stream that docker-modem pipes into the build request.
  * Piped, it writes the archive into the request itself, with a write callback per chunk, and the file
@@ -11,12 +17,18 @@ import { type BuildContextSource, ChunkPool } from '@zenbuild/core';
 export class ContextUpload extends Readable {
   readonly pool = new ChunkPool();
   readonly #context: BuildContextSource;
+  readonly #onSent: SentListener | undefined;
   #plain: AsyncIterator<Buffer> | undefined;
   #piped = false;
 
-  constructor(context: BuildContextSource) {
+  /**
+   * `onSent` hears how many bytes the destination has written, at most every PROGRESS_EVERY_MS, and once
+   * more with `done` when all of them are (when piped; the docker CLI prints the same as it sends).
+   */
+  constructor(context: BuildContextSource, onSent?: SentListener) {
     super();
     this.#context = context;
+    this.#onSent = onSent;
   }
 
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
@@ -36,10 +48,22 @@ export class ContextUpload extends Readable {
 
   #send(destination: Writable): void {
     const tar = this.#context.tar({ pool: this.pool }) as Readable;
+    let sent = 0;
+    let reportedAt = performance.now();
+    const sentOne = (chunk: Buffer) => {
+      this.pool.release(chunk);
+      sent += chunk.length;
+      if (this.#onSent && performance.now() - reportedAt >= PROGRESS_EVERY_MS) {
+        reportedAt = performance.now();
+        this.#onSent(sent, false);
+      }
+    };
+    // 'finish': every chunk's write callback has run.
+    destination.once('finish', () => this.#onSent?.(sent, true));
     tar.on('data', (chunk: Buffer) => {
       // Released only once written: until then the socket may still read it. A failed write gives
       // nothing back; the upload is over then.
-      const written = destination.write(chunk, (error) => error || this.pool.release(chunk));
+      const written = destination.write(chunk, (error) => error || sentOne(chunk));
       if (!written) {
         tar.pause();
         destination.once('drain', () => tar.resume());

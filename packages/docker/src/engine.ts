@@ -16,7 +16,7 @@ import type Docker from 'dockerode';
 import { toBuildQuery } from './build-options.js';
 import { DockerCliEngine } from './cli-engine.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
-import { ContextUpload } from './context-upload.js';
+import { ContextUpload, type SentListener } from './context-upload.js';
 import { getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 import { loadDockerode } from './load-dockerode.js';
@@ -81,13 +81,16 @@ export class DockerEngine implements ContainerEngine {
     let stream: NodeJS.ReadableStream;
     try {
       const docker = await this.#docker();
-      stream = await docker.buildImage(new ContextUpload(request.context), {
-        ...query,
-        t: request.imageName,
-        dockerfile: request.dockerfile,
-        ...(registryconfig ? { registryconfig } : {}),
-        abortSignal: run.signal,
-      } as Docker.ImageBuildOptions);
+      stream = await docker.buildImage(
+        new ContextUpload(request.context, sentProgress(request.imageName, run)),
+        {
+          ...query,
+          t: request.imageName,
+          dockerfile: request.dockerfile,
+          ...(registryconfig ? { registryconfig } : {}),
+          abortSignal: run.signal,
+        } as Docker.ImageBuildOptions,
+      );
       await readDaemonStream(stream, (message) => {
         for (const line of linesOf(message)) {
           tail.push(line);
@@ -229,6 +232,12 @@ export class DockerEngine implements ContainerEngine {
       },
     );
   }
+}
+
+/** The context's upload as progress events: how much has been sent, and with `total` once all of it. */
+export function sentProgress(image: string, run: RunContext): SentListener {
+  return (bytes, done) =>
+    run.emit({ type: 'progress', image, current: bytes, ...(done ? { total: bytes } : {}), unit: 'bytes' });
 }
 
 /** The log lines of a build message; `stream` text may hold several. */
