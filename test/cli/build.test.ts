@@ -92,6 +92,8 @@ describe('zenbuild build with the local image builder on Docker', () => {
     ]);
     expect(inside).toMatch(/^app\n\/models\|say "hi" to \$HOME\|info\nprint\("trained [\d.]+"\)\napp\n$/);
     expect(result.stderr).toContain('[orchestrator] Step 1/');
+    // The context's upload, as the docker CLI's "Sending build context": here only its end, it is small.
+    expect(result.stderr).toMatch(/\[orchestrator\] context: [\d.]+ (B|KiB|MiB) sent, done\n/);
   });
 
   it('reuses the build on the second run and starts no engine build; --no-reuse builds again', () => {
@@ -203,6 +205,7 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(result.stderr).not.toMatch(/zenbuild:/);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('[orchestrator] build: docker CLI');
+    expect(result.stderr).toMatch(/\[orchestrator\] context: [\d.]+ (B|KiB|MiB) sent, done\n/);
     const image = JSON.parse(result.stdout).images.orchestrator.image;
     expect(runInImage(image, ['sh', '-c', 'echo $G'])).toBe('8\n');
   });

@@ -1,5 +1,21 @@
 import type { BuildEvent } from '@zenbuild/core';
+import { formatSize } from './format.js';
 import type { Io } from './io.js';
+
+/** Plain output prints an image's progress at most this often, and always its last step. */
+const PLAIN_PROGRESS_EVERY_MS = 2000;
+
+type ProgressEvent = Extract<BuildEvent, { type: 'progress' }>;
+
+/** `context: 48.0 MiB sent`; `, done` once it is all; other units as counts. */
+export function describeProgress(event: ProgressEvent): string {
+  const done = event.total !== undefined && event.current === event.total;
+  if (event.unit === 'bytes') {
+    const of = event.total !== undefined && !done ? ` of ${formatSize(event.total)}` : '';
+    return `context: ${formatSize(event.current)}${of} sent${done ? ', done' : ''}`;
+  }
+  return `${event.current}${event.total !== undefined ? `/${event.total}` : ''}${event.unit ? ` ${event.unit}` : ''}`;
+}
 
 export type ProgressMode = 'auto' | 'plain' | 'json' | 'quiet';
 export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'plain', 'json', 'quiet'];
@@ -30,9 +46,19 @@ export async function createProgress(
       done: () => {},
     };
   }
+  const progressPrintedAt = new Map<string, number>();
   const plain: ProgressRenderer = {
     emit(event) {
-      if (event.type === 'log') io.err(`[${label(event.image)}] ${event.line}`);
+      if (event.type === 'progress') {
+        // A line every couple of seconds is enough for a log (a short upload prints only its end); the
+        // last one says it ended.
+        const now = performance.now();
+        const last = progressPrintedAt.get(event.image) ?? now;
+        if (!progressPrintedAt.has(event.image)) progressPrintedAt.set(event.image, now);
+        if (event.current !== event.total && now - last < PLAIN_PROGRESS_EVERY_MS) return;
+        progressPrintedAt.set(event.image, now);
+        io.err(`[${label(event.image)}] ${describeProgress(event)}`);
+      } else if (event.type === 'log') io.err(`[${label(event.image)}] ${event.line}`);
       else if (event.type === 'phase')
         io.err(`[${label(event.image)}] ${event.phase}${event.detail ? `: ${event.detail}` : ''}`);
       else if (event.type === 'warning')
@@ -40,7 +66,10 @@ export async function createProgress(
     },
     done: () => {},
   };
-  if (mode === 'plain' || !(stderr as NodeJS.WriteStream).isTTY) return plain;
+  // A terminal that reports no width (some CI pseudo-terminals, `script` without one) would show the
+  // live view as nothing at all: log-update wraps every line to zero columns.
+  const terminal = stderr as NodeJS.WriteStream;
+  if (mode === 'plain' || !terminal.isTTY || !(terminal.columns > 0)) return plain;
 
   // A live view: one line per build with its state and its latest output line.
   const state = new Map<string, { phase: string; line: string }>();
@@ -68,6 +97,7 @@ export async function createProgress(
       const current = state.get(name) ?? { phase: 'queued', line: '' };
       if (event.type === 'phase') current.phase = event.phase;
       if (event.type === 'log') current.line = event.line;
+      if (event.type === 'progress') current.line = describeProgress(event);
       state.set(name, current);
       render();
     },

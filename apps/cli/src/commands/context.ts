@@ -1,4 +1,5 @@
 import { DigestCache, hashContext, invalidInput, walkContext, zenbuildHome } from '@zenbuild/core';
+import { formatSize } from '../format.js';
 import type { Io } from '../io.js';
 import { printWarnings } from '../warnings.js';
 
@@ -59,16 +60,4 @@ export async function contextCommand(
   );
   io.out(lines.join('\n'));
   return 0;
-}
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
