@@ -82,7 +82,9 @@ describe('progress of a context upload', () => {
     const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 0 });
     let text = '';
     terminal.on('data', (chunk) => (text += chunk));
-    const progress = await createProgress(new Io(new PassThrough(), terminal), 'auto', new Map(), terminal);
+    // Only isTTY and columns are read to choose the view.
+    const stderr = terminal as unknown as typeof process.stderr;
+    const progress = await createProgress(new Io(new PassThrough(), terminal), 'auto', new Map(), stderr);
     progress.emit({ type: 'log', image: 'img:1', stream: 'stdout', line: 'Step 1/2 : FROM busybox' });
     progress.done();
     expect(text).toBe('[img:1] Step 1/2 : FROM busybox\n');
