@@ -17,7 +17,8 @@ const ZIP_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 export interface ArchiveOptions {
   /**
    * Read file chunks into this pool's buffers. Only for a consumer that releases each chunk to the pool
-   * once it is done with it (see ChunkPool); others leave it out and get a new buffer per chunk.
+   * once it is done with it (see ChunkPool); others leave it out and get a new buffer per chunk. Used
+   * for `tar` only: compressed formats hand their consumer new bytes, so no chunk could come back.
    */
   pool?: ChunkPool;
 }
@@ -48,7 +49,7 @@ export function archiveContext(
         format === 'zip'
           ? [zipArchive(lib as typeof yazl, entries)]
           : [
-              tarArchive(lib as typeof tar, entries, options.pool),
+              tarArchive(lib as typeof tar, entries, zlib ? undefined : options.pool),
               ...(zlib ? [zlib.createGzip({ level: 6 })] : []),
             ];
       // pipeline hands any stage's error to the output, and destroys every stage when the consumer stops.

@@ -17,7 +17,8 @@ interface Slab {
  * (bench/README.md). Chunks are carved one after another from 1 MiB slabs, so small files share one; a
  * slab is used again once every chunk carved from it is released. Safe by construction: only `release`
  * of a chunk handed out frees it, and the consumer calls it when nothing reads the chunk any more (a
- * socket's write callback). A chunk never released is collected with its slab, as without a pool.
+ * socket's write callback). A chunk never released keeps its slab until the pool itself is dropped: a
+ * pool is for one consumer's one archive.
  */
 export class ChunkPool {
   readonly #free: Buffer[] = [];
