@@ -7,9 +7,12 @@ const PLAIN_PROGRESS_EVERY_MS = 2000;
 
 type ProgressEvent = Extract<BuildEvent, { type: 'progress' }>;
 
+/** The event that says a step is complete: its count has reached the total. */
+const isDone = (event: ProgressEvent) => event.current === event.total;
+
 /** `context: 48.0 MiB sent`; `, done` once it is all; other units as counts. */
 export function describeProgress(event: ProgressEvent): string {
-  const done = event.total !== undefined && event.current === event.total;
+  const done = isDone(event);
   if (event.unit === 'bytes') {
     const of = event.total !== undefined && !done ? ` of ${formatSize(event.total)}` : '';
     return `context: ${formatSize(event.current)}${of} sent${done ? ', done' : ''}`;
@@ -50,12 +53,12 @@ export async function createProgress(
   const plain: ProgressRenderer = {
     emit(event) {
       if (event.type === 'progress') {
-        // A line every couple of seconds is enough for a log (a short upload prints only its end); the
-        // last one says it ended.
+        // A line every couple of seconds is enough for a log, counted from the first event (a short
+        // upload prints only its end); the last one says it ended.
         const now = performance.now();
-        const last = progressPrintedAt.get(event.image) ?? now;
-        if (!progressPrintedAt.has(event.image)) progressPrintedAt.set(event.image, now);
-        if (event.current !== event.total && now - last < PLAIN_PROGRESS_EVERY_MS) return;
+        const since = progressPrintedAt.get(event.image);
+        if (since === undefined) progressPrintedAt.set(event.image, now);
+        if (!isDone(event) && (since === undefined || now - since < PLAIN_PROGRESS_EVERY_MS)) return;
         progressPrintedAt.set(event.image, now);
         io.err(`[${label(event.image)}] ${describeProgress(event)}`);
       } else if (event.type === 'log') io.err(`[${label(event.image)}] ${event.line}`);
