@@ -17,8 +17,8 @@ import {
   sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
-import { ContextUpload } from './context-upload.js';
-import { sentProgress, splitTag } from './engine.js';
+import { ContextUpload, sentProgress } from './context-upload.js';
+import { splitTag } from './engine.js';
 
 // execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
 const loadExeca = async () => (await import('execa')).execa;

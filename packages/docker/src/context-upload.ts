@@ -1,8 +1,14 @@
 import { Readable, type Writable } from 'node:stream';
-import { type BuildContextSource, ChunkPool } from '@zenbuild/core';
+import { type BuildContextSource, ChunkPool, type RunContext } from '@zenbuild/core';
 
 /** How many bytes of the context the destination has written so far; `done` once it has all of them. */
 export type SentListener = (bytes: number, done: boolean) => void;
+
+/** The upload as progress events of `image`: how much has been sent, and with `total` once all of it. */
+export function sentProgress(image: string, run: RunContext): SentListener {
+  return (bytes, done) =>
+    run.emit({ type: 'progress', image, current: bytes, ...(done ? { total: bytes } : {}), unit: 'bytes' });
+}
 
 /** Progress is reported at most this often: a 500 MB upload is about 2,000 chunks. */
 const PROGRESS_EVERY_MS = 250;
@@ -53,8 +59,9 @@ export class ContextUpload extends Readable {
     const sentOne = (chunk: Buffer) => {
       this.pool.release(chunk);
       sent += chunk.length;
-      if (this.#onSent && performance.now() - reportedAt >= PROGRESS_EVERY_MS) {
-        reportedAt = performance.now();
+      const now = performance.now();
+      if (this.#onSent && now - reportedAt >= PROGRESS_EVERY_MS) {
+        reportedAt = now;
         this.#onSent(sent, false);
       }
     };

@@ -16,7 +16,7 @@ import type Docker from 'dockerode';
 import { toBuildQuery } from './build-options.js';
 import { DockerCliEngine } from './cli-engine.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
-import { ContextUpload, type SentListener } from './context-upload.js';
+import { ContextUpload, sentProgress } from './context-upload.js';
 import { getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 import { loadDockerode } from './load-dockerode.js';
@@ -232,12 +232,6 @@ export class DockerEngine implements ContainerEngine {
       },
     );
   }
-}
-
-/** The context's upload as progress events: how much has been sent, and with `total` once all of it. */
-export function sentProgress(image: string, run: RunContext): SentListener {
-  return (bytes, done) =>
-    run.emit({ type: 'progress', image, current: bytes, ...(done ? { total: bytes } : {}), unit: 'bytes' });
 }
 
 /** The log lines of a build message; `stream` text may hold several. */
