@@ -184,6 +184,7 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(result.stderr).not.toMatch(/zenbuild:/);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('[orchestrator] build: podman');
+    expect(result.stderr).toMatch(/\[orchestrator\] context: [\d.]+ (B|KiB|MiB) written, done\n/);
     const image = JSON.parse(result.stdout).images.orchestrator;
     expect(image.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(runInPodman(image.image, ['sh', '-c', 'echo $F'])).toBe('6\n');

@@ -64,10 +64,11 @@ export function stalledContext(): BuildContextSource {
   const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
   return {
     hash: 'd'.repeat(64),
+    size: 1 << 20,
     tar: () => stalledStream(head),
     archive: () => stalledStream(head),
     // The first file's start on disk, then nothing until the signal, as a copy of a large file stops.
-    writeTo: (into, signal) => {
+    writeTo: (into, { signal } = {}) => {
       writeFileSync(path.join(into, 'big.bin'), Buffer.alloc(4096));
       return new Promise((_, reject) =>
         signal?.addEventListener('abort', () =>

@@ -31,7 +31,7 @@ describe('progress of a context upload', () => {
     vi.useRealTimers();
   });
 
-  it('reads as the bytes sent, and says when all of them are', () => {
+  it('reads as the bytes sent (or written), and says when all of them are', () => {
     expect(describeProgress({ type: 'progress', image: 'i', current: 48 * MiB, unit: 'bytes' })).toBe(
       'context: 48.0 MiB sent',
     );
@@ -41,6 +41,15 @@ describe('progress of a context upload', () => {
     expect(describeProgress({ type: 'progress', image: 'i', current: 900, total: 900, unit: 'bytes' })).toBe(
       'context: 900 B sent, done',
     );
+    const written = {
+      type: 'progress',
+      image: 'i',
+      total: 96 * MiB,
+      unit: 'bytes',
+      verb: 'written',
+    } as const;
+    expect(describeProgress({ ...written, current: 48 * MiB })).toBe('context: 48.0 MiB of 96.0 MiB written');
+    expect(describeProgress({ ...written, current: 96 * MiB })).toBe('context: 96.0 MiB written, done');
     expect(describeProgress({ type: 'progress', image: 'i', current: 3, total: 8, unit: 'steps' })).toBe(
       '3/8 steps',
     );

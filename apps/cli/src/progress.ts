@@ -10,12 +10,12 @@ type ProgressEvent = Extract<BuildEvent, { type: 'progress' }>;
 /** The event that says a step is complete: its count has reached the total. */
 const isDone = (event: ProgressEvent) => event.current === event.total;
 
-/** `context: 48.0 MiB sent`; `, done` once it is all; other units as counts. */
+/** `context: 48.0 MiB of 96.0 MiB written`; `, done` once it is all; other units as counts. */
 export function describeProgress(event: ProgressEvent): string {
   const done = isDone(event);
   if (event.unit === 'bytes') {
     const of = event.total !== undefined && !done ? ` of ${formatSize(event.total)}` : '';
-    return `context: ${formatSize(event.current)}${of} sent${done ? ', done' : ''}`;
+    return `context: ${formatSize(event.current)}${of} ${event.verb ?? 'sent'}${done ? ', done' : ''}`;
   }
   return `${event.current}${event.total !== undefined ? `/${event.total}` : ''}${event.unit ? ` ${event.unit}` : ''}`;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ChunkPool } from './context/chunk-pool.js';
+import type { WriteContextOptions } from './context/write-to.js';
 import type { BuildOptions } from './settings/build-options.js';
 import type { ContainerRegistry, Stack } from './stack/stack.js';
 
@@ -24,8 +25,11 @@ export interface StackProblem {
 export type BuildEvent =
   | { type: 'phase'; image: string; phase: string; detail?: string }
   | { type: 'log'; image: string; stream: 'stdout' | 'stderr'; line: string }
-  /** How far a long step is (a context upload: bytes sent); `total` when known, `current === total` at the end. */
-  | { type: 'progress'; image: string; current: number; total?: number; unit?: string }
+  /**
+   * How far a long step is (a context upload: bytes sent); `total` when known, `current === total` at the
+   * end. `verb` says what happens to the units (`sent`, `written`, `uploaded`).
+   */
+  | { type: 'progress'; image: string; current: number; total?: number; unit?: string; verb?: string }
   | { type: 'warning'; image?: string; message: string };
 
 export interface RunContext {
@@ -37,6 +41,8 @@ export interface RunContext {
 export interface BuildContextSource {
   /** Content hash over exactly the archived entries. */
   readonly hash: string;
+  /** Bytes of file content (the archive adds headers), the total for progress. */
+  readonly size: number;
   /**
    * A fresh tar stream of the context (uncompressed). With a pool, file chunks are read into its memory:
    * only for a consumer that releases each chunk to the pool once nothing reads it any more.
@@ -52,7 +58,7 @@ export interface BuildContextSource {
    * engines that build from a directory. A failure (a file changed after planning, the signal) may leave
    * a partial copy, which the caller removes.
    */
-  writeTo(dir: string, signal?: AbortSignal): Promise<void>;
+  writeTo(dir: string, options?: WriteContextOptions): Promise<void>;
 }
 
 export interface BuildRequest {

@@ -14,6 +14,7 @@ export * from './context/source.js';
 export * from './context/walk.js';
 export * from './context/write-to.js';
 export * from './contracts.js';
+export * from './engine/byte-progress.js';
 export * from './engine/cli-flags.js';
 export * from './engine/output.js';
 export * from './engine/select.js';

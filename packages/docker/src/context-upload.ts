@@ -1,17 +1,17 @@
 import { Readable, type Writable } from 'node:stream';
-import { type BuildContextSource, ChunkPool, type RunContext } from '@zenbuild/core';
-
-/** How many bytes of the context the destination has written so far; `done` once it has all of them. */
-export type SentListener = (bytes: number, done: boolean) => void;
+import {
+  type BuildContextSource,
+  ByteProgress,
+  type ByteProgressListener,
+  byteProgressEvents,
+  ChunkPool,
+  type RunContext,
+} from '@zenbuild/core';
 
 /** The upload as progress events of `image`: how much has been sent, and with `total` once all of it. */
-export function sentProgress(image: string, run: RunContext): SentListener {
-  return (bytes, done) =>
-    run.emit({ type: 'progress', image, current: bytes, ...(done ? { total: bytes } : {}), unit: 'bytes' });
+export function sentProgress(image: string, run: RunContext): ByteProgressListener {
+  return byteProgressEvents(image, run, { verb: 'sent' });
 }
-
-/** Progress is reported at most this often: a 500 MB upload is about 2,000 chunks. */
-const PROGRESS_EVERY_MS = 250;
 
 /**
  * The build context as dockerode takes it: a stream that docker-modem pipes into the build request.
@@ -23,15 +23,15 @@ const PROGRESS_EVERY_MS = 250;
 export class ContextUpload extends Readable {
   readonly pool = new ChunkPool();
   readonly #context: BuildContextSource;
-  readonly #onSent: SentListener | undefined;
+  readonly #onSent: ByteProgressListener | undefined;
   #plain: AsyncIterator<Buffer> | undefined;
   #piped = false;
 
   /**
-   * `onSent` hears how many bytes the destination has written, at most every PROGRESS_EVERY_MS, and once
+   * `onSent` hears how many bytes the destination has written, at most every 250 ms, and once
    * more with `done` when all of them are (when piped; the docker CLI prints the same as it sends).
    */
-  constructor(context: BuildContextSource, onSent?: SentListener) {
+  constructor(context: BuildContextSource, onSent?: ByteProgressListener) {
     super();
     this.#context = context;
     this.#onSent = onSent;
@@ -54,19 +54,13 @@ export class ContextUpload extends Readable {
 
   #send(destination: Writable): void {
     const tar = this.#context.tar({ pool: this.pool }) as Readable;
-    let sent = 0;
-    let reportedAt = performance.now();
+    const sent = new ByteProgress(this.#onSent);
     const sentOne = (chunk: Buffer) => {
       this.pool.release(chunk);
-      sent += chunk.length;
-      const now = performance.now();
-      if (this.#onSent && now - reportedAt >= PROGRESS_EVERY_MS) {
-        reportedAt = now;
-        this.#onSent(sent, false);
-      }
+      sent.add(chunk.length);
     };
     // 'finish': every chunk's write callback has run.
-    destination.once('finish', () => this.#onSent?.(sent, true));
+    destination.once('finish', () => sent.finish());
     tar.on('data', (chunk: Buffer) => {
       // Released only once written: until then the socket may still read it. A failed write gives
       // nothing back; the upload is over then.

@@ -7,6 +7,7 @@ import {
   type BuildOptions,
   type BuildRequest,
   buildOptionYamlName,
+  byteProgressEvents,
   type ContainerEngine,
   type ContainerEngineFlavor,
   type ContainerRegistry,
@@ -110,7 +111,13 @@ export class PodmanEngine implements ContainerEngine {
           phase: 'context',
           detail: 'writing the context for podman',
         });
-        await request.context.writeTo(into, run.signal);
+        await request.context.writeTo(into, {
+          signal: run.signal,
+          onWritten: byteProgressEvents(request.imageName, run, {
+            verb: 'written',
+            total: request.context.size,
+          }),
+        });
       });
       run.emit({
         type: 'phase',

@@ -72,7 +72,7 @@ export async function reportedUpload(
 ): Promise<void> {
   run.emit({ type: 'phase', image, phase: 'upload', detail: where.url });
   const result = await upload((bytes) =>
-    run.emit({ type: 'progress', image, current: bytes, unit: 'bytes' }),
+    run.emit({ type: 'progress', image, current: bytes, unit: 'bytes', verb: 'uploaded' }),
   );
   run.emit({
     type: 'phase',

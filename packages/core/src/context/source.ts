@@ -10,8 +10,9 @@ import { writeContextTo } from './write-to.js';
 export function buildContextSource(entries: ContextEntry[], hash: string): BuildContextSource {
   return {
     hash,
+    size: entries.reduce((sum, entry) => sum + (entry.type === 'file' ? entry.size : 0), 0),
     tar: (options) => archiveContext(entries, 'tar', options),
     archive: (format) => archiveContext(entries, format),
-    writeTo: (dir, signal) => writeContextTo(entries, dir, signal),
+    writeTo: (dir, options) => writeContextTo(entries, dir, options),
   };
 }

@@ -75,6 +75,22 @@ describe('writeContextTo', () => {
     );
   });
 
+  it('reports the bytes written, and all of them once at the end', async () => {
+    const sizes = [3 << 20, 5, 1 << 20, 0];
+    const root = project(Object.fromEntries(sizes.map((size, i) => [`f${i}`, 'x'.repeat(size)])));
+    const { entries } = await walkContext({
+      root,
+      files: [{ path: 'Dockerfile', content: 'FROM busybox\n' }],
+    });
+    const reports: Array<[number, boolean]> = [];
+    await writeContextTo(entries, emptyDir(), { onWritten: (bytes, done) => reports.push([bytes, done]) });
+    const total = sizes.reduce((a, b) => a + b) + 'FROM busybox\n'.length;
+    expect(reports.at(-1)).toEqual([total, true]);
+    expect(reports.filter(([, done]) => done)).toHaveLength(1);
+    const counts = reports.map(([bytes]) => bytes);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  });
+
   it('stops when the signal is aborted, between files', async () => {
     const root = project(
       Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, 'x'.repeat(1 << 20)])),
@@ -82,7 +98,7 @@ describe('writeContextTo', () => {
     const { entries } = await walkContext({ root });
     const controller = new AbortController();
     const into = emptyDir();
-    const writing = writeContextTo(entries, into, controller.signal);
+    const writing = writeContextTo(entries, into, { signal: controller.signal });
     controller.abort();
     const error = await writing.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ZenbuildError);
