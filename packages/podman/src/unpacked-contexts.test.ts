@@ -32,6 +32,18 @@ async function buildOnce(contexts: UnpackedContexts, hash: string, unpack = unpa
   return checkedOut;
 }
 
+/**
+ * What the directory holds once the copies on their way out are gone: a copy that is not kept is
+ * renamed to `trash-...` at once and removed by a process of its own, which the build does not wait for.
+ */
+async function settled(dir: string): Promise<string[]> {
+  for (let waited = 0; readdirSync(dir).some((name) => name.startsWith('trash-')); waited += 10) {
+    if (waited > 5000) throw new Error(`still being removed: ${readdirSync(dir).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return readdirSync(dir).sort();
+}
+
 /** The contexts kept (the directories named by hash), without the built-once markers. */
 const keptIn = (dir: string) =>
   readdirSync(dir)
@@ -48,7 +60,7 @@ describe('UnpackedContexts', () => {
     expect(first.reused).toBe(false);
     expect(readFileSync(path.join(first.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
     await first.release();
-    expect(readdirSync(contexts.dir)).toEqual([`built-${hashA}`]);
+    expect(await settled(contexts.dir)).toEqual([`built-${hashA}`]);
 
     const second = await buildOnce(contexts, hashA, unpack);
     expect(second.reused).toBe(false);
@@ -115,7 +127,7 @@ describe('UnpackedContexts', () => {
     expect(checkedOut.reused).toBe(false);
     expect(calls).toHaveLength(1);
     await checkedOut.release();
-    expect(readdirSync(dir)).toEqual([]);
+    expect(await settled(dir)).toEqual([]);
   });
 
   it('leaves nothing behind when the unpack fails, and does not count it as built', async () => {
@@ -138,7 +150,33 @@ describe('UnpackedContexts', () => {
     const live = path.join(contexts.dir, `inuse-fresh-${process.pid}-0a1b`);
     mkdirSync(live);
     await buildOnce(contexts, hashA);
-    expect(readdirSync(contexts.dir).sort()).toEqual([`built-${hashA}`, path.basename(live)].sort());
+    expect(await settled(contexts.dir)).toEqual([`built-${hashA}`, path.basename(live)].sort());
+  });
+
+  it('removes a copy it does not keep in the background, and leaves a removal under way alone', async () => {
+    const contexts = new UnpackedContexts(cacheDir(), 2);
+    const big = async (into: string) => {
+      for (let i = 0; i < 2000; i++) writeFileSync(path.join(into, `f${i}`), 'x');
+    };
+    const checkedOut = await contexts.checkOut(hashA, big);
+    // Another process's removal, started a moment ago: still running, so not this build's to remove.
+    const underWay = path.join(contexts.dir, `trash-${Date.now()}-0a1b2c`);
+    mkdirSync(path.join(underWay, 'sub'), { recursive: true });
+    await checkedOut.release();
+    // Gone from its place at once; what remains is only ever a `trash-` directory on its way out.
+    expect(readdirSync(contexts.dir)).not.toContain(path.basename(checkedOut.dir));
+    expect(readdirSync(contexts.dir).filter((n) => !n.startsWith('trash-'))).toEqual([`built-${hashA}`]);
+    // Eviction leaves a fresh `trash-` directory alone, so only the detached `rm` can remove the copy.
+    const expected = [`built-${hashA}`, path.basename(underWay)];
+    for (let waited = 0; readdirSync(contexts.dir).length > 2 && waited < 5000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(readdirSync(contexts.dir).sort()).toEqual(expected);
+    // Once it is older than any removal takes, it counts as abandoned.
+    const old = new Date(Date.now() - 11 * 60_000).getTime();
+    const abandoned = path.join(contexts.dir, `trash-${old}-0a1b2c`);
+    mkdirSync(abandoned);
+    await contexts.evict();
+    expect(readdirSync(contexts.dir).sort()).toEqual(expected);
   });
 
   it('does not keep a context whose hash is not a sha256 (it could not name a directory safely)', async () => {
@@ -148,7 +186,7 @@ describe('UnpackedContexts', () => {
       expect(path.dirname(checkedOut.dir)).toBe(contexts.dir);
       await checkedOut.release();
     }
-    expect(readdirSync(contexts.dir)).toEqual([]);
+    expect(await settled(contexts.dir)).toEqual([]);
   });
 
   describe('fromEnv', () => {

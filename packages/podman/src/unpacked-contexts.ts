@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +20,10 @@ export interface CheckedOutContext {
 const HASH = /^[0-9a-f]{64}$/;
 /** `inuse-<hash or "fresh">-<pid>-<nonce>`: a build's private copy. */
 const IN_USE = /^inuse-[0-9a-z]+-(\d+)-[0-9a-f]+$/;
+/** `trash-<ms since the epoch>-<nonce>`: a copy on its way out; older names carry no time. */
+const TRASH = /^trash-(?:(\d+)-)?[0-9a-f]+$/;
+/** A copy being removed in the background longer than this was abandoned (its remover was killed). */
+const ABANDONED_AFTER_MS = 10 * 60_000;
 /** `built-<hash>`: an empty file saying a context was built once; its mtime is when. */
 const BUILT = /^built-[0-9a-f]{64}$/;
 /** How many of those markers are remembered. */
@@ -33,6 +38,9 @@ const MARKERS = 64;
  *
  * No locks: a build takes a context by renaming it to a private name, so nothing else can use or evict
  * it meanwhile, and renames it back when done. Two concurrent builds of one context each get a copy.
+ *
+ * A copy that is not kept is renamed to `trash-...` and removed by a detached `rm -rf` that the build
+ * does not wait for: removing 500 MB in 5000 files takes 0.4–0.7 s here, on every first build.
  */
 export class UnpackedContexts {
   constructor(
@@ -101,7 +109,7 @@ export class UnpackedContexts {
         // Another build of the same context gave its copy back first: one is enough.
       }
     }
-    if (!kept) await rm(mine, { recursive: true, force: true }).catch(() => {});
+    if (!kept) await this.#discard(mine).catch(() => {});
     await this.evict().catch(() => {});
   }
 
@@ -123,8 +131,10 @@ export class UnpackedContexts {
       if (HASH.test(name) || BUILT.test(name)) {
         const usedMs = await lastUse(name);
         if (usedMs !== undefined) (HASH.test(name) ? kept : markers).push({ name, usedMs });
-      } else if (name.startsWith('trash-')) {
-        doomed.push(name); // a removal that was interrupted
+      } else if (TRASH.test(name)) {
+        // A removal that was interrupted; one still running in the background is left to finish.
+        const since = Number(TRASH.exec(name)?.[1] ?? 0);
+        if (Date.now() - since > ABANDONED_AFTER_MS) doomed.push(name);
       } else {
         const pid = IN_USE.exec(name)?.[1];
         if (pid !== undefined && !isAlive(Number(pid))) doomed.push(name);
@@ -133,20 +143,44 @@ export class UnpackedContexts {
     markers.sort((a, b) => b.usedMs - a.usedMs);
     doomed.push(...markers.slice(this.keep === 0 ? 0 : MARKERS).map((m) => m.name));
     kept.sort((a, b) => b.usedMs - a.usedMs);
-    for (const { name } of kept.slice(this.keep)) {
-      const trash = `trash-${nonce()}`;
-      // Renamed first, so the directory is gone at once for every other build, then removed.
-      try {
-        await rename(path.join(this.dir, name), path.join(this.dir, trash));
-        doomed.push(trash);
-      } catch {
-        // Taken by a build meanwhile: it is in use, not stale.
-      }
-    }
-    await Promise.all(
-      doomed.map((name) => rm(path.join(this.dir, name), { recursive: true, force: true }).catch(() => {})),
-    );
+    const evicted = kept.slice(this.keep).map(({ name }) => path.join(this.dir, name));
+    await Promise.all([
+      // A context some build took meanwhile is in use, not stale: its rename fails and it stays.
+      ...evicted.map((dir) => this.#discard(dir).catch(() => {})),
+      ...doomed.map((name) =>
+        rm(path.join(this.dir, name), { recursive: true, force: true }).catch(() => {}),
+      ),
+    ]);
   }
+
+  /**
+   * Renamed first, so the directory is gone at once for every other build, then removed in the
+   * background (or here, when no `rm` can be started). Rejects when the rename fails.
+   */
+  async #discard(dir: string): Promise<void> {
+    const trash = path.join(this.dir, `trash-${Date.now()}-${nonce()}`);
+    await rename(dir, trash);
+    if (!(await removeDetached(trash))) await rm(trash, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `rm -rf DIR` in a process of its own that outlives this one; true once it has started. A remover
+ * killed halfway leaves a `trash-` directory, which a later eviction removes.
+ */
+function removeDetached(dir: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      const child = spawn('rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' });
+      child.once('spawn', () => {
+        child.unref();
+        resolve(true);
+      });
+      child.once('error', () => resolve(false));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 function nonce(): string {
