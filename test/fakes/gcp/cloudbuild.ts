@@ -234,7 +234,7 @@ export class FakeCloudBuild {
       if (state.cancel) return this.#finish(build, 'CANCELLED');
       build.status = 'WORKING';
       build.startTime = new Date().toISOString();
-      this.#log(build, 'starting build "' + build.id + '"\n\nFETCHSOURCE');
+      this.#log(build, `starting build "${build.id}"\n\nFETCHSOURCE`);
       const archive = this.options.gcs.object(
         build.source.storageSource.bucket,
         build.source.storageSource.object,
