@@ -1,15 +1,18 @@
-// One walk + hash of DIR with the digest cache in HOME (cold when HOME is empty), in its own process.
-// node replan-worker.mjs DIR HOME
+// One walk + hash of DIR with the digest cache in HOME (cold when HOME is empty), in its own process,
+// on the threads hashContext chooses or on THREADS of them. node replan-worker.mjs DIR HOME [THREADS]
 import { DigestCache, hashContext, walkContext } from '@zenbuild/core';
 
-const [dir, home] = process.argv.slice(2);
+const [dir, home, threads] = process.argv.slice(2);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const start = now();
 const cache = await DigestCache.open(home, dir);
 const opened = now();
 const walked = await walkContext({ root: dir });
 const walkedAt = now();
-const { hash, stats } = await hashContext(walked.entries, { cache });
+const { hash, stats } = await hashContext(walked.entries, {
+  cache,
+  ...(threads ? { threads: Number(threads) } : {}),
+});
 await cache.save();
 const end = now();
 // The phases: loading the cache, the walk (readdir + lstat of every file), and the hash with the

@@ -21,17 +21,19 @@ for (const { files, bytes } of TREES) {
   timeShell(`tar -cf - -C ${dir} . > /dev/null`); // warm the page cache for every run alike
 
   const cold = [];
+  const coldOneThread = [];
   const warm = [];
   const find = [];
   const floor = [];
   for (let round = 0; round < ROUNDS; round++) {
+    coldOneThread.push(runWorker(worker, [dir, scratchDir('zenbuild-bench-home-'), '1']));
     const home = scratchDir('zenbuild-bench-home-');
     cold.push(runWorker(worker, [dir, home]));
     warm.push(runWorker(worker, [dir, home]));
     find.push(timeShell(`find ${dir} -type f -printf '%s %T@\\n' > /dev/null`).ms);
     floor.push(runWorker(floorWorker, [dir]).ms);
   }
-  if (new Set([...cold, ...warm].map((r) => r.hash)).size !== 1)
+  if (new Set([...cold, ...coldOneThread, ...warm].map((r) => r.hash)).size !== 1)
     throw new Error('cold and warm hashes differ');
   const coldMs = median(cold.map((r) => r.ms));
   const warmMs = median(warm.map((r) => r.ms));
@@ -41,6 +43,10 @@ for (const { files, bytes } of TREES) {
   console.log('| run | ms | files read | x faster than first hash |');
   console.log('|---|---:|---:|---:|');
   console.log(`| first hash (empty cache) | ${fmt(coldMs, 0)} | ${cold[0].files - cold[0].cached} | 1.0 |`);
+  const oneThreadMs = median(coldOneThread.map((r) => r.ms));
+  console.log(
+    `| first hash on one thread (\`threads: 1\`, as before session 9) | ${fmt(oneThreadMs, 0)} | ${coldOneThread[0].files} | ${fmt(coldMs / oneThreadMs, 1)} |`,
+  );
   console.log(
     `| re-plan, unchanged tree (cache) | ${fmt(warmMs, 0)} | ${warm[0].files - warm[0].cached} | ${fmt(coldMs / warmMs, 1)} |`,
   );
@@ -55,6 +61,6 @@ for (const { files, bytes } of TREES) {
     `\nre-plan phases (median ms): cache load ${phase('open')}, walk ${phase('walk')}, lookups + hash ${phase('hash')}`,
   );
   console.log(
-    `\ntarget >= 10x: ${fmt(coldMs / warmMs, 1)}x ${coldMs / warmMs >= 10 ? 'MET' : 'MISSED'}; re-plan under a second: ${fmt(warmMs, 0)} ms ${warmMs < 1000 ? 'MET' : 'MISSED'}`,
+    `\ntarget >= 10x: ${fmt(coldMs / warmMs, 1)}x ${coldMs / warmMs >= 10 ? 'MET' : 'MISSED'} (against the one-thread first hash: ${fmt(oneThreadMs / warmMs, 1)}x); re-plan under a second: ${fmt(warmMs, 0)} ms ${warmMs < 1000 ? 'MET' : 'MISSED'}`,
   );
 }
