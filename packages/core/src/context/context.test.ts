@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   lstatSync,
@@ -327,6 +327,38 @@ describe('deterministic archives', () => {
     execFileSync('unzip', ['-q', path.join(dir, 'ctx.zip'), '-d', path.join(dir, 'out')]);
     expect(readFileSync(path.join(dir, 'out/src/b.py'), 'utf8')).toBe('print("b")\n');
     expect(readlinkSync(path.join(dir, 'out/link'))).toBe('src/a.py');
+  });
+
+  it('zip deflates what deflating shrinks and stores the rest (weights, archives, random bytes)', async () => {
+    const root = project({
+      'src/train.py': 'import numpy as np\n'.repeat(8000), // 150 KB of text
+      'model/weights.bin': randomBytes(300_000),
+      'small-random.bin': randomBytes(1000), // below the probe size: always deflated
+    });
+    const archive = await bytesOf({ root }, 'zip');
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-z-'));
+    writeFileSync(path.join(dir, 'ctx.zip'), archive);
+    // unzip -v: one line per entry with its method (Stored or Defl:N) and its name last.
+    const methods = Object.fromEntries(
+      execFileSync('unzip', ['-v', path.join(dir, 'ctx.zip')], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter((cols) => cols.length >= 8 && /^(Stored|Defl:)/.test(cols[1] ?? ''))
+        .map((cols) => [cols.at(-1), cols[1]]),
+    );
+    expect(methods).toEqual({
+      'model/': 'Stored',
+      'model/weights.bin': 'Stored',
+      'small-random.bin': 'Defl:N',
+      'src/': 'Stored',
+      'src/train.py': 'Defl:N',
+    });
+    mkdirSync(path.join(dir, 'out'));
+    execFileSync('unzip', ['-q', path.join(dir, 'ctx.zip'), '-d', path.join(dir, 'out')]);
+    expect(sha(readFileSync(path.join(dir, 'out/model/weights.bin')))).toBe(
+      sha(readFileSync(path.join(root, 'model/weights.bin'))),
+    );
+    expect(archive.length).toBeLessThan(300_000 + 1000 + 20_000);
   });
 
   it.each(['tar', 'tar.gz', 'zip'] as const)(
