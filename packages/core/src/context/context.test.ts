@@ -5,6 +5,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   symlinkSync,
@@ -359,6 +360,35 @@ describe('deterministic archives', () => {
       sha(readFileSync(path.join(root, 'model/weights.bin'))),
     );
     expect(archive.length).toBeLessThan(300_000 + 1000 + 20_000);
+  });
+
+  it('tar.gz is stored (gzip level 0) when most of its bytes do not deflate, and deflated otherwise', async () => {
+    const text = 'import numpy as np\n'.repeat(8000); // 150 KB
+    const mostlyWeights = project({ 'src/train.py': text, 'model/weights.bin': randomBytes(400_000) });
+    const mostlyCode = project({
+      'src/train.py': text,
+      'src/more.py': text,
+      'model/w.bin': randomBytes(100_000),
+    });
+    const stored = await bytesOf({ root: mostlyWeights }, 'tar.gz');
+    const deflated = await bytesOf({ root: mostlyCode }, 'tar.gz');
+    // Stored blocks are as deterministic as deflated ones: the same bytes every time.
+    expect(sha(await bytesOf({ root: mostlyWeights }, 'tar.gz'))).toBe(sha(stored));
+    // Stored: the whole tar is there, text included; deflated: the text shrinks to almost nothing.
+    expect(stored.length).toBeGreaterThan(400_000 + text.length);
+    expect(deflated.length).toBeLessThan(100_000 + 10_000);
+    for (const [archive, root] of [
+      [stored, mostlyWeights],
+      [deflated, mostlyCode],
+    ] as const) {
+      const out = mkdtempSync(path.join(tmpdir(), 'zenbuild-x-'));
+      execFileSync('tar', ['-xz', '-C', out, '-f', '-'], { input: archive });
+      expect(readFileSync(path.join(out, 'src/train.py'), 'utf8')).toBe(text);
+      const weights = readdirSync(path.join(root, 'model'))[0] as string;
+      expect(sha(readFileSync(path.join(out, 'model', weights)))).toBe(
+        sha(readFileSync(path.join(root, 'model', weights))),
+      );
+    }
   });
 
   it.each(['tar', 'tar.gz', 'zip'] as const)(
