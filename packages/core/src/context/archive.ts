@@ -116,6 +116,8 @@ function writeEntry(pack: tar.Pack, header: Header, file?: ContextEntry, pool?: 
  * 64 KiB, and judges weights and random data the same from either.
  */
 const PROBE_BYTES = 16 * 1024;
+/** Probes run synchronously; the event loop gets a turn after this many (about 50 ms of them). */
+const PROBES_BETWEEN_YIELDS = 256;
 
 /**
  * Whether a file's content is worth deflating, judged from its first 16 KiB deflated at level 1: not
@@ -146,7 +148,7 @@ function worthDeflating(zlib: typeof import('node:zlib'), entry: ContextEntry): 
  * 30 ms a megabyte to save a few percent. Deterministic: it depends on the content alone.
  */
 async function gzipLevel(zlib: typeof import('node:zlib'), entries: ContextEntry[]): Promise<number> {
-  const pause = new EventLoopYield();
+  const pause = new EventLoopYield(PROBES_BETWEEN_YIELDS * PROBE_BYTES);
   let deflating = 0;
   let stored = 0;
   for (const entry of entries) {
@@ -160,10 +162,10 @@ async function gzipLevel(zlib: typeof import('node:zlib'), entries: ContextEntry
 
 function zipArchive(lib: typeof yazl, entries: ContextEntry[], zlib: typeof import('node:zlib')): Readable {
   const zip = new lib.ZipFile();
-  // Entries are added as the probes go, yielding every 32 MiB probed, so a tree with thousands of large
-  // files does not hold up the event loop; yazl streams the first ones meanwhile.
+  // Entries are added as the probes go, yielding between them, so a tree with thousands of large files
+  // does not hold up the event loop; yazl streams the first ones meanwhile.
   const add = async () => {
-    const pause = new EventLoopYield();
+    const pause = new EventLoopYield(PROBES_BETWEEN_YIELDS * PROBE_BYTES);
     for (const entry of entries) {
       const options = { mtime: ZIP_MTIME, forceDosTimestamp: true };
       if (entry.type === 'directory') {
