@@ -142,19 +142,30 @@ function worthDeflating(zlib: typeof import('node:zlib'), entry: ContextEntry): 
 }
 
 /**
+ * worthDeflating for one entry after another, which gives the event loop a turn every
+ * PROBES_BETWEEN_YIELDS probes: a tree with thousands of large files does not hold it up.
+ */
+function compressionProbe(zlib: typeof import('node:zlib')): (entry: ContextEntry) => Promise<boolean> {
+  const pause = new EventLoopYield(PROBES_BETWEEN_YIELDS * PROBE_BYTES);
+  return async (entry) => {
+    if (entry.size >= PROBE_BYTES && pause.due(PROBE_BYTES)) await yieldToEventLoop();
+    return worthDeflating(zlib, entry);
+  };
+}
+
+/**
  * The gzip level of a tar.gz: one stream, so one level for all. 6 (GNU tar's) when most of the bytes
  * deflate (by the probe of each file of 16 KiB or more; smaller files count as deflating), else 0:
  * a context that is mostly weights or data is then stored, at disk speed, instead of spending about
  * 30 ms a megabyte to save a few percent. Deterministic: it depends on the content alone.
  */
 async function gzipLevel(zlib: typeof import('node:zlib'), entries: ContextEntry[]): Promise<number> {
-  const pause = new EventLoopYield(PROBES_BETWEEN_YIELDS * PROBE_BYTES);
+  const probe = compressionProbe(zlib);
   let deflating = 0;
   let stored = 0;
   for (const entry of entries) {
     if (entry.type !== 'file') continue;
-    if (entry.size >= PROBE_BYTES && pause.due(PROBE_BYTES)) await yieldToEventLoop();
-    if (worthDeflating(zlib, entry)) deflating += entry.size;
+    if (await probe(entry)) deflating += entry.size;
     else stored += entry.size;
   }
   return deflating >= stored ? 6 : 0;
@@ -162,10 +173,9 @@ async function gzipLevel(zlib: typeof import('node:zlib'), entries: ContextEntry
 
 function zipArchive(lib: typeof yazl, entries: ContextEntry[], zlib: typeof import('node:zlib')): Readable {
   const zip = new lib.ZipFile();
-  // Entries are added as the probes go, yielding between them, so a tree with thousands of large files
-  // does not hold up the event loop; yazl streams the first ones meanwhile.
+  // Entries are added as the probes go; yazl streams the first ones meanwhile.
   const add = async () => {
-    const pause = new EventLoopYield(PROBES_BETWEEN_YIELDS * PROBE_BYTES);
+    const probe = compressionProbe(zlib);
     for (const entry of entries) {
       const options = { mtime: ZIP_MTIME, forceDosTimestamp: true };
       if (entry.type === 'directory') {
@@ -178,14 +188,14 @@ function zipArchive(lib: typeof yazl, entries: ContextEntry[], zlib: typeof impo
           compress: false,
         });
       } else {
-        if (entry.size >= PROBE_BYTES && pause.due(PROBE_BYTES)) await yieldToEventLoop();
+        const compress = await probe(entry);
         zip.addReadStreamLazy(
           entry.path,
           {
             ...options,
             mode: 0o100000 | entry.mode,
             size: entry.size,
-            compress: worthDeflating(zlib, entry),
+            compress,
           },
           (callback) => {
             const stream = Readable.from(fileChunks(entry), { objectMode: false });
