@@ -20,8 +20,8 @@ export interface CheckedOutContext {
 const HASH = /^[0-9a-f]{64}$/;
 /** `inuse-<hash or "fresh">-<pid>-<nonce>`: a build's private copy. */
 const IN_USE = /^inuse-[0-9a-z]+-(\d+)-[0-9a-f]+$/;
-/** `trash-<ms since the epoch>-<nonce>`: a copy on its way out; older names carry no time. */
-const TRASH = /^trash-(?:(\d+)-)?[0-9a-f]+$/;
+/** `trash-<ms since the epoch>-<nonce>`: a copy on its way out; older names carry no time (0). */
+const TRASH = /^trash-(\d+)-[0-9a-f]+$/;
 /** A copy being removed in the background longer than this was abandoned (its remover was killed). */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 /** `built-<hash>`: an empty file saying a context was built once; its mtime is when. */
@@ -131,7 +131,7 @@ export class UnpackedContexts {
       if (HASH.test(name) || BUILT.test(name)) {
         const usedMs = await lastUse(name);
         if (usedMs !== undefined) (HASH.test(name) ? kept : markers).push({ name, usedMs });
-      } else if (TRASH.test(name)) {
+      } else if (name.startsWith('trash-')) {
         // A removal that was interrupted; one still running in the background is left to finish.
         const since = Number(TRASH.exec(name)?.[1] ?? 0);
         if (Date.now() - since > ABANDONED_AFTER_MS) doomed.push(name);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { project } from '../__fixtures__/pipeline.js';
 import { hashContext } from './hash.js';
-import { digestFilesInParallel, hashThreadCount, PARALLEL_HASH_MIN_BYTES } from './hash-threads.js';
+import { digestFiles, hashThreadCount, PARALLEL_HASH_MIN_BYTES } from './hash-threads.js';
 import { walkContext } from './walk.js';
 
 const MiB = 1024 * 1024;
@@ -40,7 +40,7 @@ describe('hashing on several threads', () => {
       .filter((e) => e.type === 'file')
       .map((e) => ({ absolute: path.join(root, e.path), size: e.size, mtimeMs: 0 }));
     const onMain: number[] = [];
-    const digests = await digestFilesInParallel(files, 3, (i) => {
+    const digests = await digestFiles(files, 3, (i) => {
       onMain.push(i);
       return sha256((files[i] as (typeof files)[number]).absolute);
     });
@@ -57,7 +57,7 @@ describe('hashing on several threads', () => {
     );
     const onMain: number[] = [];
     // The main thread is slow on purpose (5 ms a file): workers, however late they start, take some.
-    const digests = await digestFilesInParallel(files, 3, (i) => {
+    const digests = await digestFiles(files, 3, (i) => {
       onMain.push(i);
       const until = performance.now() + 5;
       while (performance.now() < until);

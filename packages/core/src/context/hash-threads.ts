@@ -76,12 +76,13 @@ for (;;) {
 
 /**
  * The sha256 of each file, hashed on `threads` threads: the main thread (with `digestHere`, yielding
- * to the event loop every 32 MiB as the sequential hash does) and `threads - 1` workers, all taking
- * the next file from one shared counter, so a large file does not leave the others idle. A file no
- * worker hashed, for any reason (a worker that failed to start or crashed included), is hashed by
- * `digestHere` at the end, whose error (a file changed while it was hashed) is the one to report.
+ * to the event loop every 32 MiB) and `threads - 1` workers, all taking the next file from one shared
+ * counter, so a large file does not leave the others idle. With one thread, the main thread hashes
+ * them all in order. A file no worker hashed, for any reason (a worker that failed to start or crashed
+ * included), is hashed by `digestHere` at the end, whose error (a file changed while it was hashed) is
+ * the one to report.
  */
-export async function digestFilesInParallel(
+export async function digestFiles(
   files: FileToHash[],
   threads: number,
   digestHere: (index: number) => string,
@@ -91,29 +92,7 @@ export async function digestFilesInParallel(
   const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(count, 1)));
   const digests = new Uint8Array(new SharedArrayBuffer(32 * Math.max(count, 1)));
   const out: Array<string | undefined> = new Array(count);
-  const { Worker } = await import('node:worker_threads');
-  const workers: Worker[] = [];
-  const finished: Array<Promise<void>> = [];
-  const workerData = {
-    paths: files.map((f) => f.absolute),
-    sizes: Float64Array.from(files, (f) => f.size),
-    mtimes: Float64Array.from(files, (f) => f.mtimeMs),
-    next,
-    states,
-    digests,
-  };
-  for (let w = 1; w < threads; w++) {
-    try {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
-      workers.push(worker);
-      // Settles however the worker ends (an error is followed by 'exit'): what it did not finish is
-      // hashed here afterwards.
-      worker.on('error', () => {});
-      finished.push(new Promise((resolve) => worker.once('exit', () => resolve())));
-    } catch {
-      break; // no more threads to be had: the ones started (and this one) share the files
-    }
-  }
+  const workers = threads > 1 ? await startWorkers(threads - 1, files, { next, states, digests }) : [];
   try {
     const pause = new EventLoopYield();
     for (;;) {
@@ -122,7 +101,7 @@ export async function digestFilesInParallel(
       out[i] = digestHere(i);
       if (pause.due((files[i] as FileToHash).size + 4096)) await yieldToEventLoop();
     }
-    await Promise.all(finished);
+    await Promise.all(workers.map(({ finished }) => finished));
     for (let i = 0; i < count; i++) {
       if (out[i] !== undefined) continue;
       out[i] =
@@ -134,6 +113,34 @@ export async function digestFilesInParallel(
   } finally {
     // On an error here, the workers are stopped: no file is left being read behind a failed build.
     Atomics.store(next, 0, count);
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(workers.map(({ worker }) => worker.terminate()));
   }
+}
+
+/** Up to `count` hash workers on the shared tables; each with a promise that settles when it ends. */
+async function startWorkers(
+  count: number,
+  files: FileToHash[],
+  shared: { next: Int32Array; states: Int32Array; digests: Uint8Array },
+): Promise<Array<{ worker: Worker; finished: Promise<void> }>> {
+  const { Worker } = await import('node:worker_threads');
+  const workerData = {
+    paths: files.map((f) => f.absolute),
+    sizes: Float64Array.from(files, (f) => f.size),
+    mtimes: Float64Array.from(files, (f) => f.mtimeMs),
+    ...shared,
+  };
+  const started: Array<{ worker: Worker; finished: Promise<void> }> = [];
+  for (let w = 0; w < count; w++) {
+    try {
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+      // Settles however the worker ends (an error is followed by 'exit'): what it did not finish is
+      // hashed on the main thread afterwards.
+      worker.on('error', () => {});
+      started.push({ worker, finished: new Promise((resolve) => worker.once('exit', () => resolve())) });
+    } catch {
+      break; // no more threads to be had: the ones started (and the main one) share the files
+    }
+  }
+  return started;
 }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { invalidInput } from '../errors.js';
-import { EventLoopYield, yieldToEventLoop } from '../util/yield.js';
 import type { DigestCache } from './digest-cache.js';
-import { digestFilesInParallel, type FileToHash, hashThreadCount } from './hash-threads.js';
-import type { ContextEntry } from './walk.js';
+import { digestFiles, type FileToHash, hashThreadCount } from './hash-threads.js';
+import type { ContextEntry, Fingerprint } from './walk.js';
 
 export interface HashOptions {
   cache?: DigestCache;
@@ -37,7 +36,8 @@ export async function hashContext(
   const stats: HashStats = { files: 0, cached: 0, bytes: 0, bytesRead: 0 };
   const now = Date.now();
   // The files the cache does not know: read after the lookups, on several threads when they are many.
-  const toRead: Array<{ entry: ContextEntry; file: FileToHash }> = [];
+  const toRead: Array<{ entry: ContextEntry; fingerprint: Fingerprint }> = [];
+  const files: FileToHash[] = [];
   for (const entry of entries) {
     if (entry.type !== 'file' || !entry.source) continue;
     stats.files++;
@@ -54,38 +54,22 @@ export async function hashContext(
       stats.cached++;
       continue;
     }
-    const file = { absolute: entry.source.absolute, size: fingerprint.size, mtimeMs: fingerprint.mtimeMs };
-    toRead.push({ entry, file });
+    toRead.push({ entry, fingerprint });
+    files.push({ absolute: entry.source.absolute, size: fingerprint.size, mtimeMs: fingerprint.mtimeMs });
     stats.bytesRead += entry.size;
   }
-  const files = toRead.map((r) => r.file);
   const buffer = Buffer.allocUnsafe(CHUNK);
   const digestHere = (i: number) => {
     const file = files[i] as FileToHash;
     return digestFile(file.absolute, file.size, file.mtimeMs, buffer);
   };
   const threads = Math.min(files.length, hashThreadCount(stats.bytesRead, options.threads));
-  const digests =
-    threads > 1
-      ? await digestFilesInParallel(files, threads, digestHere)
-      : await digestSequentially(files, digestHere);
-  for (const [i, { entry }] of toRead.entries()) {
+  const digests = await digestFiles(files, threads, digestHere);
+  for (const [i, { entry, fingerprint }] of toRead.entries()) {
     entry.digest = digests[i] as string;
-    const source = entry.source as Extract<ContextEntry['source'], { kind: 'fs' }>;
-    options.cache?.set(entry.path, source.fingerprint, entry.digest, now);
+    options.cache?.set(entry.path, fingerprint, entry.digest, now);
   }
   return { hash: contextHashOf(entries), stats };
-}
-
-/** Hashes files one after the other on the main thread, yielding to the event loop every 32 MiB. */
-async function digestSequentially(files: FileToHash[], digestHere: (i: number) => string): Promise<string[]> {
-  const pause = new EventLoopYield();
-  const out: string[] = [];
-  for (const [i, file] of files.entries()) {
-    out.push(digestHere(i));
-    if (pause.due(file.size + 4096)) await yieldToEventLoop();
-  }
-  return out;
 }
 
 /** The hash of entries whose digests are known. */
