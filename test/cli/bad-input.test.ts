@@ -18,7 +18,7 @@ const pipelineCases: Array<[file: string, message: RegExp]> = [
   ],
   [
     'dockerfile-missing.yaml',
-    /settings\.docker\.dockerfile: Dockerfile at path .*does-not-exist\/Dockerfile not found/,
+    /settings\.docker\.dockerfile: the Dockerfile .*does-not-exist\/Dockerfile does not exist/,
   ],
   [
     'missing-variable.yaml',

@@ -172,3 +172,25 @@ export function pushToRegistry(image: string, registry: string): string {
   if (push.status !== 0) throw new Error(`docker push ${target} failed: ${push.stderr}`);
   return target;
 }
+
+/**
+ * The paths (relative, sorted, directories with a trailing `/`) that `docker build DIR` with the classic
+ * builder copies for `COPY . /c`: what the docker CLI itself sends after applying DIR's .dockerignore.
+ * DIR must hold a Dockerfile that starts `FROM <image>` and copies `.` to `/c`.
+ */
+export function pathsDockerCopies(dir: string, tag: string): string[] {
+  const build = spawnSync(DOCKER_CLI, ['build', '-q', '-t', tag, dir], {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    timeout: 60_000,
+  });
+  if (build.status !== 0) throw new Error(`docker build ${dir} failed: ${build.stderr}`);
+  try {
+    // busybox find has no -printf: mark directories with a second listing instead.
+    const all = runInImage(tag, ['find', '/c', '-mindepth', '1']).split('\n').filter(Boolean);
+    const dirs = new Set(runInImage(tag, ['find', '/c', '-mindepth', '1', '-type', 'd']).split('\n'));
+    return all.map((p) => `${p.slice('/c/'.length)}${dirs.has(p) ? '/' : ''}`).sort();
+  } finally {
+    removeImage(tag);
+  }
+}

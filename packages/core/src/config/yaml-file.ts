@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { invalidInput } from '../errors.js';
+import { readProblem } from './file-problem.js';
 
 /**
  * Reads a YAML file into plain data. Missing files, unreadable files, YAML syntax errors and duplicate
@@ -11,16 +12,7 @@ export async function readYamlFile(file: string, what: string): Promise<unknown>
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EISDIR'
-          ? 'is a directory, not a file'
-          : code === 'EACCES'
-            ? 'cannot be read (permission denied)'
-            : `cannot be read (${code ?? String(error)})`;
-    throw invalidInput(`The ${what} ${file} ${reason}.`, { file });
+    throw invalidInput(`The ${what} ${file} ${readProblem(error)}.`, { file });
   }
   return parseYaml(text, file, what);
 }

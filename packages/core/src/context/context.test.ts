@@ -66,8 +66,26 @@ describe('dockerignore semantics (Docker documentation)', () => {
     const files = await paths({ root: withIgnore(['data', '!data/keep.txt']) });
     expect(files).toContain('data/keep.txt');
     expect(files).not.toContain('data/big.csv');
-    // Like Docker, the excluded directory itself has no entry; only the re-included file does.
-    expect(files).not.toContain('data');
+    // The image has the directory either way (Docker makes it for the file); the archive carries it with
+    // a fixed mode and time so that the layer reproduces. Without a re-included child it stays out.
+    expect(files).toContain('data');
+    expect(await paths({ root: withIgnore(['data', '!data/none.txt']) })).not.toContain('data');
+  });
+
+  it('follows a symlinked .dockerignore, as Docker reads it', async () => {
+    const shared = project({ 'team.ignore': 'secret.txt\n' });
+    const root = project({ 'a.py': '', 'secret.txt': 'token' });
+    symlinkSync(path.join(shared, 'team.ignore'), path.join(root, '.dockerignore'));
+    const walked = await walkContext({ root });
+    expect(walked.entries.map((e) => e.path)).toEqual(['a.py']);
+    expect(walked.ignoreFile).toBe(path.join(root, '.dockerignore'));
+  });
+
+  it('follows a build context root that is a symlink', async () => {
+    const root = project({ 'a.py': '' });
+    const link = path.join(project(), 'linked');
+    symlinkSync(root, link);
+    expect(await paths({ root: link })).toEqual(['a.py']);
   });
 
   it('does not walk an excluded directory that no exception reaches into', async () => {
@@ -79,7 +97,7 @@ describe('dockerignore semantics (Docker documentation)', () => {
     });
     writeFileSync(path.join(root, '.dockerignore'), 'node_modules\nsrc\n!src/keep.py\n');
     const walked = await walkContext({ root });
-    expect(walked.entries.map((e) => e.path)).toEqual(['src/keep.py']);
+    expect(walked.entries.map((e) => e.path)).toEqual(['src', 'src/keep.py']);
     // node_modules is reported once, as a whole; src was walked for its exception.
     expect(walked.excluded.map((x) => x.path)).toEqual(['node_modules/', 'src/', 'src/drop.py']);
   });
@@ -87,7 +105,7 @@ describe('dockerignore semantics (Docker documentation)', () => {
   it('walks an excluded directory when a wildcard exception could match inside it', async () => {
     const root = project({ 'data/x/keep.md': '', 'data/x/drop.bin': '' });
     writeFileSync(path.join(root, '.dockerignore'), 'data\n!**/*.md\n');
-    expect(await paths({ root })).toEqual(['data/x/keep.md']);
+    expect(await paths({ root })).toEqual(['data', 'data/x', 'data/x/keep.md']);
   });
 
   it('a leading / anchors at the root, a trailing / is ignored', async () => {
@@ -161,6 +179,12 @@ describe('dockerignore semantics (Docker documentation)', () => {
       walkContext({ root: project(), dockerignore: '/nope/.dockerignore' }),
     );
     expect(error.message).toMatch(/dockerignore file \/nope\/\.dockerignore does not exist/);
+  });
+
+  it('an explicit dockerignore that is a directory says so', async () => {
+    const root = project({ 'ignores/x': '' });
+    const error = await asyncErrorOf(() => walkContext({ root, dockerignore: path.join(root, 'ignores') }));
+    expect(error.message).toMatch(/dockerignore file .*ignores is a directory, not a file/);
   });
 });
 

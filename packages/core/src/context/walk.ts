@@ -1,7 +1,15 @@
-import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import {
+  type Dirent,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import dockerignore from '@balena/dockerignore';
+import { fileProblem } from '../config/file-problem.js';
 import { invalidInput } from '../errors.js';
 import type { Warning } from '../warnings.js';
 
@@ -83,9 +91,9 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
 
   if (spec.root) {
     const root = path.resolve(spec.root);
-    const rootStat = await lstat(root).catch(() => undefined);
-    if (!rootStat?.isDirectory()) throw invalidInput(`The build context root ${root} is not a directory.`);
-    ignoreFile = await selectIgnoreFile(root, spec);
+    // Followed when the root itself is a symlink, as `docker build LINK` follows it.
+    if (!isDirectory(root)) throw invalidInput(`The build context root ${root} is not a directory.`);
+    ignoreFile = selectIgnoreFile(root, spec);
     const patterns = ignoreFile ? parseIgnoreFile(readFileSync(ignoreFile, 'utf8')) : [];
     const matcher = ignore({ ignorecase: false }).add([...patterns, ...ALWAYS_INCLUDED]);
     const excludedPaths = new Set((spec.exclude ?? []).map((p) => path.resolve(p)));
@@ -119,7 +127,14 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
           if (ignored) {
             excluded.push({ path: `${rel}/`, pattern: matchingPattern(patterns, rel) });
             // Docker walks into an excluded directory only when an exception could re-include a child.
-            if (couldReinclude(exceptions, rel)) visit(absolute, rel);
+            if (couldReinclude(exceptions, rel)) {
+              const before = entries.length;
+              visit(absolute, rel);
+              // A re-included child brings its directory along, as in Docker's context. Left out, the
+              // engine would make it with its own mode and time, and the layer would not reproduce.
+              if (entries.length > before)
+                entries.push({ path: rel, type: 'directory', mode: 0o755, size: 0 });
+            }
             continue;
           }
           entries.push({ path: rel, type: 'directory', mode: 0o755, size: 0 });
@@ -196,17 +211,19 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
  * Which dockerignore applies, as Docker decides: an explicit file, else `<Dockerfile>.dockerignore`
  * next to the Dockerfile, else `<root>/.dockerignore`.
  */
-async function selectIgnoreFile(root: string, spec: ContextSpecInput): Promise<string | undefined> {
+function selectIgnoreFile(root: string, spec: ContextSpecInput): string | undefined {
   if (spec.dockerignore) {
     const explicit = path.resolve(spec.dockerignore);
-    if (!(await isFile(explicit))) throw invalidInput(`The dockerignore file ${explicit} does not exist.`);
+    const problem = fileProblem(explicit);
+    if (problem) throw invalidInput(`The dockerignore file ${explicit} ${problem}.`, { file: explicit });
     return explicit;
   }
   const dockerfile = spec.dockerfileSource
     ? path.resolve(spec.dockerfileSource)
     : path.join(root, 'Dockerfile');
   for (const candidate of [`${dockerfile}.dockerignore`, path.join(root, '.dockerignore')]) {
-    if (await isFile(candidate)) return candidate;
+    // Followed when it is a symlink, as Docker reads it: a linked .dockerignore still excludes.
+    if (fileProblem(candidate) === undefined) return candidate;
   }
   return undefined;
 }
@@ -280,8 +297,12 @@ class WalkedFile implements Fingerprint {
   }
 }
 
-async function isFile(p: string): Promise<boolean> {
-  return (await lstat(p).catch(() => undefined))?.isFile() ?? false;
+function isDirectory(absolute: string): boolean {
+  try {
+    return statSync(absolute).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isInside(root: string, candidate: string): boolean {

@@ -69,7 +69,7 @@ describe('the decision table', () => {
   });
 
   it('custom dockerfile plus additions: a local intermediate, then the generated image on it', () => {
-    const dir = project({ 'docker/Dockerfile': 'FROM busybox\n', 'ctx/file.txt': 'x' });
+    const dir = project({ 'docker/Dockerfile': 'FROM busybox\n', 'ctx/file.txt': 'x', 'ctx/.ignore': '' });
     const p = plan(
       dockerPipeline(
         {
@@ -121,7 +121,15 @@ describe('the decision table', () => {
   it('a missing custom dockerfile is an error naming it', () => {
     const error = errorOf(() => plan(dockerPipeline({ dockerfile: 'nope/Dockerfile' })));
     expect(error.message).toMatch(
-      /settings\.docker\.dockerfile: Dockerfile at path .*nope\/Dockerfile not found/,
+      /settings\.docker\.dockerfile: the Dockerfile .*nope\/Dockerfile does not exist/,
+    );
+  });
+
+  it('a custom dockerfile that is a directory says so', () => {
+    const dir = project({ 'docker/Dockerfile/x': '' });
+    const error = errorOf(() => plan(dockerPipeline({ dockerfile: 'docker/Dockerfile' }, dir)));
+    expect(error.message).toMatch(
+      /settings\.docker\.dockerfile: the Dockerfile .* is a directory, not a file/,
     );
   });
 
@@ -358,7 +366,7 @@ describe('pull policy and options', () => {
   });
 
   it('build_config.dockerignore resolves against the config directory', () => {
-    const dir = project();
+    const dir = project({ 'x.ignore': '' });
     const p = plan(
       dockerPipeline(
         { parent_image: 'p:1', allow_download_from_artifact_store: false, dockerignore: 'x.ignore' },
@@ -366,6 +374,37 @@ describe('pull policy and options', () => {
       ),
     );
     expect(p.builds[0]?.context).toMatchObject({ root: dir, dockerignore: path.join(dir, 'x.ignore') });
+  });
+
+  it('a dockerignore file that is not there is an error naming its field, before anything is walked', () => {
+    const dir = project();
+    const error = errorOf(() =>
+      plan(
+        dockerPipeline(
+          { parent_image: 'p:1', allow_download_from_artifact_store: false, dockerignore: 'x.ignore' },
+          dir,
+        ),
+      ),
+    );
+    expect(error.message).toMatch(
+      /^settings\.docker\.build_config\.dockerignore: the dockerignore file .*x\.ignore does not exist\.$/,
+    );
+    expect(error.details).toMatchObject({ path: 'settings.docker.build_config.dockerignore' });
+    const parent = errorOf(() =>
+      plan(
+        dockerPipeline(
+          {
+            dockerfile: 'Dockerfile',
+            parent_image_build_config: { dockerignore: 'parent.ignore' },
+            allow_download_from_artifact_store: false,
+          },
+          project({ Dockerfile: 'FROM busybox\n' }),
+        ),
+      ),
+    );
+    expect(parent.message).toMatch(
+      /^settings\.docker\.parent_image_build_config\.dockerignore: the dockerignore file/,
+    );
   });
 });
 

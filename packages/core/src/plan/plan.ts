@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BUILTIN_INTEGRATIONS, type IntegrationCatalog } from '../catalog/integrations.js';
+import { fileProblem, readProblem } from '../config/file-problem.js';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import { invalidInput } from '../errors.js';
 import { IMAGE_BUILDER_FLAVORS } from '../flavors/registry.js';
@@ -316,7 +317,13 @@ function planImage(
         ? { root: resolveDirectory(s.buildContextRoot, pipeline.baseDir, `${where}.build_context_root`) }
         : {}),
       ...(parentConfig?.dockerignore
-        ? { dockerignore: path.resolve(pipeline.baseDir, parentConfig.dockerignore) }
+        ? {
+            dockerignore: resolveDockerignore(
+              parentConfig.dockerignore,
+              pipeline.baseDir,
+              `${where}.parent_image_build_config.dockerignore`,
+            ),
+          }
         : {}),
       files: [{ path: DOCKERFILE_NAME, content: customDockerfile.content }],
     };
@@ -403,7 +410,13 @@ function planImage(
       context: {
         ...(includeCode ? { root: pipeline.sourceRoot } : {}),
         ...(s.buildConfig?.dockerignore
-          ? { dockerignore: path.resolve(pipeline.baseDir, s.buildConfig.dockerignore) }
+          ? {
+              dockerignore: resolveDockerignore(
+                s.buildConfig.dockerignore,
+                pipeline.baseDir,
+                `${where}.build_config.dockerignore`,
+              ),
+            }
           : {}),
         files: [
           { path: DOCKERFILE_NAME, content: finalDockerfile },
@@ -489,14 +502,27 @@ function readCustomDockerfile(
   where: string,
 ): { path: string; content: string } {
   const absolute = path.resolve(baseDir, file);
-  try {
-    if (!statSync(absolute).isFile()) throw new Error('not a file');
-    return { path: absolute, content: readFileSync(absolute, 'utf8') };
-  } catch {
-    throw invalidInput(`${where}.dockerfile: Dockerfile at path ${absolute} not found.`, {
-      path: `${where}.dockerfile`,
-    });
+  const field = `${where}.dockerfile`;
+  let problem = fileProblem(absolute);
+  if (!problem) {
+    try {
+      return { path: absolute, content: readFileSync(absolute, 'utf8') };
+    } catch (error) {
+      problem = readProblem(error);
+    }
   }
+  throw invalidInput(`${field}: the Dockerfile ${absolute} ${problem}.`, { path: field });
+}
+
+/**
+ * A dockerignore file named in the settings, checked while planning so that a wrong path is an error
+ * naming its field before anything is built (the walker would only know the file).
+ */
+function resolveDockerignore(file: string, baseDir: string, field: string): string {
+  const absolute = path.resolve(baseDir, file);
+  const problem = fileProblem(absolute);
+  if (problem) throw invalidInput(`${field}: the dockerignore file ${absolute} ${problem}.`, { path: field });
+  return absolute;
 }
 
 function resolveDirectory(dir: string, baseDir: string, where: string): string {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getIntegration, type IntegrationCatalog } from '../catalog/integrations.js';
+import { fileProblem, readProblem } from '../config/file-problem.js';
 import { invalidInput, notAvailable } from '../errors.js';
 import type { DockerSettings } from '../settings/docker-settings.js';
 import { runProgram } from '../util/run-program.js';
@@ -150,8 +151,9 @@ export function gatherRequirements(sources: RequirementSources): GatheredRequire
 
   const pyproject = pyprojectFor(settings, baseDir, sourceRoot);
   if (pyproject) {
-    if (!existsSync(pyproject)) {
-      throw invalidInput(`${where}.pyproject_path: ${pyproject} does not exist.`, {
+    const problem = fileProblem(pyproject);
+    if (problem) {
+      throw invalidInput(`${where}.pyproject_path: ${pyproject} ${problem}.`, {
         path: `${where}.pyproject_path`,
       });
     }
@@ -188,14 +190,10 @@ function readRequirementsFile(file: string, where: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : `cannot be read (${code})`;
-    throw invalidInput(`${where}: requirements file ${file} ${reason}.`, { path: where, file });
+    throw invalidInput(`${where}: requirements file ${file} ${readProblem(error)}.`, {
+      path: where,
+      file,
+    });
   }
 }
 
