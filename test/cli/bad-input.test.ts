@@ -7,8 +7,11 @@ import { example, fixture, zenbuild } from '../helpers/cli.js';
  */
 const pipelineCases: Array<[file: string, message: RegExp]> = [
   ['wrong-type.yaml', /settings\.docker\.apt_packages: expected a list, got text/],
-  ['unknown-settings-key.yaml', /settings\.docker\.parent_imag: unknown key `parent_imag`/],
-  ['unknown-top-key.yaml', /nmae: unknown key `nmae`/],
+  [
+    'unknown-settings-key.yaml',
+    /settings\.docker\.parent_imag: unknown key `parent_imag`; did you mean `parent_image`\?/,
+  ],
+  ['unknown-top-key.yaml', /nmae: unknown key `nmae`; did you mean `name`\?/],
   ['broken.yaml', /broken\.yaml:\d+:\d+ is not valid YAML/],
   ['empty.yaml', /empty\.yaml is empty/],
   ['not-a-mapping.yaml', /must be a YAML mapping at the top level/],

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { issuesToError } from '../config/issues.js';
+import { issuesToError, userInputParse } from '../config/issues.js';
 import { readYamlFile } from '../config/yaml-file.js';
 import { invalidInput } from '../errors.js';
 
@@ -105,7 +105,7 @@ export async function loadIntegrationCatalog(file?: string): Promise<Integration
   if (!file) return BUILTIN_INTEGRATIONS;
   const absolute = path.resolve(file);
   const data = await readYamlFile(absolute, 'integrations catalog');
-  const parsed = userCatalogSchema.safeParse(data);
+  const parsed = userCatalogSchema.safeParse(data, userInputParse);
   if (!parsed.success) throw issuesToError(parsed.error, { what: 'integrations catalog', file: absolute });
   const user = Object.fromEntries(
     Object.entries(parsed.data.integrations).map(([name, entry]) => [

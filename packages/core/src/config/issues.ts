@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { invalidInput, type ZenbuildError } from '../errors.js';
+import { nearestName } from './nearest-name.js';
 import { type ConfigPath, formatPath } from './path.js';
 
 export interface IssueContext {
@@ -9,6 +10,25 @@ export interface IssueContext {
   file?: string;
   /** What was being validated, e.g. "pipeline config". */
   what: string;
+}
+
+/**
+ * Options for parsing anything a user wrote: an unknown key is reported with the known key it most
+ * likely meant. zod hands its error map the schema that raised the issue, so the known keys are there.
+ */
+export const userInputParse = { error: hintUnknownKeys } as const;
+
+function hintUnknownKeys(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'unrecognized_keys') return undefined;
+  const shape = (issue.inst as { shape?: Record<string, unknown> } | undefined)?.shape;
+  const known = shape ? Object.keys(shape) : [];
+  // One line per key, in the issue's order; describeIssue puts each under its own path.
+  return issue.keys
+    .map((key) => {
+      const near = nearestName(key, known);
+      return `unknown key \`${key}\`${near ? `; did you mean \`${near}\`?` : ''}`;
+    })
+    .join('\n');
 }
 
 /** Turns zod's issues into one ZenbuildError that lists every problem with its full path. */
@@ -34,7 +54,11 @@ function pathOf(issue: z.core.$ZodIssue): ConfigPath {
 function describeIssue(issue: z.core.$ZodIssue, basePath: ConfigPath): string[] {
   const path = [...basePath, ...pathOf(issue)];
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${formatPath([...path, key])}: unknown key \`${key}\``);
+    const hinted = issue.message.split('\n');
+    const lines = hinted.length === issue.keys.length && hinted.every((l) => l.startsWith('unknown key'));
+    return issue.keys.map(
+      (key, i) => `${formatPath([...path, key])}: ${lines ? hinted[i] : `unknown key \`${key}\``}`,
+    );
   }
   if (issue.code === 'invalid_key') {
     // zod says "Invalid key in record"; the key's own rule says what is wrong with it.

@@ -13,7 +13,7 @@ import {
 } from '../settings/resolve.js';
 import { substituteEnv } from '../settings/substitute.js';
 import type { Warning } from '../warnings.js';
-import { issuesToError } from './issues.js';
+import { issuesToError, userInputParse } from './issues.js';
 import { readYamlFile } from './yaml-file.js';
 
 /**
@@ -127,7 +127,7 @@ export interface PipelineFromDataOptions extends LoadPipelineOptions {
 
 export function pipelineConfigFromData(data: unknown, options: PipelineFromDataOptions): PipelineConfig {
   const file = options.file;
-  const parsed = pipelineConfigSchema.safeParse(data);
+  const parsed = pipelineConfigSchema.safeParse(data, userInputParse);
   if (!parsed.success) {
     throw issuesToError(parsed.error, { what: 'pipeline config', ...(file ? { file } : {}) });
   }

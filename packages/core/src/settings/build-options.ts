@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { issuesToError } from '../config/issues.js';
+import { issuesToError, userInputParse } from '../config/issues.js';
+import { nearestName } from '../config/nearest-name.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { invalidInput } from '../errors.js';
 import { isRecord } from '../util/is-record.js';
@@ -114,8 +115,9 @@ export function parseBuildOptions(input: unknown, basePath: ConfigPath = [], fil
     }
     const name = SPELLING_TO_NAME.get(key);
     if (!name) {
+      const near = nearestName(key, KNOWN_BUILD_OPTION_KEYS);
       throw invalidInput(
-        `${path}: unknown build option \`${key}\`. Known options: ${KNOWN_BUILD_OPTION_KEYS.join(', ')}`,
+        `${path}: unknown build option \`${key}\`${near ? `; did you mean \`${near}\`?` : '.'} Known options: ${KNOWN_BUILD_OPTION_KEYS.join(', ')}`,
         { path },
       );
     }
@@ -128,7 +130,7 @@ export function parseBuildOptions(input: unknown, basePath: ConfigPath = [], fil
     spelledAs.set(name, key);
     if (value !== null && value !== undefined) normalised[name] = value;
   }
-  const result = buildOptionsSchema.safeParse(normalised);
+  const result = buildOptionsSchema.safeParse(normalised, userInputParse);
   if (!result.success) {
     // Report paths with the spelling the user wrote.
     const issues = result.error.issues.map((issue) => {

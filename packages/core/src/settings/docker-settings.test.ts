@@ -113,7 +113,13 @@ describe('DockerSettings defaults', () => {
 describe('DockerSettings validation', () => {
   // Each case: a value, the full path the error must name, and words the message must contain.
   const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
-    ['unknown key', { parent_imag: 'x' }, 'settings.docker.parent_imag', /unknown key/],
+    [
+      'unknown key',
+      { parent_imag: 'x' },
+      'settings.docker.parent_imag',
+      /unknown key `parent_imag`; did you mean `parent_image`\?/,
+    ],
+    ['unknown key nothing is close to', { zzz: 1 }, 'settings.docker.zzz', /unknown key `zzz`$/],
     [
       'parent_image not a reference',
       { parent_image: 'Not An Image' },
@@ -208,13 +214,13 @@ describe('DockerSettings validation', () => {
       'build_config unknown key',
       { build_config: { build_opts: {} } },
       'settings.docker.build_config.build_opts',
-      /unknown key/,
+      /build_opts: unknown key `build_opts`; did you mean `build_options`\?/,
     ],
     [
       'build option unknown',
       { build_config: { build_options: { nocahce: true } } },
       'settings.docker.build_config.build_options.nocahce',
-      /unknown build option/,
+      /unknown build option `nocahce`; did you mean `nocache`\? Known options: buildArgs/,
     ],
     [
       'build option wrong type',
@@ -263,6 +269,15 @@ describe('DockerSettings validation', () => {
       resolveDockerSettings({ pipeline: {}, steps: { s: { skip_build: true } }, env: {} }),
     );
     expect(error.message).toContain('steps.s.settings.docker.skip_build');
+  });
+
+  it('puts each unknown key of one mapping under its own path, with its own hint', () => {
+    const error = errorOf(() => resolve({ requirement: ['a'], apt_pakages: ['b'], zzz: 1 }));
+    expect(error.details.problems).toEqual([
+      'settings.docker.requirement: unknown key `requirement`; did you mean `requirements`?',
+      'settings.docker.apt_pakages: unknown key `apt_pakages`; did you mean `apt_packages`?',
+      'settings.docker.zzz: unknown key `zzz`',
+    ]);
   });
 
   it('lists every problem of a level at once', () => {

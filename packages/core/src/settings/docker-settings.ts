@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { issuesToError } from '../config/issues.js';
+import { issuesToError, userInputParse } from '../config/issues.js';
 import type { ConfigPath } from '../config/path.js';
 import { isImageReference, REPOSITORY_PATH, TAG } from '../naming/reference.js';
 import { type BuildOptions, parseBuildOptions } from './build-options.js';
@@ -201,7 +201,7 @@ export interface ParseContext {
  * fields that were given, with nulls dropped, so levels can be merged field by field.
  */
 export function parseDockerSettingsLevel(input: unknown, context: ParseContext = {}): DockerSettingsYaml {
-  const result = dockerSettingsSchema.safeParse(input ?? {});
+  const result = dockerSettingsSchema.safeParse(input ?? {}, userInputParse);
   if (!result.success) {
     throw issuesToError(result.error, {
       what: 'docker settings',

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { issuesToError } from '../config/issues.js';
+import { issuesToError, userInputParse } from '../config/issues.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { readYamlFile } from '../config/yaml-file.js';
 import type { StackProblem } from '../contracts.js';
@@ -101,7 +101,7 @@ export function stackFromData(
 ): { stack: Stack; warnings: StackProblem[] } {
   const file = options.file;
   const fileField = file ? { file } : {};
-  const parsed = stackFileSchema.safeParse(data);
+  const parsed = stackFileSchema.safeParse(data, userInputParse);
   if (!parsed.success) throw issuesToError(parsed.error, { what: 'stack definition', ...fileField });
 
   const secrets = new SecretSet();
@@ -126,7 +126,7 @@ export function stackFromData(
     throw unknownFlavor('image_builder', imageBuilder.flavor, Object.keys(IMAGE_BUILDER_FLAVORS), file);
   }
   if (imageBuilder.flavor === 'local') {
-    const result = localImageBuilderConfigSchema.safeParse(imageBuilder.config);
+    const result = localImageBuilderConfigSchema.safeParse(imageBuilder.config, userInputParse);
     if (!result.success) {
       throw issuesToError(result.error, {
         what: 'stack definition',

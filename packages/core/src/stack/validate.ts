@@ -1,4 +1,4 @@
-import { issuesToError } from '../config/issues.js';
+import { issuesToError, userInputParse } from '../config/issues.js';
 import type { StackProblem } from '../contracts.js';
 import { IMAGE_BUILDER_FLAVORS, loadImageBuilderFlavor, type ModuleImporter } from '../flavors/registry.js';
 import { type Stack, stackProblemsError } from './stack.js';
@@ -14,7 +14,7 @@ export async function validateImageBuilderFlavor(
   const info = IMAGE_BUILDER_FLAVORS[stack.imageBuilder.flavor];
   if (!info?.package) return [];
   const flavor = await loadImageBuilderFlavor(stack.imageBuilder.flavor, importer);
-  const parsed = flavor.configSchema.safeParse(stack.imageBuilder.config);
+  const parsed = flavor.configSchema.safeParse(stack.imageBuilder.config, userInputParse);
   if (!parsed.success) {
     throw issuesToError(parsed.error, {
       what: 'stack definition',
