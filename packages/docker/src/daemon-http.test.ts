@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerConnection } from './connection.js';
+
 import { DaemonHttpError, getDaemonJson, imagePath } from './daemon-http.js';
 
 // A daemon stand-in on a unix socket, as dockerd listens: it answers by path.
@@ -51,98 +48,6 @@ describe('getDaemonJson', () => {
     await expect(
       getDaemonJson({ options: { socketPath: `${socketPath}.gone` }, description: '' }, '/version'),
     ).rejects.toThrow(/ENOENT/);
-  });
-});
-
-describe('getDaemonJson over tcp with TLS (DOCKER_TLS_VERIFY)', () => {
-  /** A CA, a server certificate for 127.0.0.1 and a client certificate, as `dockerd --tlsverify` uses. */
-  function certificates(): string {
-    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-tls-'));
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=test-ca',
-      '-keyout',
-      'ca-key.pem',
-      '-out',
-      'ca.pem',
-    );
-    for (const [name, extra] of [
-      ['server', 'subjectAltName=IP:127.0.0.1'],
-      ['client', 'extendedKeyUsage=clientAuth'],
-    ] as const) {
-      openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        `/CN=${name}`,
-        '-keyout',
-        `${name}-key.pem`,
-        '-out',
-        `${name}.csr`,
-      );
-      writeFileSync(path.join(dir, `${name}.ext`), `${extra}\n`);
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca-key.pem',
-        '-CAcreateserial',
-        '-days',
-        '1',
-        '-extfile',
-        `${name}.ext`,
-        '-out',
-        `${name}.pem`,
-      );
-    }
-    // The docker client's file names.
-    writeFileSync(path.join(dir, 'cert.pem'), readFileSync(path.join(dir, 'client.pem')));
-    writeFileSync(path.join(dir, 'key.pem'), readFileSync(path.join(dir, 'client-key.pem')));
-    return dir;
-  }
-
-  it('verifies the daemon with ca.pem and presents cert.pem/key.pem; plain http to it fails', async () => {
-    const certs = certificates();
-    const read = (name: string) => readFileSync(path.join(certs, name));
-    const server = https.createServer(
-      {
-        ca: read('ca.pem'),
-        cert: read('server.pem'),
-        key: read('server-key.pem'),
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (_request, response) => response.end(JSON.stringify({ Version: 'tls', ApiVersion: '1.48' })),
-    );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs };
-      expect(await getDaemonJson(dockerConnection(env), '/version')).toEqual({
-        Version: 'tls',
-        ApiVersion: '1.48',
-      });
-      // Without TLS the same daemon does not answer a plain http request.
-      await expect(
-        getDaemonJson(dockerConnection({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }), '/version', 2000),
-      ).rejects.toThrow();
-    } finally {
-      server.close();
-    }
   });
 });
 

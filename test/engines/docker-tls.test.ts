@@ -1,0 +1,69 @@
+// @zenbuild/docker over tcp with TLS (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), against the real
+// daemon behind a TLS listener that requires a client certificate: the whole conformance suite (build,
+// push with credentials, cancel, a failing RUN) runs through it, with dockerode and node's http client.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DockerEngine } from '@zenbuild/docker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { containerEngineConformance, failure } from '../conformance/container-engine.js';
+import { dockerCertificates, startDockerTlsProxy } from '../infra/docker-tls-proxy.js';
+import { runInImage } from '../infra/dockerd.js';
+
+const baseImage = inject('baseImage');
+let proxy: Awaited<ReturnType<typeof startDockerTlsProxy>>;
+let tlsEnv: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  proxy = await startDockerTlsProxy();
+  tlsEnv = {
+    DOCKER_HOST: proxy.host,
+    DOCKER_TLS_VERIFY: '1',
+    DOCKER_CERT_PATH: proxy.certs,
+    DOCKER_CONFIG: '/nonexistent-zenbuild',
+    PATH: process.env.PATH,
+  };
+});
+afterAll(() => proxy.close());
+
+containerEngineConformance('docker-tls', () => ({
+  engine: new DockerEngine({ env: tlsEnv }),
+  baseImage,
+  run: runInImage,
+  withEnv: (env) => new DockerEngine({ env: { ...tlsEnv, ...env } }),
+}));
+
+describe('DockerEngine over TLS', () => {
+  it('says it reached the daemon over verified TLS, and really went through the TLS listener', async () => {
+    const before = proxy.received();
+    const availability = await new DockerEngine({ env: tlsEnv }).check();
+    expect(availability.reason).toMatch(
+      /^the Docker daemon at tcp:\/\/127\.0\.0\.1:\d+ \(DOCKER_HOST, TLS verified\) answered \(Docker /,
+    );
+    expect(proxy.received()).toBeGreaterThan(before);
+  });
+
+  it('is unavailable, with the reason, when the daemon is spoken to without TLS', async () => {
+    const { DOCKER_TLS_VERIFY: _, ...plain } = tlsEnv;
+    const availability = await new DockerEngine({ env: plain }).check();
+    expect(availability.available).toBe(false);
+    expect(availability.reason).toMatch(/tcp:\/\/127\.0\.0\.1:\d+ \(DOCKER_HOST\) does not answer/);
+  });
+
+  it('refuses a daemon whose certificate another CA signed', async () => {
+    const stranger = dockerCertificates(); // a client certificate and a CA the listener does not know
+    const availability = await new DockerEngine({ env: { ...tlsEnv, DOCKER_CERT_PATH: stranger } }).check();
+    expect(availability.available).toBe(false);
+    expect(availability.reason).toMatch(/TLS verified\) does not answer \(.*(certificate|self[- ]signed)/i);
+  });
+
+  it('names the files it needs when DOCKER_CERT_PATH lacks them', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'zenbuild-no-certs-'));
+    const error = await failure(
+      Promise.resolve().then(() => new DockerEngine({ env: { ...tlsEnv, DOCKER_CERT_PATH: empty } }).check()),
+    );
+    expect(error.message).toMatch(
+      /DOCKER_TLS_VERIFY is set but the TLS files in .*zenbuild-no-certs-\w+ \(ca\.pem, cert\.pem, key\.pem\) cannot be read/,
+    );
+  });
+});
