@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   buildContextSource,
+  type ContainerRegistry,
   hashContext,
   LocalImageBuilder,
+  RegistryClient,
   selectEngine,
   walkContext,
   type ZenbuildError,
@@ -15,6 +17,7 @@ import { describe, expect, inject, it } from 'vitest';
 import {
   buildRequest,
   containerEngineConformance,
+  failure,
   runContext,
   stalledContext,
 } from '../conformance/container-engine.js';
@@ -45,6 +48,59 @@ imageBuilderConformance('local-podman', () => ({
 }));
 
 describe('PodmanEngine specifics', () => {
+  const { auth, user, password } = inject('registries');
+  const authFile = (username: string, secret: string) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-authfile-')), 'auth.json');
+    const encoded = Buffer.from(`${username}:${secret}`).toString('base64');
+    writeFileSync(file, JSON.stringify({ auths: { [auth]: { auth: encoded } } }));
+    return file;
+  };
+  const builtForAuth = async () => {
+    const image = `${auth}/zenbuild-test/podman-authfile:${Math.random().toString(36).slice(2, 8)}`;
+    await engine.build(
+      await buildRequest(image, `FROM ${inject('podmanBaseImage')}\nRUN echo ${image} > /id\n`),
+      runContext(),
+    );
+    return image;
+  };
+  const registry: ContainerRegistry = { flavor: 'default', name: 'auth', uri: auth };
+  const authedClient = new RegistryClient({
+    env: { DOCKER_CONFIG: '/nonexistent-zenbuild' },
+    credentials: { [auth]: { username: user, password } },
+  });
+  const podmanWith = (env: NodeJS.ProcessEnv) =>
+    new PodmanEngine({
+      env: {
+        PATH: process.env.PATH,
+        DOCKER_CONFIG: mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-')),
+        ...env,
+      },
+      contexts,
+    });
+
+  it("pushes with podman's own REGISTRY_AUTH_FILE when the stack gives no credentials", async () => {
+    const image = await builtForAuth();
+    const digest = await podmanWith({ REGISTRY_AUTH_FILE: authFile(user, password) }).push(
+      image,
+      registry,
+      runContext(),
+    );
+    expect(await authedClient.manifestDigest(image)).toBe(digest);
+    // Without the file the same push is refused: the file really was what logged podman in.
+    const refused = await failure(podmanWith({}).push(image, registry, runContext()));
+    expect(refused.code).toBe('NOT_AVAILABLE');
+  });
+
+  it('lets the stack registry credentials win over a REGISTRY_AUTH_FILE with stale ones', async () => {
+    const image = await builtForAuth();
+    const digest = await podmanWith({ REGISTRY_AUTH_FILE: authFile(user, 'stale-pass') }).push(
+      image,
+      { ...registry, credentials: { username: user, password } },
+      runContext(),
+    );
+    expect(await authedClient.manifestDigest(image)).toBe(digest);
+  });
+
   it('maps every build option to a podman flag, docker format first', () => {
     expect(
       toBuildFlags({
