@@ -17,6 +17,7 @@ import {
 } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
 import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
+import { credentialHelperConfig } from '../helpers/credential-helper.js';
 
 /** What the suite needs from an engine's test file. */
 export interface EngineHarness {
@@ -244,6 +245,22 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
         runContext(),
       );
       const authed = new RegistryClient({ env: { DOCKER_CONFIG: dir } });
+      expect(await authed.manifestDigest(image)).toBe(digest);
+    });
+
+    it('pushes with credentials from the credential helper the docker config names (credsStore)', async () => {
+      const { engine, baseImage, withEnv } = harness();
+      const image = `${auth}/zenbuild-test/${name}-helper:${unique()}`;
+      await engine.build(
+        await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()} > /id\n`),
+        runContext(),
+      );
+      const helper = credentialHelperConfig({ registry: auth, username: user, password, via: 'credsStore' });
+      const registry: ContainerRegistry = { flavor: 'default', name: 'auth', uri: auth };
+      const digest = await withEnv(helper.env).push(image, registry, runContext());
+      // Asked before the check below, which asks the helper too.
+      expect(helper.asked()).toMatch(new RegExp(`^get (https?://)?${auth.replaceAll('.', '\\.')}`, 'm'));
+      const authed = new RegistryClient({ env: helper.env });
       expect(await authed.manifestDigest(image)).toBe(digest);
     });
 

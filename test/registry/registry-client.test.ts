@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
+import { credentialHelperConfig } from '../helpers/credential-helper.js';
 import { pushImage } from '../infra/push.js';
 import { freePort } from '../infra/registries.js';
 import { startTokenProxy } from '../infra/token-proxy.js';
@@ -79,19 +80,10 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
 
   it('runs the credential helper the docker config names (credHelpers), with the protocol of docker-credential-*', async () => {
     const pushed = await pushImage(auth, 'client/helper', 'v1', { auth: { username: user, password } });
-    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
-    const bin = path.join(dir, 'bin');
-    mkdirSync(bin);
-    // A real helper program: reads the server URL on stdin, answers JSON, logs what it was asked.
-    writeFileSync(
-      path.join(bin, 'docker-credential-zbtest'),
-      `#!/bin/sh\nread server\necho "$1 $server" >> "${dir}/asked"\nprintf '{"ServerURL":"%s","Username":"${user}","Secret":"${password}"}' "$server"\n`,
-    );
-    chmodSync(path.join(bin, 'docker-credential-zbtest'), 0o755);
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ credHelpers: { [auth]: 'zbtest' } }));
-    const client = new RegistryClient({ env: { DOCKER_CONFIG: dir, PATH: `${bin}:${process.env.PATH}` } });
+    const helper = credentialHelperConfig({ registry: auth, username: user, password, via: 'credHelpers' });
+    const client = new RegistryClient({ env: helper.env });
     expect(await client.manifestDigest(`${auth}/client/helper:v1`)).toBe(pushed);
-    expect(readFileSync(path.join(dir, 'asked'), 'utf8')).toBe(`get ${auth}\n`);
+    expect(helper.asked()).toBe(`get ${auth}\n`);
   });
 
   it('a missing credential helper is a clear error', async () => {
