@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import type { BuildEvent } from '@zenbuild/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Io } from './io.js';
-import { createProgress, describeProgress } from './progress.js';
+import { createProgress, describeProgress, liveRow } from './progress.js';
 
 const MiB = 1024 * 1024;
 
@@ -97,6 +98,39 @@ describe('progress of a context upload', () => {
     progress.emit({ type: 'log', image: 'img:1', stream: 'stdout', line: 'Step 1/2 : FROM busybox' });
     progress.done();
     expect(text).toBe('[img:1] Step 1/2 : FROM busybox\n');
+  });
+
+  it('a live view row fits the terminal, its end cut with …', () => {
+    const long = `Step 3/4 : ENV ${'ZENML_LOGGING_COLORS_DISABLED="False" '.repeat(4)}`;
+    const row = liveRow('trainer', 'build', long, 60);
+    expect(row).toBe(`… ${'trainer'.padEnd(24)} build  Step 3/4 : ENV ZENML_LOG…`);
+    expect(Array.from(row)).toHaveLength(59);
+    expect(liveRow('trainer', 'done', 'Successfully tagged x', 60)).toBe(
+      `✔ ${'trainer'.padEnd(24)} done   Successfully tagged x`,
+    );
+    expect(liveRow('名前'.repeat(40), 'build', '', 30)).toHaveLength(29);
+  });
+
+  it('a live view writes no line wider than the terminal, for every build', async () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 60, rows: 20 });
+    let text = '';
+    terminal.on('data', (chunk) => (text += chunk));
+    const stderr = terminal as unknown as typeof process.stderr;
+    const labels = new Map([
+      ['img:1', 'trainer'],
+      ['img:2', 'evaluator'],
+    ]);
+    const progress = await createProgress(new Io(new PassThrough(), terminal), 'auto', labels, stderr);
+    for (const image of ['img:1', 'img:2']) progress.emit({ type: 'phase', image, phase: 'build' });
+    const long = `Step 3/4 : ENV ${'ZENML_LOGGING_COLORS_DISABLED="False" '.repeat(4)}`;
+    progress.emit({ type: 'log', image: 'img:1', stream: 'stdout', line: long });
+    progress.emit({ type: 'log', image: 'img:2', stream: 'stdout', line: long });
+    progress.done();
+    const written = stripVTControlCharacters(text);
+    expect(written).toContain('Step 3/4 : ENV ZENML_LOG…');
+    expect(written).not.toContain('GING_COLORS'); // what is past the width was never written, not wrapped
+    expect(written).toContain('evaluator');
+    for (const line of written.split('\n')) expect(Array.from(line).length).toBeLessThan(60);
   });
 
   it('json output has every event, quiet none', async () => {

@@ -82,10 +82,8 @@ export async function createProgress(
   const render = () =>
     update(
       [...state.entries()]
-        .map(
-          ([name, s]) =>
-            `${s.phase === 'done' ? '✔' : '…'} ${name.padEnd(24)} ${s.phase.padEnd(6)} ${io.secrets.redact(s.line).slice(0, 100)}`,
-        )
+        // The width is read each time: it follows a resize.
+        .map(([name, s]) => liveRow(name, s.phase, io.secrets.redact(s.line), terminal.columns))
         .join('\n'),
     );
   return {
@@ -106,4 +104,15 @@ export async function createProgress(
     },
     done: () => update.done(),
   };
+}
+
+/**
+ * A build's row in the live view, cut to fit a terminal `columns` wide (its end replaced by `…`): a row
+ * that wrapped would make the view jump and push the other builds' rows around.
+ */
+export function liveRow(name: string, phase: string, line: string, columns: number): string {
+  const row = `${phase === 'done' ? '✔' : '…'} ${name.padEnd(24)} ${phase.padEnd(6)} ${line}`;
+  const chars = Array.from(row);
+  const width = columns - 1; // the last column would wrap on some terminals
+  return chars.length <= width ? row : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
 }
