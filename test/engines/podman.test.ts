@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -176,6 +176,36 @@ describe('PodmanEngine specifics', () => {
     await phases(other);
     await phases(other);
     expect(contextsKept()).toEqual([other.context.hash]);
+  });
+
+  it('builds every file of core’s context: a .containerignore among them is copied, not applied again', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'zenbuild-engine-'));
+    mkdirSync(path.join(root, 'sub'));
+    for (const file of ['a.py', 'b.txt', 'sub/s.py']) writeFileSync(path.join(root, file), file);
+    writeFileSync(path.join(root, '.containerignore'), 'a.py\nsub\n');
+    const walked = await walkContext({
+      root,
+      files: [{ path: 'Dockerfile', content: `FROM ${inject('podmanBaseImage')}\nCOPY . /ctx/\n` }],
+    });
+    const { hash } = await hashContext(walked.entries);
+    const image = `zenbuild-test/podman-containerignore:${Math.random().toString(36).slice(2, 8)}`;
+    await engine.build(
+      {
+        imageName: image,
+        context: buildContextSource(walked.entries, hash),
+        dockerfile: 'Dockerfile',
+        options: {},
+      },
+      runContext(),
+    );
+    const inImage = runInPodman(image, ['find', '/ctx', '-type', 'f']).trim().split('\n').sort();
+    expect(inImage).toEqual(
+      walked.entries
+        .filter((e) => e.type === 'file')
+        .map((e) => `/ctx/${e.path}`)
+        .sort(),
+    );
+    expect(inImage).toContain('/ctx/a.py');
   });
 
   it('keeps no unpacked copy of a context whose file changed after planning', async () => {

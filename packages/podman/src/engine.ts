@@ -97,6 +97,11 @@ export class PodmanEngine implements ContainerEngine {
     const flags = toBuildFlags(request.options);
     const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
     const iidfile = path.join(dir, 'iid');
+    // The context is core's, already filtered by the dockerignore. Podman would apply a .containerignore
+    // among its files a second time (dropping files the context hash counts), and an empty ignore file
+    // makes it fall back to that one: a file whose one pattern re-includes everything keeps it out.
+    const ignoreNothing = path.join(dir, 'ignore-nothing');
+    await writeFile(ignoreNothing, '!**\n');
     const auth = await this.#authFile(dir, request.registry ? [request.registry] : []);
     const tailLines: string[] = [];
     let context: Awaited<ReturnType<UnpackedContexts['checkOut']>> | undefined;
@@ -133,6 +138,8 @@ export class PodmanEngine implements ContainerEngine {
           ...flags,
           '--iidfile',
           iidfile,
+          '--ignorefile',
+          ignoreNothing,
           '-f',
           path.join(context.dir, request.dockerfile),
           '-t',

@@ -81,6 +81,20 @@ describe('dockerignore semantics (Docker documentation)', () => {
     expect(walked.ignoreFile).toBe(path.join(root, '.dockerignore'));
   });
 
+  it('warns that a .containerignore is not applied when no dockerignore is, and keeps it as a file', async () => {
+    const root = project({ 'a.py': '', '.containerignore': 'a.py\n' });
+    const walked = await walkContext({ root });
+    expect(walked.entries.map((e) => e.path)).toEqual(['.containerignore', 'a.py']);
+    expect(walked.warnings).toEqual([
+      {
+        path: '.containerignore',
+        message: expect.stringMatching(/^not applied: zenbuild reads \.dockerignore/),
+      },
+    ]);
+    writeFileSync(path.join(root, '.dockerignore'), 'a.py\n');
+    expect((await walkContext({ root })).warnings).toEqual([]);
+  });
+
   it('follows a build context root that is a symlink', async () => {
     const root = project({ 'a.py': '' });
     const link = path.join(project(), 'linked');

@@ -94,6 +94,13 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
     // Followed when the root itself is a symlink, as `docker build LINK` follows it.
     if (!isDirectory(root)) throw invalidInput(`The build context root ${root} is not a directory.`);
     ignoreFile = selectIgnoreFile(root, spec);
+    if (!ignoreFile && fileProblem(path.join(root, '.containerignore')) === undefined) {
+      warnings.push({
+        path: '.containerignore',
+        message:
+          'not applied: zenbuild reads .dockerignore, as Docker and ZenML do, whichever engine builds. Rename it, or set build_config.dockerignore to it.',
+      });
+    }
     const patterns = ignoreFile ? parseIgnoreFile(readFileSync(ignoreFile, 'utf8')) : [];
     const matcher = ignore({ ignorecase: false }).add([...patterns, ...ALWAYS_INCLUDED]);
     const excludedPaths = new Set((spec.exclude ?? []).map((p) => path.resolve(p)));
