@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { example, fixture, zenbuild } from '../helpers/cli.js';
 
@@ -68,6 +71,26 @@ describe('zenbuild plan refuses bad pipeline configs with exit code 2', () => {
       code: 'INVALID_INPUT',
       details: { path: 'settings.docker.apt_packages' },
     });
+  });
+});
+
+describe('a ZENBUILD_HOME zenbuild cannot use is an input error, before anything is built', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-home-file-')), 'home');
+  writeFileSync(file, 'not a directory');
+  it.each([
+    ['build', example('pipelines/custom-parent.yaml')],
+    ['plan', example('pipelines/custom-parent.yaml')],
+    ['context', example('project')],
+    ['builds', 'list'],
+  ])('zenbuild %s %s', (...args) => {
+    const result = zenbuild(args, { ZENBUILD_HOME: file });
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^zenbuild: ZENBUILD_HOME=${file}: ${file} is not a directory\\. zenbuild keeps its build records`,
+      ),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(/internal error|at async/);
   });
 });
 

@@ -2,6 +2,7 @@ import {
   BuildStore,
   type ContainerEngine,
   contextHashesOf,
+  ensureZenbuildHome,
   executePlan,
   findReusableBuild,
   type ImageBuilder,
@@ -17,7 +18,6 @@ import {
   resolveParentDigests,
   verifyCustomBuild,
   type Warning,
-  zenbuildHome,
 } from '@zenbuild/core';
 import type { Io } from '../io.js';
 import { createProgress, type ProgressMode } from '../progress.js';
@@ -38,7 +38,7 @@ export interface BuildOptions extends PlanOptions {
  */
 export async function buildCommand(io: Io, pipelineFile: string, options: BuildOptions): Promise<number> {
   const { plan, stack } = await preparePlan(io, pipelineFile, options);
-  const home = zenbuildHome(io.env);
+  const home = ensureZenbuildHome(io.env);
   const store = new BuildStore(home);
   const contexts = await prepareContexts(plan, { home });
   for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);

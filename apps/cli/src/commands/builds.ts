@@ -1,4 +1,4 @@
-import { BuildStore, invalidInput, zenbuildHome } from '@zenbuild/core';
+import { BuildStore, ensureZenbuildHome, invalidInput } from '@zenbuild/core';
 import type { Io } from '../io.js';
 
 /** `zenbuild builds list`: the recorded pipeline builds, newest first. */
@@ -6,7 +6,7 @@ export async function buildsListCommand(
   io: Io,
   options: { pipeline?: string; json?: boolean },
 ): Promise<number> {
-  const store = new BuildStore(zenbuildHome(io.env));
+  const store = new BuildStore(ensureZenbuildHome(io.env));
   const records = await store.list(options.pipeline ? { pipeline: options.pipeline } : {});
   if (options.json) {
     io.json({ builds: records });
@@ -32,7 +32,7 @@ export async function buildsListCommand(
 
 /** `zenbuild builds show ID`: one pipeline-build record. */
 export async function buildsShowCommand(io: Io, id: string, options: { json?: boolean }): Promise<number> {
-  const store = new BuildStore(zenbuildHome(io.env));
+  const store = new BuildStore(ensureZenbuildHome(io.env));
   const record = await store.get(id);
   if (!record)
     throw invalidInput(

@@ -1,4 +1,4 @@
-import { DigestCache, hashContext, invalidInput, walkContext, zenbuildHome } from '@zenbuild/core';
+import { DigestCache, ensureZenbuildHome, hashContext, invalidInput, walkContext } from '@zenbuild/core';
 import { formatSize } from '../format.js';
 import type { Io } from '../io.js';
 import { printWarnings } from '../warnings.js';
@@ -14,7 +14,7 @@ export async function contextCommand(
     ...(options.dockerignore ? { dockerignore: options.dockerignore } : {}),
   });
   if (!walked.root) throw invalidInput(`${dir} is not a directory.`);
-  const cache = await DigestCache.open(zenbuildHome(io.env), walked.root);
+  const cache = await DigestCache.open(ensureZenbuildHome(io.env), walked.root);
   const { hash, stats } = await hashContext(walked.entries, { cache });
   await cache.save();
   printWarnings(io, walked.warnings);

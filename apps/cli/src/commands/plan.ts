@@ -3,6 +3,7 @@ import {
   collectClientInputs,
   contextHashesOf,
   describePlan,
+  ensureZenbuildHome,
   isZenbuildError,
   loadIntegrationCatalog,
   loadPipelineConfig,
@@ -12,7 +13,6 @@ import {
   type Stack,
   type StackProblem,
   validateImageBuilderFlavor,
-  zenbuildHome,
 } from '@zenbuild/core';
 import type { Io } from '../io.js';
 import { printWarnings } from '../warnings.js';
@@ -65,7 +65,7 @@ export async function preparePlan(
 
 /** Walks and hashes every build context (file digests cached under $ZENBUILD_HOME). */
 export async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<string, string>> {
-  const contexts = await prepareContexts(plan, { home: zenbuildHome(io.env) });
+  const contexts = await prepareContexts(plan, { home: ensureZenbuildHome(io.env) });
   for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);
   return contextHashesOf(contexts);
 }
