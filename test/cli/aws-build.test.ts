@@ -84,16 +84,23 @@ describe('zenbuild build with an aws stack (CodeBuild, S3 and CloudWatch Logs fa
     expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
   }, 120_000);
 
-  it('Ctrl-C stops the remote build and exits 130', async () => {
-    const { build } = setup({ local_project_install_command: 'echo waiting-remotely && sleep 30' });
-    const stopsBefore = aws.codebuild.calls.filter((c) => c.target.endsWith('.StopBuild')).length;
-    const result = await build(['--progress', 'plain'], (stderr, child) => {
-      if (stderr.includes('waiting-remotely') && !child.killed) child.kill('SIGINT');
-    });
-    expect(result.code).toBe(130);
-    const stops = aws.codebuild.calls.filter((c) => c.target.endsWith('.StopBuild'));
-    expect(stops.length).toBe(stopsBefore + 1);
-    await aws.codebuild.settled();
-    expect(aws.codebuild.builds.get(String(stops.at(-1)?.body.id))?.buildStatus).toBe('STOPPED');
-  }, 120_000);
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s stops the remote build (StopBuild) and exits %i',
+    async (signal, exitCode) => {
+      const { build } = setup({ local_project_install_command: 'echo waiting-remotely && sleep 30' });
+      const stopsBefore = aws.codebuild.calls.filter((c) => c.target.endsWith('.StopBuild')).length;
+      const result = await build(['--progress', 'plain'], (stderr, child) => {
+        if (stderr.includes('waiting-remotely') && !child.killed) child.kill(signal);
+      });
+      expect(result.code).toBe(exitCode);
+      const stops = aws.codebuild.calls.filter((c) => c.target.endsWith('.StopBuild'));
+      expect(stops.length).toBe(stopsBefore + 1);
+      await aws.codebuild.settled();
+      expect(aws.codebuild.builds.get(String(stops.at(-1)?.body.id))?.buildStatus).toBe('STOPPED');
+    },
+    120_000,
+  );
 });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { cliBin, repoRoot, tempHome, zenbuild } from '../helpers/cli.js';
+import { cliBin, repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
 import { expectPushedDigest } from '../helpers/pushed.js';
 import { runInImage, runInPodman } from '../infra/dockerd.js';
 
@@ -248,6 +248,31 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(code).toBe(130);
     expect(Date.now() - started).toBeLessThan(25_000);
     expect(stderr).toContain('cancelled');
+    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
+  }, 60_000);
+
+  it('SIGTERM (CI cancelling a job, `timeout`) stops the build the same way, exits 143 and records nothing', async () => {
+    const { dir, home } = setup({ local_project_install_command: 'sleep 30' }, { uri: open });
+    const started = Date.now();
+    const result = await zenbuildAsync(
+      [
+        'build',
+        path.join(dir, 'pipeline.yaml'),
+        '--stack',
+        path.join(dir, 'stack.yaml'),
+        '--progress',
+        'plain',
+      ],
+      { ZENBUILD_HOME: home },
+      project,
+      (stderr, child) => {
+        if (stderr.includes('sleep 30') && !child.killed) child.kill('SIGTERM');
+      },
+    );
+    expect(result.code).toBe(143);
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(result.stderr).toContain('Stopping the running builds (SIGTERM again to force)');
+    expect(result.stderr).toContain('cancelled');
     expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
   }, 60_000);
 });

@@ -6,4 +6,4 @@ process.exitCode = code;
 // After Ctrl-C, some SDKs keep a request open that was aborted (an aborted GCS resumable upload does:
 // nodejs-storage #2367), which would keep the process alive. Node exits by itself when nothing is
 // pending; otherwise this ends a cancelled run a second later.
-if (code === 130) setTimeout(() => process.exit(code), 1_000).unref();
+if (code === 130 || code === 143) setTimeout(() => process.exit(code), 1_000).unref();

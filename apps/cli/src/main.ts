@@ -21,7 +21,7 @@ const USAGE_EXIT_CODE = 2;
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 1 build failed, 2 invalid input, 3 not available,
- * 130 cancelled. Never calls process.exit itself, so tests can run it in-process.
+ * 130 cancelled (143 when by SIGTERM). Never calls process.exit itself, so tests can run it in-process.
  */
 export async function main(argv: string[], io: Io = new Io()): Promise<number> {
   let exitCode = 0;

@@ -153,9 +153,7 @@ export class PodmanEngine implements ContainerEngine {
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
       if (result.failed) {
-        const last =
-          [...tailLines].reverse().find((l) => l.startsWith('Error:')) ??
-          `podman build exited with code ${result.exitCode}`;
+        const last = errorLine(tailLines) ?? `podman build exited with code ${result.exitCode}`;
         throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${last}`, {
           backend: ENGINE_NAME,
           details: { command: 'podman build', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
@@ -207,7 +205,7 @@ export class PodmanEngine implements ContainerEngine {
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`push of ${image}`);
       if (result.failed) {
-        const message = lastLines(tailLines.join('\n'));
+        const message = errorLine(tailLines) ?? lastLines(tailLines.join('\n'));
         const refused = /unauthorized|authentication required|denied/i.test(message);
         throw new ZenbuildError(
           refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
@@ -339,3 +337,8 @@ export const engine: ContainerEngineFlavor<PodmanEngineOptions> = {
   name: ENGINE_NAME,
   create: (options) => new PodmanEngine(options),
 };
+
+/** The line podman ends a failure with (`Error: ...`), without the progress lines before it. */
+function errorLine(lines: readonly string[]): string | undefined {
+  return [...lines].reverse().find((line) => line.startsWith('Error:'));
+}

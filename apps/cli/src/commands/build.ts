@@ -8,6 +8,7 @@ import {
   type ImageBuilder,
   imageBuilderFor,
   invalidInput,
+  isZenbuildError,
   LocalImageBuilder,
   type PipelineBuildRecord,
   parentImagesOf,
@@ -19,6 +20,7 @@ import {
   verifyCustomBuild,
   type Warning,
 } from '@zenbuild/core';
+import { reportError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { printWarnings } from '../warnings.js';
@@ -31,6 +33,9 @@ export interface BuildOptions extends PlanOptions {
   build?: string;
   concurrency?: number;
 }
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+export const EXIT_ON_SIGTERM = 143;
 
 /**
  * `zenbuild build`: plan, reuse an earlier build when one matches, otherwise build every needed image
@@ -105,12 +110,19 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   const labels = new Map(plan.builds.map((b) => [b.imageName, b.id]));
   const progress = await createProgress(io, options.progress ?? 'auto', labels);
   const controller = new AbortController();
-  const onSignal = () => {
-    io.err('Stopping the running builds (Ctrl-C again to force)...');
+  // SIGTERM too: it is how CI cancels a job and how `timeout` ends one, and a remote build left
+  // running would go on costing. The handler goes after the first signal, so a second one forces.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stoppedBy = signal;
+    io.err(`Stopping the running builds (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to force)...`);
     controller.abort();
-    process.off('SIGINT', onSignal);
+    removeSignalHandlers();
   };
-  process.on('SIGINT', onSignal);
+  const removeSignalHandlers = () => {
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let record: PipelineBuildRecord;
   try {
     record = await executePlan({
@@ -124,9 +136,16 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
       signal: controller.signal,
       emit: (event) => progress.emit(event),
     });
+  } catch (error) {
+    // Cancelled by SIGTERM: the exit code says so (128 + 15), as a shell reports a terminated job.
+    if (stoppedBy === 'SIGTERM' && isZenbuildError(error) && error.code === 'CANCELLED') {
+      reportError(io, error, Boolean(options.json));
+      return EXIT_ON_SIGTERM;
+    }
+    throw error;
   } finally {
     progress.done();
-    process.off('SIGINT', onSignal);
+    removeSignalHandlers();
   }
   await store.save(record);
   return printRecord(io, record, options.json);
