@@ -18,6 +18,7 @@ import {
 import { describe, expect, inject, it } from 'vitest';
 import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 import { credentialHelperConfig } from '../helpers/credential-helper.js';
+import { freePort } from '../infra/registries.js';
 
 /** What the suite needs from an engine's test file. */
 export interface EngineHarness {
@@ -262,6 +263,19 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect(helper.asked()).toMatch(new RegExp(`^get (https?://)?${auth.replaceAll('.', '\\.')}`, 'm'));
       const authed = new RegistryClient({ env: helper.env });
       expect(await authed.manifestDigest(image)).toBe(digest);
+    });
+
+    it('fails a push to a registry that does not answer with a short message naming it', async () => {
+      const { engine, baseImage } = harness();
+      const down = `127.0.0.1:${await freePort()}`;
+      const image = `${down}/zenbuild-test/${name}-down:${unique()}`;
+      await engine.build(await buildRequest(image, `FROM ${baseImage}\n`), runContext());
+      const registry: ContainerRegistry = { flavor: 'default', name: 'down', uri: down };
+      const error = await failure(engine.push(image, registry, runContext()));
+      expect(error.message).toMatch(
+        new RegExp(`^Pushing ${image.replaceAll('.', '\\.')} failed: .*${down}.*connection refused`),
+      );
+      expect(error.message).not.toMatch(/Copying blob|\n/); // the engine's error, not its progress
     });
 
     it('fails a failing RUN with BUILD_FAILED and the step’s output', async () => {
