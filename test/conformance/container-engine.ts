@@ -185,6 +185,26 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect(await registryClient.manifestDigest(image)).toBe(digest);
     });
 
+    it('pulls its parent image from a loopback registry over plain http, as Docker assumes', async () => {
+      const { engine, baseImage, run } = harness();
+      const parent = `${open}/zenbuild-test/${name}-parent:${unique()}`;
+      await engine.build(
+        await buildRequest(parent, `FROM ${baseImage}\nRUN echo parent > /parent\n`),
+        runContext(),
+      );
+      await engine.push(parent, { flavor: 'default', name: 'open', uri: open }, runContext());
+      const child = `zenbuild-test/${name}-child:${unique()}`;
+      // pull: true makes the engine ask the registry even though it has the parent.
+      await engine.build(
+        await buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
+          options: { pull: true },
+          parentImage: parent,
+        }),
+        runContext(),
+      );
+      expect(run(child, ['cat', '/parent'])).toBe('parent\n');
+    });
+
     it('pushes with the stack registry credentials, and a wrong password is an auth error that hides it', async () => {
       const { engine, baseImage } = harness();
       const registry: ContainerRegistry = {

@@ -140,6 +140,9 @@ export class PodmanEngine implements ContainerEngine {
           iidfile,
           '--ignorefile',
           ignoreNothing,
+          // The generated Dockerfile's one FROM: a parent in a loopback registry is pulled over http, as
+          // for a push. Only then, since the flag covers every registry the build speaks to.
+          ...(request.parentImage ? this.#tlsFlags(request.parentImage) : []),
           '-f',
           path.join(context.dir, request.dockerfile),
           '-t',
