@@ -205,6 +205,34 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect(run(child, ['cat', '/parent'])).toBe('parent\n');
     });
 
+    it('pulls a private parent image with the stack registry credentials', async () => {
+      const { engine, baseImage, run } = harness();
+      const registry: ContainerRegistry = {
+        flavor: 'default',
+        name: 'auth',
+        uri: auth,
+        credentials: { username: user, password },
+      };
+      const parent = `${auth}/zenbuild-test/${name}-private-parent:${unique()}`;
+      await engine.build(
+        await buildRequest(parent, `FROM ${baseImage}\nRUN echo private > /parent\n`),
+        runContext(),
+      );
+      await engine.push(parent, registry, runContext());
+      const child = `zenbuild-test/${name}-private-child:${unique()}`;
+      const request = (credentials: ContainerRegistry) =>
+        buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
+          options: { pull: true },
+          parentImage: parent,
+          registry: credentials,
+        });
+      await engine.build(await request(registry), runContext());
+      expect(run(child, ['cat', '/parent'])).toBe('private\n');
+      // Without the credentials the registry refuses the pull: they really were what got it.
+      const { credentials: _, ...anonymous } = registry;
+      await expect(engine.build(await request(anonymous), runContext())).rejects.toThrow();
+    });
+
     it('pushes with the stack registry credentials, and a wrong password is an auth error that hides it', async () => {
       const { engine, baseImage } = harness();
       const registry: ContainerRegistry = {

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import type { ContainerRegistry } from '@zenbuild/core';
 import { LocalImageBuilder, selectEngine } from '@zenbuild/core';
 import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
 import { describe, expect, inject, it } from 'vitest';
@@ -11,9 +10,8 @@ import {
 } from '../conformance/container-engine.js';
 import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { repoRoot } from '../helpers/cli.js';
-import { inspectLabel, removeImage, runInImage } from '../infra/dockerd.js';
+import { inspectLabel, runInImage } from '../infra/dockerd.js';
 
-const { auth, user, password } = inject('registries');
 const baseImage = inject('baseImage');
 const engine = new DockerEngine({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild', PATH: process.env.PATH } });
 const unique = () => Math.random().toString(36).slice(2, 8);
@@ -99,28 +97,6 @@ describe('DockerEngine specifics', () => {
     );
     expect(inspectLabel(image, 'team')).toBe('ml');
     expect(context.events.some((e) => e.type === 'log' && /^Step 1\/\d+ : FROM /.test(e.line))).toBe(true);
-  });
-
-  it('builds on a private parent image with the stack registry credentials (registryconfig)', async () => {
-    const registry: ContainerRegistry = {
-      flavor: 'default',
-      name: 'auth',
-      uri: auth,
-      credentials: { username: user, password },
-    };
-    const parent = `${auth}/zenbuild-test/parent:${unique()}`;
-    await engine.build(
-      await buildRequest(parent, `FROM ${baseImage}\nRUN echo parent > /parent\n`),
-      runContext(),
-    );
-    await engine.push(parent, registry, runContext());
-    removeImage(parent); // the build must pull it from the registry, with credentials
-    const child = `zenbuild-test/child:${unique()}`;
-    await engine.build(
-      await buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, { options: { pull: true }, registry }),
-      runContext(),
-    );
-    expect(runInImage(child, ['cat', '/parent'])).toBe('parent\n');
   });
 
   it('refuses options it cannot honour before building', async () => {
