@@ -10,6 +10,7 @@ import {
   type ContainerEngine,
   type ContainerRegistry,
   hashContext,
+  LocalImageBuilder,
   RegistryClient,
   type RunContext,
   walkContext,
@@ -205,6 +206,29 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect(run(child, ['cat', '/parent'])).toBe('parent\n');
     });
 
+    it('builds on a local parent also pushed under another name without pulling it (if-not-local)', async () => {
+      const { engine, baseImage, run } = harness();
+      const parent = `zenbuild-test/${name}-local-parent:${unique()}`;
+      await engine.build(
+        await buildRequest(parent, `FROM ${baseImage}\nRUN echo local > /parent\n`),
+        runContext(),
+      );
+      const elsewhere = `${open}/zenbuild-test/${name}-copy:${unique()}`;
+      await engine.tag(parent, elsewhere);
+      await engine.push(elsewhere, { flavor: 'default', name: 'open', uri: open }, runContext());
+      // The trap: the parent now has a repo digest, for the other name. Its own name has no registry.
+      expect((await engine.localImage(parent))?.repoDigests.length).toBeGreaterThan(0);
+      const child = `zenbuild-test/${name}-on-local:${unique()}`;
+      await new LocalImageBuilder(engine).build(
+        await buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
+          parentImage: parent,
+          pullPolicy: 'if-not-local',
+        }),
+        runContext(),
+      );
+      expect(run(child, ['cat', '/parent'])).toBe('local\n');
+    });
+
     it('pulls a private parent image with the stack registry credentials', async () => {
       const { engine, baseImage, run } = harness();
       const registry: ContainerRegistry = {
@@ -317,7 +341,12 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       const { engine, baseImage } = harness();
       const down = `127.0.0.1:${await freePort()}`;
       const image = `${down}/zenbuild-test/${name}-down:${unique()}`;
-      await engine.build(await buildRequest(image, `FROM ${baseImage}\n`), runContext());
+      // An image of its own (the cache would otherwise hand out the base's or another test's), so the
+      // unreachable name is tagged on nothing another test looks at.
+      await engine.build(
+        await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()}\n`),
+        runContext(),
+      );
       const registry: ContainerRegistry = { flavor: 'default', name: 'down', uri: down };
       const error = await failure(engine.push(image, registry, runContext()));
       expect(error.message).toMatch(
@@ -346,7 +375,10 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       const image = `zenbuild-test/${name}-exists:${unique()}`;
       expect(await engine.imageExists(image)).toBe(false);
       expect(await engine.localImage(image)).toBeUndefined();
-      await engine.build(await buildRequest(image, `FROM ${baseImage}\nRUN true\n`), runContext());
+      await engine.build(
+        await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()}\n`),
+        runContext(),
+      );
       expect(await engine.imageExists(image)).toBe(true);
       expect(await engine.localImage(image)).toMatchObject({
         id: expect.stringMatching(/^sha256:/),

@@ -156,8 +156,8 @@ export function inspectLabel(image: string, label: string): string {
 
 /**
  * Gives a remote builder (which has none of this machine's images) a parent to pull: a small image
- * derived from `image`, pushed to `registry`. Derived, so that the shared local base image never
- * gains a registry digest (which would make local builds try to pull it again).
+ * derived from `image`, pushed to `registry`. Derived, so that the shared local base image never gains
+ * a registry digest (zenbuild ignores a digest of another name, but other tools may not).
  */
 export function pushToRegistry(image: string, registry: string): string {
   const target = `${registry}/parents/${image.replace(/^[^/]*\//, '').replace(/[:]/g, '-')}:remote`;

@@ -185,6 +185,23 @@ describe('build reuse against a real registry', () => {
     expect(warnings[0]?.message).toContain('is not in its registry');
   });
 
+  it('identifies a local parent by its image id, also when it was pushed under another name', async () => {
+    const { dir, stack } = setup({ parent_image: 'team/base:1' });
+    const pipeline = await loadPipelineConfig(path.join(dir, 'pipeline.yaml'), { env: {} });
+    const plan = planBuilds({ pipeline, stack, env: {} });
+    const id = `sha256:${'b'.repeat(64)}`;
+    const asked: string[] = [];
+    const local = async (image: string) => {
+      asked.push(image);
+      return { id, repoDigests: [`${open}/elsewhere/base@sha256:${'c'.repeat(64)}`] };
+    };
+    const warnings: Warning[] = [];
+    // team/base has no registry here (Docker Hub is unreachable): asking it would only warn.
+    expect(await resolveParentDigests(plan, client, warnings, local)).toEqual({ 'team/base:1': id });
+    expect(asked).toEqual(['team/base:1']);
+    expect(warnings).toEqual([]);
+  });
+
   it('--build ID: warns where a given build does not match', async () => {
     const { dir, parent, stack, home } = setup();
     await pushImage(open, parent.slice(open.length + 1).split(':')[0] as string, '3.11');

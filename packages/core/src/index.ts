@@ -32,6 +32,7 @@ export * from './plan/requirements.js';
 export * from './registry/client.js';
 export * from './registry/credentials.js';
 export * from './registry/image-credentials.js';
+export * from './registry/pulled-as.js';
 export * from './reuse/reuse.js';
 export * from './secrets.js';
 export * from './settings/build-options.js';

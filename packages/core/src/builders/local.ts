@@ -8,6 +8,7 @@ import type {
   StackProblem,
 } from '../contracts.js';
 import { isZenbuildError } from '../errors.js';
+import { pulledAs } from '../registry/pulled-as.js';
 import type { ContainerRegistry, Stack } from '../stack/stack.js';
 import { imageTarget } from './remote.js';
 
@@ -60,7 +61,7 @@ export class LocalImageBuilder implements ImageBuilder {
     if (request.pullPolicy === 'never') return false;
     if (request.pullPolicy === 'if-not-local' && request.parentImage) {
       const local = await this.engine.localImage(request.parentImage);
-      return !local || local.repoDigests.length > 0;
+      return !local || pulledAs(request.parentImage, local.repoDigests);
     }
     return undefined;
   }

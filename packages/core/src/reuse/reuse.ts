@@ -5,6 +5,7 @@ import { isZenbuildError } from '../errors.js';
 import { hashParts } from '../plan/checksum.js';
 import type { BuildPlan } from '../plan/plan.js';
 import type { RegistryClient } from '../registry/client.js';
+import { pulledAs } from '../registry/pulled-as.js';
 import type { Stack } from '../stack/stack.js';
 import type { BuildStore, PipelineBuildRecord } from '../store/build-store.js';
 import type { Warning } from '../warnings.js';
@@ -73,8 +74,9 @@ export async function resolveParentDigests(
   await Promise.all(
     parentImagesOf(plan).map(async (parent) => {
       const here = await local?.(parent);
-      // A parent that only exists on this engine (built or imported here) is identified by its image id.
-      if (here && here.repoDigests.length === 0) {
+      // A parent that only exists on this engine under this name (built, imported or tagged here) is
+      // identified by its image id.
+      if (here && !pulledAs(parent, here.repoDigests)) {
         out[parent] = here.id;
         return;
       }
