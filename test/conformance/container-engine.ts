@@ -229,6 +229,25 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect(run(child, ['cat', '/parent'])).toBe('local\n');
     });
 
+    it('builds on a parent built here under a registry name and never pushed, without pulling it', async () => {
+      const { engine, baseImage, run } = harness();
+      // A registry that does not answer: any pull would fail.
+      const parent = `127.0.0.1:${await freePort()}/zenbuild-test/${name}-unpushed:${unique()}`;
+      await engine.build(
+        await buildRequest(parent, `FROM ${baseImage}\nRUN echo unpushed > /parent\n`),
+        runContext(),
+      );
+      const child = `zenbuild-test/${name}-on-unpushed:${unique()}`;
+      await new LocalImageBuilder(engine).build(
+        await buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
+          parentImage: parent,
+          pullPolicy: 'if-not-local',
+        }),
+        runContext(),
+      );
+      expect(run(child, ['cat', '/parent'])).toBe('unpushed\n');
+    });
+
     it('pulls a private parent image with the stack registry credentials', async () => {
       const { engine, baseImage, run } = harness();
       const registry: ContainerRegistry = {

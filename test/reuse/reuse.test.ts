@@ -202,6 +202,19 @@ describe('build reuse against a real registry', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('identifies a parent its registry does not have by the engine’s copy (podman lists a digest for every name)', async () => {
+    const { dir, stack } = setup({ parent_image: `${open}/reuse/only-here:1` });
+    const pipeline = await loadPipelineConfig(path.join(dir, 'pipeline.yaml'), { env: {} });
+    const plan = planBuilds({ pipeline, stack, env: {} });
+    const id = `sha256:${'d'.repeat(64)}`;
+    const local = async () => ({ id, repoDigests: [`${open}/reuse/only-here@sha256:${'e'.repeat(64)}`] });
+    const warnings: Warning[] = [];
+    expect(await resolveParentDigests(plan, client, warnings, local)).toEqual({
+      [`${open}/reuse/only-here:1`]: id,
+    });
+    expect(warnings).toEqual([]);
+  });
+
   it('--build ID: warns where a given build does not match', async () => {
     const { dir, parent, stack, home } = setup();
     await pushImage(open, parent.slice(open.length + 1).split(':')[0] as string, '3.11');

@@ -117,6 +117,13 @@ export interface ContainerEngine {
   /** A local image's id and registry digests (none for an image only built here), or undefined. */
   localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined>;
   login(registry: ContainerRegistry): Promise<void>;
+  /**
+   * The engine applies the `if-not-local` pull policy itself, when a request leaves `pull` unset: it
+   * pulls a parent only when its registry has a newer one and keeps its local copy otherwise (podman's
+   * `--pull=newer`). For engines whose repo digests do not say where an image came from (podman lists
+   * one for every name, pushed or not), the builder cannot decide it.
+   */
+  readonly pullsIfNewer?: boolean;
 }
 
 /** What an engine package exports. */

@@ -93,8 +93,15 @@ export class PodmanEngine implements ContainerEngine {
     return { available: true, reason: `podman ${info.stdout.trim()} works` };
   }
 
+  /** `--pull=newer` for the if-not-local policy: podman's repo digests do not say what was pulled. */
+  readonly pullsIfNewer = true;
+
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
     const flags = toBuildFlags(request.options);
+    // Pulls the parent when its registry has a newer one; a parent only this machine has (built here,
+    // imported, or a registry that does not answer) is used as it is.
+    if (request.options.pull === undefined && request.pullPolicy === 'if-not-local')
+      flags.push('--pull=newer');
     const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
     const iidfile = path.join(dir, 'iid');
     // The context is core's, already filtered by the dockerignore. Podman would apply a .containerignore

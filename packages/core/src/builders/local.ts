@@ -53,12 +53,14 @@ export class LocalImageBuilder implements ImageBuilder {
 
   /**
    * ZenML's pull policy: always for images from elsewhere, never for local-only ones, and for
-   * "if not local" pull unless the engine has the parent and it was never pulled from a registry.
+   * "if not local" pull unless the engine has the parent and it was never pulled from a registry (or
+   * left to an engine that pulls only what its registry has newer).
    */
   async #pull(request: BuildRequest): Promise<boolean | undefined> {
     if (request.options.pull !== undefined) return request.options.pull;
     if (request.pullPolicy === 'always') return true;
     if (request.pullPolicy === 'never') return false;
+    if (request.pullPolicy === 'if-not-local' && this.engine.pullsIfNewer) return undefined;
     if (request.pullPolicy === 'if-not-local' && request.parentImage) {
       const local = await this.engine.localImage(request.parentImage);
       return !local || pulledAs(request.parentImage, local.repoDigests);

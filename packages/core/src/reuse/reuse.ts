@@ -81,7 +81,7 @@ export async function resolveParentDigests(
         return;
       }
       try {
-        out[parent] = (await client.manifestDigest(parent)) ?? null;
+        out[parent] = (await client.manifestDigest(parent)) ?? here?.id ?? null;
         if (out[parent] === null) {
           warnings.push({
             message: `The parent image ${parent} is not in its registry; its digest is not part of the checksum.`,
@@ -89,7 +89,9 @@ export async function resolveParentDigests(
         }
       } catch (error) {
         if (!isZenbuildError(error)) throw error;
-        out[parent] = null;
+        // The engine's own copy is what a build that cannot reach the registry starts from.
+        out[parent] = here?.id ?? null;
+        if (here) return;
         warnings.push({
           message: `Unable to fetch the digest of the parent image ${parent} (${error.message}); a build made from an older version of it may be reused.`,
         });
