@@ -100,7 +100,7 @@ const stackCases: Array<[file: string, message: RegExp]> = [
     'stack-aws-without-registry.yaml',
     /components\.container_registry: The aws image builder requires a container registry/,
   ],
-  ['stack-registry-scheme.yaml', /components\.container_registry\.config\.uri: .*no scheme/],
+  ['stack-registry-scheme.yaml', /components\.container_registry\.config\.uri: must not start with a scheme/],
   ['stack-unknown-component.yaml', /components\.orchestrator: unknown key/],
 ];
 

@@ -16,12 +16,10 @@ export const containerRegistryConfigSchema = z.strictObject({
     .string({ error: 'a container registry needs a `uri`, e.g. `127.0.0.1:5000` or `gcr.io/my-project`' })
     .transform((uri) => uri.replace(/\/+$/, ''))
     .pipe(
-      z
-        .string()
-        .regex(
-          REGISTRY_URI,
-          'must be a registry host with an optional path, e.g. `host:5000/team` (no scheme)',
-        ),
+      z.string().check((ctx) => {
+        if (REGISTRY_URI.test(ctx.value)) return;
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: registryUriProblem(ctx.value) });
+      }),
     ),
   default_repository: z
     .string()
@@ -33,6 +31,17 @@ export const containerRegistryConfigSchema = z.strictObject({
 });
 
 export type ContainerRegistryConfig = z.output<typeof containerRegistryConfigSchema>;
+
+/** What is wrong with a registry URI, in the terms of the usual mistakes. */
+function registryUriProblem(uri: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(uri)?.[0];
+  if (scheme)
+    return `must not start with a scheme: write \`${uri.slice(scheme.length)}\` (without \`${scheme}\`)`;
+  const slash = uri.indexOf('/');
+  if (slash >= 0 && /[A-Z]/.test(uri.slice(slash)))
+    return `the repository path must be lowercase: write \`${uri.slice(0, slash)}${uri.slice(slash).toLowerCase()}\``;
+  return 'must be a registry host with an optional path, e.g. `host:5000/team`';
+}
 
 /** Registry flavors ZenML ships, with the URI shape each expects (a mismatch is a warning, not an error). */
 export const CONTAINER_REGISTRY_FLAVORS: Record<

@@ -81,7 +81,17 @@ describe('loading a stack', () => {
     [
       'a registry uri with a scheme',
       { container_registry: { flavor: 'default', uri: 'https://reg' } },
-      /no scheme/,
+      /config\.uri: must not start with a scheme: write `reg` \(without `https:\/\/`\)/,
+    ],
+    [
+      'a registry uri with capitals in its path',
+      { container_registry: { flavor: 'default', uri: '127.0.0.1:5000/Team' } },
+      /config\.uri: the repository path must be lowercase: write `127\.0\.0\.1:5000\/team`/,
+    ],
+    [
+      'a registry uri that is no host',
+      { container_registry: { flavor: 'default', uri: 'bad host:1' } },
+      /config\.uri: must be a registry host with an optional path, e\.g\. `host:5000\/team`/,
     ],
     [
       'an s3 store without s3://',
