@@ -118,10 +118,10 @@ export interface ContainerEngine {
   localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined>;
   login(registry: ContainerRegistry): Promise<void>;
   /**
-   * The engine applies the `if-not-local` pull policy itself, when a request leaves `pull` unset: it
-   * pulls a parent only when its registry has a newer one and keeps its local copy otherwise (podman's
-   * `--pull=newer`). For engines whose repo digests do not say where an image came from (podman lists
-   * one for every name, pushed or not), the builder cannot decide it.
+   * The engine can pull a parent only when its registry has a newer one, keeping its local copy
+   * otherwise (podman's `--pull=newer`), and does so for the `if-not-local` policy when a request leaves
+   * `pull` unset. The local builder leaves it unset for a parent whose repo digests name it: for an
+   * engine that lists a digest for every name, pushed or not (podman), that does not prove a pull.
    */
   readonly pullsIfNewer?: boolean;
 }

@@ -60,12 +60,14 @@ export class LocalImageBuilder implements ImageBuilder {
     if (request.options.pull !== undefined) return request.options.pull;
     if (request.pullPolicy === 'always') return true;
     if (request.pullPolicy === 'never') return false;
-    if (request.pullPolicy === 'if-not-local' && this.engine.pullsIfNewer) return undefined;
-    if (request.pullPolicy === 'if-not-local' && request.parentImage) {
-      const local = await this.engine.localImage(request.parentImage);
-      return !local || pulledAs(request.parentImage, local.repoDigests);
-    }
-    return undefined;
+    if (request.pullPolicy !== 'if-not-local') return undefined;
+    if (!request.parentImage) return undefined;
+    const local = await this.engine.localImage(request.parentImage);
+    if (!local) return true;
+    if (!pulledAs(request.parentImage, local.repoDigests)) return false; // local-only: never asks a registry
+    // A digest for its own name: pulled from its registry, or (podman) merely named so, in which case
+    // the engine pulls only what the registry has newer (undefined leaves the policy to it).
+    return this.engine.pullsIfNewer ? undefined : true;
   }
 
   /** One login per registry and process, shared by parallel builds. */
