@@ -26,12 +26,32 @@ export function readProblem(error: unknown): string {
       return 'does not exist (a parent of it is a file)';
     case 'EISDIR':
       return 'is a directory, not a file';
+    default:
+      return `cannot be read (${errnoReason(error)})`;
+  }
+}
+
+/** Why a file system call failed, in a few words: `permission denied`, `a symlink loop`, or the code. */
+export function errnoReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return 'cannot be read (permission denied)';
+      return 'permission denied';
     case 'ELOOP':
-      return 'cannot be read (a symlink loop)';
+      return 'a symlink loop';
+    case 'EROFS':
+      return 'a read-only file system';
     default:
-      return `cannot be read (${code ?? String(error)})`;
+      return code ?? String(error);
+  }
+}
+
+/** Whether a path is a directory, following symlinks; false when it cannot be looked at. */
+export function isDirectory(absolute: string): boolean {
+  try {
+    return statSync(absolute).isDirectory();
+  } catch {
+    return false;
   }
 }

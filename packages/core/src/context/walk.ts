@@ -1,15 +1,7 @@
-import {
-  type Dirent,
-  lstatSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  type Stats,
-  statSync,
-} from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import dockerignore from '@balena/dockerignore';
-import { fileProblem } from '../config/file-problem.js';
+import { fileProblem, isDirectory } from '../config/file-problem.js';
 import { invalidInput } from '../errors.js';
 import type { Warning } from '../warnings.js';
 
@@ -301,14 +293,6 @@ class WalkedFile implements Fingerprint {
 
   get fingerprint(): Fingerprint {
     return this;
-  }
-}
-
-function isDirectory(absolute: string): boolean {
-  try {
-    return statSync(absolute).isDirectory();
-  } catch {
-    return false;
   }
 }
 

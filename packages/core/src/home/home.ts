@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { errnoReason } from '../config/file-problem.js';
 import { invalidInput } from '../errors.js';
 
 /** `$ZENBUILD_HOME`, else `$XDG_DATA_HOME/zenbuild`, else `~/.local/share/zenbuild`. */
@@ -75,10 +76,10 @@ function statOrMissing(file: string) {
   }
 }
 
+/** What stopped a directory being made or written. */
 function why(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EROFS') return 'a read-only file system';
-  if (code === 'ENOENT') return 'the file system does not allow it';
-  return code ?? String(error);
+  // procfs and sysfs answer ENOENT to mkdir even though the parent exists.
+  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+    ? 'the file system does not allow it'
+    : errnoReason(error);
 }

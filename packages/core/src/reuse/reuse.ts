@@ -80,22 +80,23 @@ export async function resolveParentDigests(
         out[parent] = here.id;
         return;
       }
+      let digest: string | undefined;
+      let unreachable: string | undefined;
       try {
-        out[parent] = (await client.manifestDigest(parent)) ?? here?.id ?? null;
-        if (out[parent] === null) {
-          warnings.push({
-            message: `The parent image ${parent} is not in its registry; its digest is not part of the checksum.`,
-          });
-        }
+        digest = await client.manifestDigest(parent);
       } catch (error) {
         if (!isZenbuildError(error)) throw error;
-        // The engine's own copy is what a build that cannot reach the registry starts from.
-        out[parent] = here?.id ?? null;
-        if (here) return;
-        warnings.push({
-          message: `Unable to fetch the digest of the parent image ${parent} (${error.message}); a build made from an older version of it may be reused.`,
-        });
+        unreachable = error.message;
       }
+      // Without a registry copy to name, the engine's own copy is what the build starts from.
+      out[parent] = digest ?? here?.id ?? null;
+      if (out[parent] !== null) return;
+      warnings.push({
+        message:
+          unreachable === undefined
+            ? `The parent image ${parent} is not in its registry; its digest is not part of the checksum.`
+            : `Unable to fetch the digest of the parent image ${parent} (${unreachable}); a build made from an older version of it may be reused.`,
+      });
     }),
   );
   return out;
