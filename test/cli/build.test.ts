@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { cliBin, repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
+import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
 import { expectPushedDigest } from '../helpers/pushed.js';
 import { runInImage, runInPodman } from '../infra/dockerd.js';
 
@@ -223,56 +222,38 @@ describe('zenbuild build with the local image builder on Docker', () => {
     );
   });
 
-  it('Ctrl-C stops the running build, exits 130 and records nothing', async () => {
-    const { dir, home } = setup({ local_project_install_command: 'sleep 30' }, { uri: open });
-    const child = spawn(
-      process.execPath,
-      [
-        cliBin,
-        'build',
-        path.join(dir, 'pipeline.yaml'),
-        '--stack',
-        path.join(dir, 'stack.yaml'),
-        '--progress',
-        'plain',
-      ],
-      { cwd: project, env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: home } },
-    );
-    let stderr = '';
-    const started = Date.now();
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (stderr.includes('sleep 30') && !child.killed) child.kill('SIGINT');
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(130);
-    expect(Date.now() - started).toBeLessThan(25_000);
-    expect(stderr).toContain('cancelled');
-    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
-  }, 60_000);
-
-  it('SIGTERM (CI cancelling a job, `timeout`) stops the build the same way, exits 143 and records nothing', async () => {
-    const { dir, home } = setup({ local_project_install_command: 'sleep 30' }, { uri: open });
-    const started = Date.now();
-    const result = await zenbuildAsync(
-      [
-        'build',
-        path.join(dir, 'pipeline.yaml'),
-        '--stack',
-        path.join(dir, 'stack.yaml'),
-        '--progress',
-        'plain',
-      ],
-      { ZENBUILD_HOME: home },
-      project,
-      (stderr, child) => {
-        if (stderr.includes('sleep 30') && !child.killed) child.kill('SIGTERM');
-      },
-    );
-    expect(result.code).toBe(143);
-    expect(Date.now() - started).toBeLessThan(25_000);
-    expect(result.stderr).toContain('Stopping the running builds (SIGTERM again to force)');
-    expect(result.stderr).toContain('cancelled');
-    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
-  }, 60_000);
+  // SIGTERM is how CI cancels a job and how `timeout` ends one.
+  it.each([
+    ['Ctrl-C', 'SIGINT', 130],
+    ['SIGTERM', 'SIGTERM', 143],
+  ] as const)(
+    '%s stops the running build, exits %i and records nothing',
+    async (key, signal, exitCode) => {
+      const { dir, home } = setup({ local_project_install_command: 'sleep 30' }, { uri: open });
+      const started = Date.now();
+      const result = await zenbuildAsync(
+        [
+          'build',
+          path.join(dir, 'pipeline.yaml'),
+          '--stack',
+          path.join(dir, 'stack.yaml'),
+          '--progress',
+          'plain',
+        ],
+        { ZENBUILD_HOME: home },
+        project,
+        (stderr, child) => {
+          if (stderr.includes('sleep 30') && !child.killed) child.kill(signal);
+        },
+      );
+      expect(result.code).toBe(exitCode);
+      expect(Date.now() - started).toBeLessThan(25_000);
+      expect(result.stderr).toContain(`Stopping the running builds (${key} again to force)`);
+      expect(result.stderr).toContain('cancelled');
+      expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain(
+        '"builds": []',
+      );
+    },
+    60_000,
+  );
 });

@@ -56,6 +56,19 @@ export async function buildRequest(
   };
 }
 
+/** Builds `image` on `baseImage` with `/parent` holding `text`: a parent for the pull cases. */
+async function buildParent(engine: ContainerEngine, baseImage: string, image: string, text: string) {
+  await engine.build(
+    await buildRequest(image, `FROM ${baseImage}\nRUN echo ${text} > /parent\n`),
+    runContext(),
+  );
+}
+
+/** A request for `child` on `parent` whose RUN step reads the parent's `/parent`. */
+function childRequest(child: string, parent: string, extra: Partial<BuildRequest> = {}) {
+  return buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, { parentImage: parent, ...extra });
+}
+
 /**
  * A context whose stream sends the start of a real tar archive, then nothing: the engine waits for the
  * rest, as it does for a large context on a slow disk. For cancelling mid-send (or mid-copy, for an
@@ -189,30 +202,18 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
     it('pulls its parent image from a loopback registry over plain http, as Docker assumes', async () => {
       const { engine, baseImage, run } = harness();
       const parent = `${open}/zenbuild-test/${name}-parent:${unique()}`;
-      await engine.build(
-        await buildRequest(parent, `FROM ${baseImage}\nRUN echo parent > /parent\n`),
-        runContext(),
-      );
+      await buildParent(engine, baseImage, parent, 'parent');
       await engine.push(parent, { flavor: 'default', name: 'open', uri: open }, runContext());
       const child = `zenbuild-test/${name}-child:${unique()}`;
       // pull: true makes the engine ask the registry even though it has the parent.
-      await engine.build(
-        await buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
-          options: { pull: true },
-          parentImage: parent,
-        }),
-        runContext(),
-      );
+      await engine.build(await childRequest(child, parent, { options: { pull: true } }), runContext());
       expect(run(child, ['cat', '/parent'])).toBe('parent\n');
     });
 
     it('builds on a local parent also pushed under another name without pulling it (if-not-local)', async () => {
       const { engine, baseImage, run } = harness();
       const parent = `zenbuild-test/${name}-local-parent:${unique()}`;
-      await engine.build(
-        await buildRequest(parent, `FROM ${baseImage}\nRUN echo local > /parent\n`),
-        runContext(),
-      );
+      await buildParent(engine, baseImage, parent, 'local');
       const elsewhere = `${open}/zenbuild-test/${name}-copy:${unique()}`;
       await engine.tag(parent, elsewhere);
       await engine.push(elsewhere, { flavor: 'default', name: 'open', uri: open }, runContext());
@@ -220,10 +221,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect((await engine.localImage(parent))?.repoDigests.length).toBeGreaterThan(0);
       const child = `zenbuild-test/${name}-on-local:${unique()}`;
       await new LocalImageBuilder(engine).build(
-        await buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
-          parentImage: parent,
-          pullPolicy: 'if-not-local',
-        }),
+        await childRequest(child, parent, { pullPolicy: 'if-not-local' }),
         runContext(),
       );
       expect(run(child, ['cat', '/parent'])).toBe('local\n');
@@ -233,16 +231,10 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       const { engine, baseImage, run } = harness();
       // A registry that does not answer: any pull would fail.
       const parent = `127.0.0.1:${await freePort()}/zenbuild-test/${name}-unpushed:${unique()}`;
-      await engine.build(
-        await buildRequest(parent, `FROM ${baseImage}\nRUN echo unpushed > /parent\n`),
-        runContext(),
-      );
+      await buildParent(engine, baseImage, parent, 'unpushed');
       const child = `zenbuild-test/${name}-on-unpushed:${unique()}`;
       await new LocalImageBuilder(engine).build(
-        await buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
-          parentImage: parent,
-          pullPolicy: 'if-not-local',
-        }),
+        await childRequest(child, parent, { pullPolicy: 'if-not-local' }),
         runContext(),
       );
       expect(run(child, ['cat', '/parent'])).toBe('unpushed\n');
@@ -257,18 +249,11 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
         credentials: { username: user, password },
       };
       const parent = `${auth}/zenbuild-test/${name}-private-parent:${unique()}`;
-      await engine.build(
-        await buildRequest(parent, `FROM ${baseImage}\nRUN echo private > /parent\n`),
-        runContext(),
-      );
+      await buildParent(engine, baseImage, parent, 'private');
       await engine.push(parent, registry, runContext());
       const child = `zenbuild-test/${name}-private-child:${unique()}`;
       const request = (credentials: ContainerRegistry) =>
-        buildRequest(child, `FROM ${parent}\nRUN cat /parent\n`, {
-          options: { pull: true },
-          parentImage: parent,
-          registry: credentials,
-        });
+        childRequest(child, parent, { options: { pull: true }, registry: credentials });
       await engine.build(await request(registry), runContext());
       expect(run(child, ['cat', '/parent'])).toBe('private\n');
       // Without the credentials the registry refuses the pull: they really were what got it.
