@@ -142,6 +142,50 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       expect(context.events.some((e) => e.type === 'log' && e.line.includes('step-output'))).toBe(true);
     });
 
+    it('honours target, shm_size and extra_hosts inside the build, and network none', async () => {
+      const { engine, baseImage, run } = harness();
+      const image = `zenbuild-test/${name}-options:${unique()}`;
+      await engine.build(
+        await buildRequest(
+          image,
+          [
+            `FROM ${baseImage} AS probe`,
+            `RUN echo ${unique()} && df -k /dev/shm | tail -n 1 > /shm && grep db.internal /etc/hosts > /hosts`,
+            `FROM ${baseImage} AS final`,
+            'RUN echo final > /stage',
+          ].join('\n'),
+          {
+            options: {
+              target: 'probe',
+              shmSize: 32 * 1024 * 1024,
+              extraHosts: { 'db.internal': '10.1.2.3' },
+            },
+          },
+        ),
+        runContext(),
+      );
+      const [shm, hosts, stage] = run(image, ['sh', '-c', 'cat /shm /hosts; test -e /stage || echo none'])
+        .trim()
+        .split('\n');
+      expect(shm?.split(/\s+/).slice(1, 2)).toEqual(['32768']); // 1K blocks of /dev/shm
+      expect(hosts?.split(/\s+/)).toEqual(['10.1.2.3', 'db.internal']);
+      expect(stage).toBe('none'); // the build stopped at the target stage
+
+      // Podman makes no /etc/hosts without a network, so network none is its own build.
+      const isolated = `zenbuild-test/${name}-no-network:${unique()}`;
+      await engine.build(
+        await buildRequest(
+          isolated,
+          `FROM ${baseImage}\nRUN echo ${unique()} && ls /sys/class/net > /nets\n`,
+          {
+            options: { network: 'none' },
+          },
+        ),
+        runContext(),
+      );
+      expect(run(isolated, ['cat', '/nets'])).toBe('lo\n');
+    });
+
     it('refuses a context whose file changed after planning, and builds nothing from it', async () => {
       const { engine, baseImage } = harness();
       const image = `zenbuild-test/${name}-changed:${unique()}`;

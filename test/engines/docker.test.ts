@@ -73,7 +73,7 @@ describe('DockerCliEngine specifics', () => {
       '--cache-from',
       'reg/cache',
       '--shm-size',
-      '64b',
+      '64',
       '--add-host',
       'db:10.0.0.1',
     ]);

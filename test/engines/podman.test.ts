@@ -139,7 +139,7 @@ describe('PodmanEngine specifics', () => {
       '--cache-from',
       'reg/cache',
       '--shm-size',
-      '1024b',
+      '1024',
       '--add-host',
       'db:10.0.0.1',
       '--squash',

@@ -107,7 +107,7 @@ describe('dockerBuildFlags', () => {
       '--cache-from',
       'repo:cache',
       '--shm-size',
-      '1024b',
+      '1024',
       '--add-host',
       'db:10.0.0.2',
     ]);

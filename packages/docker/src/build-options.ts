@@ -3,14 +3,16 @@ import { type BuildOptions, buildOptionYamlName, invalidInput } from '@zenbuild/
 /**
  * The typed build options as Docker Engine API build parameters, one explicit mapping per option.
  * Options the API cannot honour here are refused before anything runs.
+ *
+ * The daemon reads maps (`buildargs`, `labels`) and `cachefrom` as JSON and `extrahosts` as the
+ * parameter repeated, `host:ip` each: docker-modem writes an object as JSON and an array as repeated
+ * parameters, and dockerode turns a `cachefrom` array into JSON itself.
  */
 export function toBuildQuery(options: BuildOptions): Record<string, unknown> {
-  const unsupported = (['extraHosts', 'squash', 'isolation'] as const).filter(
-    (key) => options[key] !== undefined,
-  );
+  const unsupported = (['squash', 'isolation'] as const).filter((key) => options[key] !== undefined);
   if (unsupported.length > 0) {
     throw invalidInput(
-      `The docker engine does not support the build option${unsupported.length > 1 ? 's' : ''} ${unsupported.map((k) => `\`${buildOptionYamlName(k)}\``).join(', ')} (squash needs an experimental daemon, isolation is Windows-only, extra hosts are not mapped yet); remove ${unsupported.length > 1 ? 'them' : 'it'}.`,
+      `The docker engine does not support the build option${unsupported.length > 1 ? 's' : ''} ${unsupported.map((k) => `\`${buildOptionYamlName(k)}\``).join(', ')} (squash needs an experimental daemon, isolation is Windows-only); remove ${unsupported.length > 1 ? 'them' : 'it'}.`,
     );
   }
   const query: Record<string, unknown> = {};
@@ -25,5 +27,8 @@ export function toBuildQuery(options: BuildOptions): Record<string, unknown> {
   if (options.network) query.networkmode = options.network;
   if (options.cacheFrom) query.cachefrom = options.cacheFrom;
   if (options.shmSize !== undefined) query.shmsize = options.shmSize;
+  if (options.extraHosts) {
+    query.extrahosts = Object.entries(options.extraHosts).map(([host, ip]) => `${host}:${ip}`);
+  }
   return query;
 }

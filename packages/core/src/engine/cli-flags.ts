@@ -17,7 +17,8 @@ export function sharedBuildFlags(options: BuildOptions, pullFlag: (pull: boolean
   if (options.forceRm !== undefined) flags.push(`--force-rm=${options.forceRm}`);
   if (options.network) flags.push('--network', options.network);
   for (const image of options.cacheFrom ?? []) flags.push('--cache-from', image);
-  if (options.shmSize !== undefined) flags.push('--shm-size', `${options.shmSize}b`);
+  // Bytes without a unit: podman hands a `b` suffix on to the tmpfs mount, which refuses it.
+  if (options.shmSize !== undefined) flags.push('--shm-size', String(options.shmSize));
   for (const [host, ip] of Object.entries(options.extraHosts ?? {}))
     flags.push('--add-host', `${host}:${ip}`);
   return flags;
