@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   type BuildContextSource,
   type BuildEvent,
+  type BuildOptions,
   type BuildRequest,
   buildContextSource,
   type ContainerEngine,
@@ -184,6 +185,19 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
         runContext(),
       );
       expect(run(isolated, ['cat', '/nets'])).toBe('lo\n');
+    });
+
+    it('reuses its layer cache for an unchanged step, and runs the step again with no_cache', async () => {
+      const { engine, baseImage, run } = harness();
+      const dockerfile = `FROM ${baseImage}\nRUN echo ${unique()} && cat /proc/sys/kernel/random/uuid > /uuid\n`;
+      const uuidOf = async (options: BuildOptions) => {
+        const image = `zenbuild-test/${name}-cache:${unique()}`;
+        await engine.build(await buildRequest(image, dockerfile, { options }), runContext());
+        return run(image, ['cat', '/uuid']);
+      };
+      const first = await uuidOf({});
+      expect(await uuidOf({})).toBe(first);
+      expect(await uuidOf({ noCache: true })).not.toBe(first);
     });
 
     it('refuses a context whose file changed after planning, and builds nothing from it', async () => {
