@@ -160,6 +160,32 @@ describe('zenbuild build with the local image builder on Docker', () => {
     );
   });
 
+  it('refuses an option the engine cannot honour before building anything, naming the image and field', () => {
+    const { dir, build, home } = setup({}, { uri: open });
+    writeFileSync(path.join(dir, 'Base.Dockerfile'), `FROM ${baseImage}\nRUN echo base-layer > /base\n`);
+    writeFileSync(
+      path.join(dir, 'pipeline.yaml'),
+      JSON.stringify({
+        name: 'refused',
+        settings: {
+          docker: {
+            dockerfile: 'Base.Dockerfile',
+            environment: { D: '4' },
+            build_config: { build_options: { squash: true } },
+          },
+        },
+      }),
+    );
+    // The custom Dockerfile's image would build first; the refusal of the image on top comes before it.
+    const result = build(['--progress', 'json', '--concurrency', '1']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'zenbuild: settings.docker.build_config.build_options (image `orchestrator`): The docker engine does not support the build option `squash`',
+    );
+    expect(phases(result.stderr)).toEqual([]);
+    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
+  });
+
   it('--build ID uses a recorded build, and an unknown id exits 2', () => {
     const { build } = setup({ environment: { E: '5' } }, { uri: open });
     const first = JSON.parse(build(['--json']).stdout);
@@ -227,7 +253,7 @@ describe('zenbuild build with the local image builder on Docker', () => {
     ['Ctrl-C', 'SIGINT', 130],
     ['SIGTERM', 'SIGTERM', 143],
   ] as const)(
-    '%s stops the running build, exits %i and records nothing',
+    '%s (%s) stops the running build, exits %i and records nothing',
     async (key, signal, exitCode) => {
       const { dir, home } = setup({ local_project_install_command: 'sleep 30' }, { uri: open });
       const started = Date.now();

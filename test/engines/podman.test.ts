@@ -27,6 +27,7 @@ import { repoRoot } from '../helpers/cli.js';
 import { runInPodman } from '../infra/dockerd.js';
 
 // Unpacked contexts go to a throwaway directory, not the home of whoever runs the tests.
+const { open } = inject('registries');
 const contexts = new UnpackedContexts(mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-contexts-')), 2);
 // An empty docker config: the tests' credentials come from the stack registry only (podman reads it too).
 const engine = new PodmanEngine({
@@ -147,6 +148,24 @@ describe('PodmanEngine specifics', () => {
       'chroot',
     ]);
     expect(() => toBuildFlags({ isolation: 'hyperv' })).toThrow(/only as oci, rootless or chroot/);
+  });
+
+  it('takes cache_from as a repository of cache images, and refuses an image with a tag before building', async () => {
+    expect(() => toBuildFlags({ cacheFrom: ['127.0.0.1:5000/team/cache:latest'] })).toThrow(
+      'write `127.0.0.1:5000/team/cache` instead of `127.0.0.1:5000/team/cache:latest`',
+    );
+    // What podman itself says of a tag, once the build runs: "repository must contain neither a tag nor
+    // digest". A repository with no cache images in it yet is a plain build.
+    const image = `zenbuild-test/podman-cache-from:${Math.random().toString(36).slice(2, 8)}`;
+    const request = await buildRequest(
+      image,
+      `FROM ${inject('podmanBaseImage')}\nRUN echo ${image} > /id\n`,
+      {
+        options: { cacheFrom: [`${open}/zenbuild-test/podman-cache`] },
+      },
+    );
+    await engine.build(request, runContext());
+    expect(runInPodman(image, ['cat', '/id'])).toBe(`${image}\n`);
   });
 
   it('builds a context from the copy it kept after building it twice', async () => {

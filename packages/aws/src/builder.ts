@@ -13,6 +13,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   type Availability,
+  type BuildOptions,
   type BuildRequest,
   type BuiltImage,
   type ContainerRegistry,
@@ -30,6 +31,7 @@ import {
 import {
   createBuildspec,
   DIGEST_VARIABLE,
+  dockerBuildFlags,
   PASSWORD_VARIABLE,
   type RegistryLogin,
   serializeBuildspec,
@@ -93,6 +95,10 @@ export class AwsImageBuilder implements ImageBuilder {
 
   validateStack(stack: Stack): StackProblem[] {
     return awsStackProblems(this.config, stack);
+  }
+
+  validateOptions(options: BuildOptions): void {
+    dockerBuildFlags(options);
   }
 
   async check(): Promise<Availability> {

@@ -89,6 +89,12 @@ export interface ImageBuilder {
   readonly flavor: string;
   readonly isBuildingLocally: boolean;
   validateStack(stack: Stack): StackProblem[];
+  /**
+   * Throws INVALID_INPUT for a build option this builder cannot honour. Called for every build of a
+   * plan before the first one starts, so that a pipeline is not half built when its last image is
+   * refused; `build` refuses the same options again.
+   */
+  validateOptions?(options: BuildOptions): void;
   check(): Promise<Availability>;
   build(request: BuildRequest, run: RunContext): Promise<BuiltImage>;
 }
@@ -109,6 +115,8 @@ export type ContainerEngineName = 'docker' | 'podman';
 export interface ContainerEngine {
   readonly name: ContainerEngineName;
   check(): Promise<Availability>;
+  /** Throws INVALID_INPUT for a build option this engine cannot honour (see ImageBuilder). */
+  validateOptions?(options: BuildOptions): void;
   build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }>;
   tag(source: string, target: string): Promise<void>;
   /** Pushes and returns the manifest digest the registry stored (`sha256:...`). */

@@ -57,6 +57,10 @@ export class DockerCliEngine implements ContainerEngine {
     this.#binary = options.binary ?? 'docker';
   }
 
+  validateOptions(options: BuildOptions): void {
+    toDockerCliFlags(options);
+  }
+
   async check(): Promise<Availability> {
     const execa = await loadExeca();
     const result = await execa(this.#binary, ['version', '--format', '{{.Server.Version}}'], {

@@ -1,5 +1,6 @@
 import {
   type Availability,
+  type BuildOptions,
   type BuildRequest,
   type ContainerEngine,
   type ContainerEngineFlavor,
@@ -45,6 +46,10 @@ export class DockerEngine implements ContainerEngine {
   #docker(): Promise<Docker> {
     this.#client ??= loadDockerode().then((Dockerode) => new Dockerode(this.connection.options));
     return this.#client;
+  }
+
+  validateOptions(options: BuildOptions): void {
+    toBuildQuery(options);
   }
 
   async check(): Promise<Availability> {

@@ -85,6 +85,10 @@ export class GcpImageBuilder implements ImageBuilder {
     return gcpStackProblems(this.config, stack);
   }
 
+  validateOptions(options: BuildOptions): void {
+    dockerFlags(options);
+  }
+
   async check(): Promise<Availability> {
     try {
       const project = await this.#project();

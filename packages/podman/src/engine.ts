@@ -17,9 +17,11 @@ import {
   lastLines,
   locateImage,
   notAvailable,
+  parseImageReference,
   type RegistryCredentials,
   type RunContext,
   registryHost,
+  repositoryOf,
   sharedBuildFlags,
   ZenbuildError,
   zenbuildHome,
@@ -28,6 +30,20 @@ import { loadExeca, podmanQuery } from './subprocess.js';
 import { UnpackedContexts } from './unpacked-contexts.js';
 
 export const ENGINE_NAME = 'podman';
+
+/**
+ * Podman's `--cache-from` names a repository to look for cache images in (pushed there with
+ * `--cache-to`), where Docker's names images; podman refuses a tag or digest only once the build runs.
+ */
+function refuseCacheImage(source: string): void {
+  const parsed = parseImageReference(source);
+  if (!parsed || (parsed.tag === undefined && parsed.digest === undefined)) return;
+  const field = buildOptionYamlName('cacheFrom');
+  throw invalidInput(
+    `The podman engine takes \`${field}\` as repositories that hold cache images (podman's --cache-from), not as images: write \`${repositoryOf(source)}\` instead of \`${source}\`.`,
+    { path: field },
+  );
+}
 
 export interface PodmanEngineOptions {
   env?: NodeJS.ProcessEnv;
@@ -42,6 +58,7 @@ export interface PodmanEngineOptions {
  * is always set: the OCI format drops HEALTHCHECK and SHELL (buildah #2388).
  */
 export function toBuildFlags(options: BuildOptions): string[] {
+  for (const source of options.cacheFrom ?? []) refuseCacheImage(source);
   const flags = [
     '--format',
     'docker',
@@ -75,6 +92,10 @@ export class PodmanEngine implements ContainerEngine {
     this.#env = env;
     this.#binary = options.binary ?? 'podman';
     this.#contexts = options.contexts ?? UnpackedContexts.fromEnv(zenbuildHome(env), env);
+  }
+
+  validateOptions(options: BuildOptions): void {
+    toBuildFlags(options);
   }
 
   async check(): Promise<Availability> {

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { buildContextSource } from '../context/source.js';
 import type { BuildEvent, BuiltImage, ImageBuilder } from '../contracts.js';
-import { ZenbuildError } from '../errors.js';
+import { invalidInput, ZenbuildError } from '../errors.js';
 import type { BuildPlan, PlannedBuild } from '../plan/plan.js';
 import { contextHashesOf, type PlanChecksums, type PreparedContext } from '../reuse/reuse.js';
 import type { Stack } from '../stack/stack.js';
@@ -61,6 +61,7 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
     });
   };
 
+  for (const build of plan.builds) validateBuildOptions(builder, build);
   // Builds are in dependency order in the plan, so a parent's promise exists before its child asks.
   for (const build of plan.builds) {
     const result = runBuild(build);
@@ -99,6 +100,21 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
     built,
     durationMs: Date.now() - started,
   });
+}
+
+/** The builder's refusal of a build's options, naming the image and the settings field they came from. */
+function validateBuildOptions(builder: ImageBuilder | undefined, build: PlannedBuild): void {
+  try {
+    builder?.validateOptions?.(build.options);
+  } catch (error) {
+    if (!(error instanceof ZenbuildError) || error.code !== 'INVALID_INPUT') throw error;
+    const field = build.optionsPath;
+    throw invalidInput(`${field} (image \`${build.key}\`): ${error.message}`, {
+      ...error.details,
+      path: typeof error.details.path === 'string' ? `${field}.${error.details.path}` : field,
+      image: build.key,
+    });
+  }
 }
 
 function cancelled(): ZenbuildError {

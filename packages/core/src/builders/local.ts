@@ -9,6 +9,7 @@ import type {
 } from '../contracts.js';
 import { isZenbuildError } from '../errors.js';
 import { pulledAs } from '../registry/pulled-as.js';
+import type { BuildOptions } from '../settings/build-options.js';
 import type { ContainerRegistry, Stack } from '../stack/stack.js';
 import { imageTarget } from './remote.js';
 
@@ -31,6 +32,10 @@ export class LocalImageBuilder implements ImageBuilder {
 
   validateStack(_stack: Stack): StackProblem[] {
     return [];
+  }
+
+  validateOptions(options: BuildOptions): void {
+    this.engine.validateOptions?.(options);
   }
 
   async check(): Promise<Availability> {

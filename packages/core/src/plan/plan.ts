@@ -64,6 +64,8 @@ export interface PlannedBuild {
   dockerfile: string;
   context: ContextSpec;
   options: BuildOptions;
+  /** The settings field the options come from, for messages (`steps.train.settings.docker.build_config.build_options`). */
+  optionsPath: string;
   pullPolicy: PullPolicy;
   /** Pushed to the stack's registry after the build. */
   push: boolean;
@@ -341,6 +343,7 @@ function planImage(
         dockerfile: customDockerfile.content,
         context,
         options,
+        optionsPath: `${where}.parent_image_build_config.build_options`,
         pullPolicy: pullPolicyFrom(options, isBuildingLocally ? 'if-not-local' : 'always'),
         push,
         dependsOn: [],
@@ -357,6 +360,7 @@ function planImage(
         dockerfile: customDockerfile.content,
         context,
         options,
+        optionsPath: `${where}.parent_image_build_config.build_options`,
         pullPolicy: pullPolicyFrom(options, isBuildingLocally ? 'if-not-local' : 'always'),
         push: Boolean(registry),
         dependsOn: [],
@@ -424,6 +428,7 @@ function planImage(
         ],
       },
       options: buildOptions,
+      optionsPath: `${where}.build_config.build_options`,
       pullPolicy: pullPolicyFrom(buildOptions, defaultPull),
       push: Boolean(registry),
       dependsOn: parentBuild ? [parentBuild.id] : [],
