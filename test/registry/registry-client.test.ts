@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
@@ -31,6 +32,40 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     expect(await client.manifestDigest(`${open}/client/by-tag@${pushed}`)).toBe(pushed);
     expect(pushed).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
+
+  it.each([
+    ['a Docker manifest list', 'v2s2'],
+    ['an OCI image index', 'oci'],
+  ])(
+    'returns the digest of %s (a multi-platform image), not of one platform’s manifest',
+    async (_, format) => {
+      const list = `zenbuild-test-list-${format}-${Math.random().toString(36).slice(2, 8)}`;
+      const target = `${open}/client/list-${format}:v1`;
+      const digestFile = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-list-')), 'digest');
+      const podman = (...args: string[]) => execFileSync('podman', args, { stdio: 'pipe' });
+      podman('manifest', 'create', list);
+      try {
+        podman('manifest', 'add', list, `containers-storage:${inject('podmanBaseImage')}`);
+        podman(
+          'manifest',
+          'push',
+          '--tls-verify=false',
+          '--format',
+          format,
+          '--digestfile',
+          digestFile,
+          list,
+          `docker://${target}`,
+        );
+      } finally {
+        podman('manifest', 'rm', list);
+      }
+      const pushed = readFileSync(digestFile, 'utf8').trim();
+      const client = new RegistryClient({ env: noDockerConfig() });
+      expect(await client.manifestDigest(target)).toBe(pushed);
+      expect(await client.exists(`${open}/client/list-${format}@${pushed}`)).toBe(true);
+    },
+  );
 
   it('says an image is missing, for an unknown tag or repository', async () => {
     await pushImage(open, 'client/missing', 'v1');
