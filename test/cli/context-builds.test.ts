@@ -59,7 +59,9 @@ describe('zenbuild context', () => {
   it('refuses a directory that does not exist, with exit code 2', () => {
     const result = zenbuild(['context', '/nonexistent/zenbuild-dir']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('is not a directory');
+    expect(result.stderr).toContain(
+      'zenbuild: The build context root /nonexistent/zenbuild-dir does not exist.',
+    );
   });
 });
 

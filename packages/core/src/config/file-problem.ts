@@ -16,6 +16,18 @@ export function fileProblem(absolute: string): string | undefined {
   }
 }
 
+/** The same for a directory that input names: "does not exist", "is a file, not a directory". */
+export function directoryProblem(absolute: string): string | undefined {
+  try {
+    return statSync(absolute).isDirectory() ? undefined : 'is a file, not a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'does not exist';
+    if (code === 'ENOTDIR') return 'does not exist (a parent of it is a file)';
+    return `cannot be read (${errnoReason(error)})`;
+  }
+}
+
 /** The same words for an error thrown while reading a file. */
 export function readProblem(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
@@ -44,14 +56,5 @@ export function errnoReason(error: unknown): string {
       return 'a read-only file system';
     default:
       return code ?? String(error);
-  }
-}
-
-/** Whether a path is a directory, following symlinks; false when it cannot be looked at. */
-export function isDirectory(absolute: string): boolean {
-  try {
-    return statSync(absolute).isDirectory();
-  } catch {
-    return false;
   }
 }

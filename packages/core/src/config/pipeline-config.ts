@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
@@ -13,6 +13,7 @@ import {
 } from '../settings/resolve.js';
 import { substituteEnv } from '../settings/substitute.js';
 import type { Warning } from '../warnings.js';
+import { directoryProblem } from './file-problem.js';
 import { issuesToError, userInputParse } from './issues.js';
 import { readYamlFile } from './yaml-file.js';
 
@@ -162,8 +163,9 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   const sourceRoot = sourceRootRaw
     ? path.resolve(options.baseDir, sourceRootRaw)
     : findSourceRoot(options.baseDir);
-  if (!isDirectory(sourceRoot)) {
-    throw invalidInput(`source_root: ${sourceRoot} is not a directory${file ? ` (in ${file})` : ''}.`, {
+  const rootProblem = directoryProblem(sourceRoot);
+  if (rootProblem) {
+    throw invalidInput(`source_root: ${sourceRoot} ${rootProblem}${file ? ` (in ${file})` : ''}.`, {
       path: 'source_root',
       ...fileField,
     });
@@ -190,13 +192,5 @@ export function findSourceRoot(start: string): string {
     const parent = path.dirname(dir);
     if (parent === dir) return path.resolve(start);
     dir = parent;
-  }
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
   }
 }

@@ -299,7 +299,12 @@ describe('links, modes and special files', () => {
   });
 
   it('a root that is not a directory is an error', async () => {
-    await expect(walkContext({ root: '/nonexistent-zenbuild-root' })).rejects.toThrow(/is not a directory/);
+    await expect(walkContext({ root: '/nonexistent-zenbuild-root' })).rejects.toThrow(
+      'The build context root /nonexistent-zenbuild-root does not exist.',
+    );
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-root-')), 'file');
+    writeFileSync(file, '');
+    await expect(walkContext({ root: file })).rejects.toThrow(`${file} is a file, not a directory.`);
   });
 });
 

@@ -1,7 +1,7 @@
 import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import dockerignore from '@balena/dockerignore';
-import { fileProblem, isDirectory } from '../config/file-problem.js';
+import { directoryProblem, fileProblem } from '../config/file-problem.js';
 import { invalidInput } from '../errors.js';
 import type { Warning } from '../warnings.js';
 
@@ -84,7 +84,8 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
   if (spec.root) {
     const root = path.resolve(spec.root);
     // Followed when the root itself is a symlink, as `docker build LINK` follows it.
-    if (!isDirectory(root)) throw invalidInput(`The build context root ${root} is not a directory.`);
+    const problem = directoryProblem(root);
+    if (problem) throw invalidInput(`The build context root ${root} ${problem}.`);
     ignoreFile = selectIgnoreFile(root, spec);
     if (!ignoreFile && fileProblem(path.join(root, '.containerignore')) === undefined) {
       warnings.push({

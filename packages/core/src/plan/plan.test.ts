@@ -138,7 +138,11 @@ describe('the decision table', () => {
     const error = errorOf(() =>
       plan(dockerPipeline({ dockerfile: 'Dockerfile', build_context_root: 'missing' }, dir)),
     );
-    expect(error.message).toContain('settings.docker.build_context_root');
+    expect(error.message).toMatch(/^settings\.docker\.build_context_root: .*missing does not exist\.$/);
+    const onFile = errorOf(() =>
+      plan(dockerPipeline({ dockerfile: 'Dockerfile', build_context_root: 'Dockerfile' }, dir)),
+    );
+    expect(onFile.message).toMatch(/Dockerfile is a file, not a directory\.$/);
   });
 });
 

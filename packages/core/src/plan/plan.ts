@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BUILTIN_INTEGRATIONS, type IntegrationCatalog } from '../catalog/integrations.js';
-import { fileProblem, isDirectory, readProblem } from '../config/file-problem.js';
+import { directoryProblem, fileProblem, readProblem } from '../config/file-problem.js';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import { invalidInput } from '../errors.js';
 import { IMAGE_BUILDER_FLAVORS } from '../flavors/registry.js';
@@ -532,7 +532,7 @@ function resolveDockerignore(file: string, baseDir: string, field: string): stri
 
 function resolveDirectory(dir: string, baseDir: string, where: string): string {
   const absolute = path.resolve(baseDir, dir);
-  if (!isDirectory(absolute))
-    throw invalidInput(`${where}: ${absolute} is not a directory.`, { path: where });
+  const problem = directoryProblem(absolute);
+  if (problem) throw invalidInput(`${where}: ${absolute} ${problem}.`, { path: where });
   return absolute;
 }
