@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DockerEngine } from '@zenbuild/docker';
+import { DockerCliEngine, DockerEngine } from '@zenbuild/docker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { containerEngineConformance, failure } from '../conformance/container-engine.js';
 import { dockerCertificates, startDockerTlsProxy } from '../infra/docker-tls-proxy.js';
@@ -48,6 +48,18 @@ describe('DockerEngine over TLS', () => {
     const availability = await new DockerEngine({ env: plain }).check();
     expect(availability.available).toBe(false);
     expect(availability.reason).toMatch(/tcp:\/\/127\.0\.0\.1:\d+ \(DOCKER_HOST\) does not answer/);
+  });
+
+  it('reads DOCKER_TLS_VERIFY as the docker CLI does: any value but an empty one, 0 too, means verified TLS', async () => {
+    for (const value of ['0', 'yes']) {
+      const env = { ...tlsEnv, DOCKER_TLS_VERIFY: value };
+      expect((await new DockerEngine({ env }).check()).reason).toMatch(/TLS verified\) answered/);
+      // The docker binary itself, from the same environment (the subprocess mode's check).
+      expect((await new DockerCliEngine({ env }).check()).available).toBe(true);
+    }
+    const empty = { ...tlsEnv, DOCKER_TLS_VERIFY: '' };
+    expect((await new DockerEngine({ env: empty }).check()).available).toBe(false);
+    expect((await new DockerCliEngine({ env: empty }).check()).available).toBe(false);
   });
 
   it('refuses a daemon whose certificate another CA signed', async () => {

@@ -34,7 +34,9 @@ export function dockerConnection(env: NodeJS.ProcessEnv = process.env): DockerCo
     return { options: { socketPath: url.pathname }, description: `${host} (DOCKER_HOST)` };
   }
   if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
-    const tls = Boolean(env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0') || url.protocol === 'https:';
+    // Any non-empty value turns TLS on, `0` too: that is how the docker CLI (and compose) read it, so the
+    // API engine and the CLI mode reach the same daemon the same way from one environment.
+    const tls = Boolean(env.DOCKER_TLS_VERIFY) || url.protocol === 'https:';
     const options: Docker.DockerOptions = {
       host: url.hostname,
       port: url.port ? Number(url.port) : tls ? 2376 : 2375,
