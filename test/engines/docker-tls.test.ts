@@ -1,12 +1,18 @@
 // @zenbuild/docker over tcp with TLS (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), against the real
 // daemon behind a TLS listener that requires a client certificate: the whole conformance suite (build,
 // push with credentials, cancel, a failing RUN) runs through it, with dockerode and node's http client.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerCliEngine, DockerEngine } from '@zenbuild/docker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { containerEngineConformance, failure } from '../conformance/container-engine.js';
+import {
+  buildRequest,
+  containerEngineConformance,
+  failure,
+  runContext,
+} from '../conformance/container-engine.js';
 import { dockerCertificates, startDockerTlsProxy } from '../infra/docker-tls-proxy.js';
 import { runInImage } from '../infra/dockerd.js';
 
@@ -60,6 +66,33 @@ describe('DockerEngine over TLS', () => {
     const empty = { ...tlsEnv, DOCKER_TLS_VERIFY: '' };
     expect((await new DockerEngine({ env: empty }).check()).available).toBe(false);
     expect((await new DockerCliEngine({ env: empty }).check()).available).toBe(false);
+  });
+
+  it('reaches the daemon through a docker context made by the docker CLI (the current one, with its TLS files)', async () => {
+    const config = mkdtempSync(path.join(tmpdir(), 'zenbuild-contexts-'));
+    const docker = (...args: string[]) =>
+      execFileSync('docker', args, { env: { PATH: process.env.PATH, DOCKER_CONFIG: config }, stdio: 'pipe' });
+    const certs = proxy.certs;
+    docker(
+      'context',
+      'create',
+      'zenbuild-tls',
+      '--docker',
+      `host=${proxy.host},ca=${certs}/ca.pem,cert=${certs}/cert.pem,key=${certs}/key.pem`,
+    );
+    docker('context', 'use', 'zenbuild-tls');
+    const engine = new DockerEngine({ env: { DOCKER_CONFIG: config, PATH: process.env.PATH } });
+    const before = proxy.received();
+    expect((await engine.check()).reason).toMatch(
+      /^the Docker daemon at tcp:\/\/127\.0\.0\.1:\d+ \(docker context zenbuild-tls, TLS verified\) answered/,
+    );
+    const image = `zenbuild-test/docker-context:${Math.random().toString(36).slice(2, 8)}`;
+    await engine.build(
+      await buildRequest(image, `FROM ${baseImage}\nRUN echo ${image} > /id\n`),
+      runContext(),
+    );
+    expect(runInImage(image, ['cat', '/id'])).toBe(`${image}\n`);
+    expect(proxy.received()).toBeGreaterThan(before + 1);
   });
 
   it('refuses a daemon whose certificate another CA signed', async () => {
