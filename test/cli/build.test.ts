@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -213,6 +213,36 @@ describe('zenbuild build with the local image builder on Docker', () => {
     const image = JSON.parse(result.stdout).images.orchestrator;
     expect(image.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(runInPodman(image.image, ['sh', '-c', 'echo $F'])).toBe('6\n');
+  });
+
+  it('Docker and Podman put the same files into the image, with the same modes, owners and times', () => {
+    const { dir, build } = setup({});
+    writeFileSync(path.join(dir, 'src/private.py'), 'key = 1\n', { mode: 0o600 });
+    writeFileSync(path.join(dir, 'src/run.sh'), '#!/bin/sh\n', { mode: 0o750 });
+    symlinkSync('train.py', path.join(dir, 'src/link.py'));
+    mkdirSync(path.join(dir, 'src/empty'), { mode: 0o700 });
+    const files = (parent: string, env: NodeJS.ProcessEnv, run: typeof runInImage) => {
+      writeFileSync(
+        path.join(dir, 'pipeline.yaml'),
+        JSON.stringify({
+          name: 'same-files',
+          settings: { docker: { parent_image: parent, allow_download_from_artifact_store: false } },
+        }),
+      );
+      const result = build(['--json'], env);
+      expect(result.code).toBe(0);
+      const image = JSON.parse(result.stdout).images.orchestrator.image;
+      const list = 'cd /app && find . -mindepth 1 -exec stat -c "%n %a %u:%g %Y %F" {} + | sort';
+      return run(image, ['sh', '-c', list]);
+    };
+    const onDocker = files(baseImage, {}, runInImage);
+    const onPodman = files(podmanBaseImage, { ZENML_CONTAINER_ENGINE: 'podman' }, runInPodman);
+    expect(onPodman).toBe(onDocker);
+    // The context's own normalisation: owner root, time 0, modes 644/755, links kept as links.
+    expect(onDocker).toContain('./src/private.py 644 0:0 0 regular file\n');
+    expect(onDocker).toContain('./src/run.sh 755 0:0 0 regular file\n');
+    expect(onDocker).toContain('./src/link.py 777 0:0 0 symbolic link\n');
+    expect(onDocker).toContain('./src/empty 755 0:0 0 directory\n');
   });
 
   it('use_subprocess_call drives the docker CLI instead of the Engine API', () => {
