@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type AddressInfo, connect, createServer } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
@@ -156,6 +157,26 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     }
   });
 
+  it('says when a registry speaks plain http, and speaks http to one in ZENBUILD_INSECURE_REGISTRIES', async () => {
+    const pushed = await pushImage(open, 'client/insecure', 'v1');
+    // The open registry at this machine's own network address: not loopback, so https is expected.
+    const lan = await forwardFromNetworkAddress(open);
+    try {
+      const image = `${lan.host}/client/insecure:v1`;
+      const error = await failure(new RegistryClient({ env: noDockerConfig() }).manifestDigest(image));
+      expect(error.code).toBe('NOT_AVAILABLE');
+      expect(error.message).toContain(
+        `It answers in plain http, not https: if it is an insecure registry (the docker daemon's \`insecure-registries\`), list it in ZENBUILD_INSECURE_REGISTRIES=${lan.host}.`,
+      );
+      const listed = new RegistryClient({
+        env: { ...noDockerConfig(), ZENBUILD_INSECURE_REGISTRIES: lan.host },
+      });
+      expect(await listed.manifestDigest(image)).toBe(pushed);
+    } finally {
+      lan.close();
+    }
+  });
+
   it('reports a registry that cannot be reached', async () => {
     const port = await freePort(); // nothing listens there
     const error = await failure(
@@ -165,3 +186,25 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     expect(error.message).toMatch(/cannot be reached \(ECONNREFUSED\)/);
   });
 });
+
+/** A TCP forwarder on this machine's first non-loopback IPv4 address to `target` (`host:port`). */
+async function forwardFromNetworkAddress(target: string) {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  if (!address) throw new Error('this test needs a non-loopback IPv4 address');
+  const [targetHost, targetPort] = target.split(':');
+  const server = createServer((socket) => {
+    const upstream = connect(Number(targetPort), targetHost as string);
+    socket.pipe(upstream).pipe(socket);
+    const end = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  const { port } = server.address() as AddressInfo;
+  return { host: `${address}:${port}`, close: () => server.close() };
+}

@@ -190,8 +190,13 @@ export class RegistryClient {
       return await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      // What a TLS handshake with a plain-http server ends in: name the way to speak http to it.
+      const plainHttp = url.startsWith('https:') && cause?.code === 'ERR_SSL_WRONG_VERSION_NUMBER';
+      const hint = plainHttp
+        ? ` It answers in plain http, not https: if it is an insecure registry (the docker daemon's \`insecure-registries\`), list it in ZENBUILD_INSECURE_REGISTRIES=${host}.`
+        : '';
       throw notAvailable(
-        `The registry ${host} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}).`,
+        `The registry ${host} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}).${hint}`,
         {
           cause: error,
           details: { host },
