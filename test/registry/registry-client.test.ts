@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../helpers/cli.js';
 import { credentialHelperConfig } from '../helpers/credential-helper.js';
 import { pushImage } from '../infra/push.js';
 import { freePort } from '../infra/registries.js';
@@ -175,6 +176,25 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     } finally {
       lan.close();
     }
+  });
+
+  it('asks the registry without fetch, whose undici costs every run about 90 ms on Node 20', async () => {
+    const pushed = await pushImage(open, 'client/no-fetch', 'v1');
+    // In a process of its own, from the built package: what did the query load?
+    const script = `
+      import { RegistryClient } from '@zenbuild/core';
+      const client = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
+      const digest = await client.manifestDigest('${open}/client/no-fetch:v1');
+      const undici = () => process.moduleLoadList.some((m) => m.includes('undici'));
+      const loaded = undici();
+      await fetch('http://${open}/v2/'); // the control: the same probe sees fetch once it is used
+      console.log(JSON.stringify({ digest, loaded, control: undici() }));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: path.join(repoRoot, 'test'),
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ digest: pushed, loaded: false, control: true });
   });
 
   it('reports a registry that cannot be reached', async () => {

@@ -44,6 +44,7 @@ export * from './stack/stack.js';
 export * from './stack/validate.js';
 export * from './store/build-store.js';
 export * from './store/record.js';
+export * from './util/http-request.js';
 // The adapter kit's zod (see util/zod.ts for what it holds and why not all of zod).
 export * as z from './util/zod.js';
 export type * from './warnings.js';

@@ -1,5 +1,6 @@
 import { invalidInput, notAvailable } from '../errors.js';
 import { parseImageReference } from '../naming/reference.js';
+import { type HttpRequestError, type HttpResponse, httpRequest } from '../util/http-request.js';
 import {
   type CredentialHelperRunner,
   dockerConfigCredentials,
@@ -91,7 +92,7 @@ export class RegistryClient {
         details: { image, status: response.status },
       });
     }
-    const digest = response.headers.get('docker-content-digest');
+    const digest = response.header('docker-content-digest');
     if (!digest) throw notAvailable(`The registry ${location.host} did not report a digest for ${image}.`);
     return digest;
   }
@@ -114,7 +115,7 @@ export class RegistryClient {
     method: string,
     urlPath: string,
     headers: Record<string, string>,
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const key = `${location.host}/${location.repository}`;
     const send = (authorization?: string) =>
       this.#fetch(`${this.baseUrl(location.host)}${urlPath}`, location.host, {
@@ -124,7 +125,7 @@ export class RegistryClient {
     let response = await send(this.#authorization.get(key));
     if (response.status !== 401) return response;
 
-    const challenge = parseChallenge(response.headers.get('www-authenticate'));
+    const challenge = parseChallenge(response.header('www-authenticate'));
     const credentials = await this.#credentials(location.host);
     const authorization = await this.#authorize(location, challenge, credentials);
     response = await send(authorization);
@@ -173,8 +174,13 @@ export class RegistryClient {
         `The token service of ${location.host} (${url.origin}) answered ${tokenResponse.status}${credentials ? ` for the credentials from ${credentials.source}` : ' to an anonymous request'}.`,
       );
     }
-    const body = (await tokenResponse.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
+    let body: { token?: string; access_token?: string } | undefined;
+    try {
+      body = JSON.parse(tokenResponse.text);
+    } catch {
+      body = undefined;
+    }
+    const token = body?.token ?? body?.access_token;
     if (!token) throw notAvailable(`The token service of ${location.host} returned no token.`);
     return `Bearer ${token}`;
   }
@@ -185,29 +191,30 @@ export class RegistryClient {
     return dockerConfigCredentials(host, this.#env, this.#helperRunner);
   }
 
-  async #fetch(url: string, host: string, init: RequestInit): Promise<Response> {
+  async #fetch(
+    url: string,
+    host: string,
+    init: { method?: string; headers: Record<string, string> },
+  ): Promise<HttpResponse> {
     try {
-      return await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(this.#timeoutMs) });
+      return await httpRequest(url, { ...init, timeoutMs: this.#timeoutMs });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const code = (error as HttpRequestError).code;
       // What a TLS handshake with a plain-http server ends in: name the way to speak http to it.
-      const plainHttp = url.startsWith('https:') && cause?.code === 'ERR_SSL_WRONG_VERSION_NUMBER';
+      const plainHttp = url.startsWith('https:') && /wrong version number/i.test((error as Error).message);
       const hint = plainHttp
         ? ` It answers in plain http, not https: if it is an insecure registry (the docker daemon's \`insecure-registries\`), list it in ZENBUILD_INSECURE_REGISTRIES=${host}.`
         : '';
       throw notAvailable(
-        `The registry ${host} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}).${hint}`,
-        {
-          cause: error,
-          details: { host },
-        },
+        `The registry ${host} cannot be reached (${code ?? (error as Error).message}).${hint}`,
+        { cause: error, details: { host } },
       );
     }
   }
 }
 
 /** Parses `Bearer realm="...",service="...",scope="..."` or `Basic realm="..."`. */
-export function parseChallenge(header: string | null): Challenge | undefined {
+export function parseChallenge(header: string | undefined): Challenge | undefined {
   if (!header) return undefined;
   const match = /^\s*(\w+)\s*(.*)$/.exec(header);
   if (!match) return undefined;
