@@ -108,6 +108,19 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(phases(forced.stderr)).toEqual(['start', 'build', 'push', 'done']);
   });
 
+  it('keeps zenbuild’s home out of the image when it lies inside the project, and reuses the build', () => {
+    const { dir, build } = setup({ allow_download_from_artifact_store: false }, { uri: open });
+    const env = { ZENBUILD_HOME: path.join(dir, '.zenbuild') };
+    const first = JSON.parse(build(['--json'], env).stdout);
+    const image = first.images.orchestrator.image;
+    expect(runInImage(image, ['sh', '-c', 'ls -A /app'])).toBe(
+      '.zen\nDockerfile\npipeline.yaml\nsrc\nstack.yaml\n',
+    );
+    // The first build wrote its record and digest cache into the home: the context must not change.
+    const second = JSON.parse(build(['--json'], env).stdout);
+    expect(second).toMatchObject({ id: first.id, reused: true });
+  });
+
   it('a failing RUN exits 1 with the step’s output, and records nothing', () => {
     const { build, home } = setup(
       { local_project_install_command: 'echo installing-now && exit 3' },

@@ -56,6 +56,26 @@ describe('zenbuild context', () => {
     expect(human).toContain('big.bin  (by `*.bin`)');
   });
 
+  it('leaves zenbuild’s home out when it lies inside the tree, so its caches never change the hash', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-home-inside-'));
+    writeFileSync(path.join(dir, 'train.py'), 'print(1)\n');
+    const env = { ZENBUILD_HOME: path.join(dir, '.zenbuild') };
+    const first = JSON.parse(zenbuild(['context', dir, '--json'], env).stdout);
+    // The first run wrote its digest cache into the home; the second must not see it.
+    const second = JSON.parse(zenbuild(['context', dir, '--json'], env).stdout);
+    expect(second.hash).toBe(first.hash);
+    expect(second.entries.map((e: { path: string }) => e.path)).toEqual(['train.py']);
+    expect(second.excluded).toEqual([
+      {
+        path: '.zenbuild/',
+        reason: "zenbuild's home: its caches and build records are never part of a context",
+      },
+    ]);
+    expect(zenbuild(['context', dir], env).stdout).toContain(
+      "  .zenbuild/  (zenbuild's home: its caches and build records are never part of a context)",
+    );
+  });
+
   it('refuses a directory that does not exist, with exit code 2', () => {
     const result = zenbuild(['context', '/nonexistent/zenbuild-dir']);
     expect(result.code).toBe(2);

@@ -1,4 +1,11 @@
-import { DigestCache, ensureZenbuildHome, hashContext, invalidInput, walkContext } from '@zenbuild/core';
+import {
+  DigestCache,
+  ensureZenbuildHome,
+  hashContext,
+  homeExclusion,
+  invalidInput,
+  walkContext,
+} from '@zenbuild/core';
 import { formatSize } from '../format.js';
 import type { Io } from '../io.js';
 import { printWarnings } from '../warnings.js';
@@ -9,12 +16,15 @@ export async function contextCommand(
   dir: string,
   options: { dockerignore?: string; json?: boolean },
 ): Promise<number> {
+  const home = ensureZenbuildHome(io.env);
+  // As a build walks it: zenbuild's home stays out when it lies inside DIR.
   const walked = await walkContext({
     root: dir,
     ...(options.dockerignore ? { dockerignore: options.dockerignore } : {}),
+    exclude: [homeExclusion(home)],
   });
   if (!walked.root) throw invalidInput(`${dir} is not a directory.`);
-  const cache = await DigestCache.open(ensureZenbuildHome(io.env), walked.root);
+  const cache = await DigestCache.open(home, walked.root);
   const { hash, stats } = await hashContext(walked.entries, { cache });
   await cache.save();
   printWarnings(io, walked.warnings);
@@ -49,7 +59,8 @@ export async function contextCommand(
   );
   if (walked.excluded.length > 0) {
     lines.push('', 'Excluded:');
-    for (const x of walked.excluded) lines.push(`  ${x.path}  (by \`${x.pattern}\`)`);
+    for (const x of walked.excluded)
+      lines.push(`  ${x.path}  (${x.pattern !== undefined ? `by \`${x.pattern}\`` : x.reason})`);
   }
   lines.push(
     '',

@@ -298,6 +298,16 @@ describe('links, modes and special files', () => {
     }
   });
 
+  it('leaves out the paths a spec excludes, saying why', async () => {
+    const dir = project({ 'a.py': 'a', 'cache/digests.bin': 'x', 'keep/b.py': 'b' });
+    const walked = await walkContext({
+      root: dir,
+      exclude: [{ path: path.join(dir, 'cache'), reason: 'zenbuild’s home' }],
+    });
+    expect(walked.entries.map((e) => e.path)).toEqual(['a.py', 'keep', 'keep/b.py']);
+    expect(walked.excluded).toEqual([{ path: 'cache/', reason: 'zenbuild’s home' }]);
+  });
+
   it('a root that is not a directory is an error', async () => {
     await expect(walkContext({ root: '/nonexistent-zenbuild-root' })).rejects.toThrow(
       'The build context root /nonexistent-zenbuild-root does not exist.',

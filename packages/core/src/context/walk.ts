@@ -44,14 +44,19 @@ export interface ContextSpecInput {
   dockerfileSource?: string;
   /** Generated files; they are always included and win over source files of the same path. */
   files?: Array<{ path: string; content: string | Buffer }>;
-  /** Absolute paths never included, e.g. zenbuild's own home when it lies inside the source tree. */
-  exclude?: string[];
+  /**
+   * Paths never included whatever the dockerignore says, each with why (zenbuild's own home when it
+   * lies inside the source tree: its caches change with every run).
+   */
+  exclude?: Array<{ path: string; reason: string }>;
 }
 
 export interface ExcludedPath {
   path: string;
   /** The dockerignore line that excluded it. */
-  pattern: string;
+  pattern?: string;
+  /** Why, when no dockerignore line did (an `exclude` of the spec). */
+  reason?: string;
 }
 
 export interface WalkedContext {
@@ -96,7 +101,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
     }
     const patterns = ignoreFile ? parseIgnoreFile(readFileSync(ignoreFile, 'utf8')) : [];
     const matcher = ignore({ ignorecase: false }).add([...patterns, ...ALWAYS_INCLUDED]);
-    const excludedPaths = new Set((spec.exclude ?? []).map((p) => path.resolve(p)));
+    const excludedPaths = new Map((spec.exclude ?? []).map((x) => [path.resolve(x.path), x.reason]));
     const exceptions = patterns
       .filter((p) => p.startsWith('!'))
       .map((p) => p.slice(1).trim().replace(/^\/+/, ''));
@@ -120,7 +125,11 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
         const rel = relDir ? `${relDir}/${child.name}` : child.name;
         const absolute = `${dir}/${child.name}`; // path.join is measurably slower on 20,000 files
         if (!relDir && ignoreFiles.has(rel)) continue;
-        if (excludedPaths.has(absolute)) continue;
+        const reason = excludedPaths.size > 0 ? excludedPaths.get(absolute) : undefined;
+        if (reason !== undefined) {
+          excluded.push({ path: child.isDirectory() ? `${rel}/` : rel, reason });
+          continue;
+        }
         // No patterns: nothing is excluded, and the matcher need not run for every file.
         const ignored = patterns.length > 0 && matcher.ignores(rel);
         if (child.isDirectory()) {

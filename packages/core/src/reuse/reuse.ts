@@ -38,7 +38,7 @@ export async function prepareContexts(
     // zenbuild's home (digest caches, records) must never become part of a context it hashes.
     const walked = await walkContext({
       ...build.context,
-      ...(options.home ? { exclude: [options.home] } : {}),
+      ...(options.home ? { exclude: [homeExclusion(options.home)] } : {}),
     });
     const cache = await cacheFor(walked.root);
     const { hash } = await hashContext(walked.entries, cache ? { cache } : {});
@@ -234,4 +234,9 @@ export function verifyCustomBuild(
 /** Each build's context hash, by build id. */
 export function contextHashesOf(contexts: Record<string, PreparedContext>): Record<string, string> {
   return Object.fromEntries(Object.entries(contexts).map(([id, c]) => [id, c.hash]));
+}
+
+/** zenbuild's home, when it lies inside a source tree: its caches and records change with every run. */
+export function homeExclusion(home: string): { path: string; reason: string } {
+  return { path: home, reason: "zenbuild's home: its caches and build records are never part of a context" };
 }
