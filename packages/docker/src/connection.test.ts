@@ -125,6 +125,22 @@ describe('dockerConnection: where the daemon is, found as the docker CLI finds i
     );
   });
 
+  it('takes the TLS files from the docker config directory when DOCKER_CERT_PATH is not set', () => {
+    const config = mkdtempSync(path.join(tmpdir(), 'zenbuild-docker-certs-'));
+    for (const file of ['ca.pem', 'cert.pem', 'key.pem'])
+      writeFileSync(path.join(config, file), `${file} here`);
+    const { options } = dockerConnection({
+      DOCKER_HOST: 'tcp://build-host:2376',
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CONFIG: config,
+    });
+    expect([String(options.ca), String(options.cert), String(options.key)]).toEqual([
+      'ca.pem here',
+      'cert.pem here',
+      'key.pem here',
+    ]);
+  });
+
   it('reads DOCKER_HOST errors with the variable named', () => {
     expect(() => dockerConnection({ DOCKER_HOST: 'not a url' })).toThrow(
       'DOCKER_HOST=not a url is not a URL such as unix:///var/run/docker.sock or tcp://host:2376.',

@@ -25,7 +25,8 @@ export function dockerConnection(env: NodeJS.ProcessEnv = process.env): DockerCo
   if (host) {
     // Any non-empty value turns TLS on, `0` too: that is how the docker CLI (and compose) read it, so the
     // API engine and the CLI mode reach the same daemon the same way from one environment.
-    const certPath = env.DOCKER_CERT_PATH ?? path.join(env.HOME ?? '', '.docker');
+    // As the docker CLI: DOCKER_CERT_PATH, else the docker config directory (DOCKER_CONFIG, ~/.docker).
+    const certPath = env.DOCKER_CERT_PATH || dockerConfigDir(env);
     const tls = env.DOCKER_TLS_VERIFY ? { dir: certPath, why: 'DOCKER_TLS_VERIFY is set' } : undefined;
     return hostConnection(host, 'DOCKER_HOST', tls);
   }
