@@ -373,5 +373,11 @@ describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toMatch(/does not support the build option `squash`/);
     expect(aws.s3.calls.length).toBe(before);
+    // The same refusal up front, as zenbuild build asks for every image before the first one starts.
+    const builder = builderFor(stack);
+    expect(() => builder.validateOptions?.({ squash: true })).toThrow(
+      /does not support the build option `squash`/,
+    );
+    expect(() => builder.validateOptions?.({ labels: { team: 'ml' }, noCache: true })).not.toThrow();
   });
 });

@@ -267,5 +267,11 @@ describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toMatch(/does not support the build option `squash`/);
     expect(gcp.gcs.calls.length).toBe(before);
+    // The same refusal up front, as zenbuild build asks for every image before the first one starts.
+    const builder = builderFor(stack);
+    expect(() => builder.validateOptions?.({ squash: true })).toThrow(
+      /does not support the build option `squash`/,
+    );
+    expect(() => builder.validateOptions?.({ labels: { team: 'ml' }, noCache: true })).not.toThrow();
   });
 });
