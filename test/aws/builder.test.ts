@@ -9,6 +9,7 @@ import { type BuildEvent, RegistryClient, type Stack, stackFromData } from '@zen
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildRequest, failure } from '../conformance/container-engine.js';
+import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
 import { runInImage } from '../infra/dockerd.js';
 
@@ -75,6 +76,12 @@ const registryClient = new RegistryClient({
   env: { DOCKER_CONFIG: '/nonexistent-zenbuild' },
   credentials: { [auth]: { username: user, password } },
 });
+
+imageBuilderConformance(
+  'aws',
+  () => ({ builder: builderFor(awsStack({ uri: open })), baseImage, run: runInImage }),
+  { remote: { registryFlavor: 'default' } },
+);
 
 describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
   it('uploads the zip, runs the generated buildspec, pushes, and returns the digest the registry reports', async () => {

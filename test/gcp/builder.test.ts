@@ -2,6 +2,7 @@ import { type BuildEvent, RegistryClient, type Stack, stackFromData } from '@zen
 import { GcpImageBuilder, gcpImageBuilderConfigSchema } from '@zenbuild/gcp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildRequest, failure } from '../conformance/container-engine.js';
+import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { localBuildEnv } from '../fakes/local-build-env.js';
 import { runInImage } from '../infra/dockerd.js';
@@ -53,6 +54,10 @@ function recorder(signal = new AbortController().signal) {
 }
 
 const registryClient = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
+
+imageBuilderConformance('gcp', () => ({ builder: builderFor(gcpStack()), baseImage, run: runInImage }), {
+  remote: { registryFlavor: 'gcp' },
+});
 
 describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
   it('uploads the tar.gz, builds with a docker step, lets Cloud Build push, and returns its digest', async () => {
