@@ -5,16 +5,40 @@ import type { AddressInfo } from 'node:net';
 /**
  * A registry front that speaks the bearer-token flow of the distribution spec (as Docker Hub, GHCR and
  * ECR do): 401 with a `Bearer realm=...` challenge, a token endpoint that checks basic credentials,
- * then the request is passed to a real registry. Lets tests prove the client's token handling.
+ * then the request is passed to a real registry. Lets tests prove the client's token handling. With
+ * `refreshToken`, the token endpoint also takes the spec's OAuth2 form (a POST with
+ * `grant_type=refresh_token`), as Azure Container Registry does for the identity tokens `docker login`
+ * stores, and answers with an `access_token`.
  */
 export async function startTokenProxy(
   upstream: string,
   credentials?: { username: string; password: string },
+  refreshToken?: string,
 ): Promise<{ host: string; tokenRequests: string[]; close: () => Promise<void> }> {
   const tokens = new Set<string>();
   const tokenRequests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
+    if (url.pathname === '/token' && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      tokenRequests.push(`POST ${form.get('grant_type')} ${form.get('service')} ${form.get('scope')}`);
+      const valid =
+        refreshToken !== undefined &&
+        form.get('grant_type') === 'refresh_token' &&
+        form.get('refresh_token') === refreshToken &&
+        Boolean(form.get('client_id')) &&
+        req.headers['content-type'] === 'application/x-www-form-urlencoded';
+      if (!valid) {
+        res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      const token = randomBytes(12).toString('hex');
+      tokens.add(token);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token }));
+      return;
+    }
     if (url.pathname === '/token') {
       tokenRequests.push(`${url.searchParams.get('service')} ${url.searchParams.get('scope')}`);
       const expected = credentials

@@ -197,6 +197,53 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     expect(JSON.parse(result.stdout)).toEqual({ digest: pushed, loaded: false, control: true });
   });
 
+  it('trades an identity token for a bearer token, from the docker config and from a credential helper', async () => {
+    const pushed = await pushImage(open, 'client/identity', 'v1');
+    const refreshToken = 'refresh-token-of-acr-4711';
+    const proxy = await startTokenProxy(open, undefined, refreshToken);
+    try {
+      const image = `${proxy.host}/client/identity:v1`;
+      // What `docker login` writes when the registry hands out an identity token (Azure does).
+      const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
+      writeFileSync(
+        path.join(dir, 'config.json'),
+        JSON.stringify({
+          auths: {
+            [proxy.host]: {
+              auth: Buffer.from('00000000-0000-0000-0000-000000000000:').toString('base64'),
+              identitytoken: refreshToken,
+            },
+          },
+        }),
+      );
+      expect(await new RegistryClient({ env: { DOCKER_CONFIG: dir } }).manifestDigest(image)).toBe(pushed);
+      // A credential helper says the same with the user name `<token>`.
+      const helper = credentialHelperConfig({
+        registry: proxy.host,
+        username: '<token>',
+        password: refreshToken,
+        via: 'credHelpers',
+      });
+      expect(await new RegistryClient({ env: helper.env }).manifestDigest(image)).toBe(pushed);
+      expect(proxy.tokenRequests).toEqual([
+        'POST refresh_token zenbuild-test repository:client/identity:pull',
+        'POST refresh_token zenbuild-test repository:client/identity:pull',
+      ]);
+      // A wrong one is refused, and the message names where it came from, never the token.
+      writeFileSync(
+        path.join(dir, 'config.json'),
+        JSON.stringify({ auths: { [proxy.host]: { identitytoken: 'stale-token-0815' } } }),
+      );
+      const stale = await failure(new RegistryClient({ env: { DOCKER_CONFIG: dir } }).exists(image));
+      expect(stale.message).toMatch(
+        /token service .* answered 401 for the credentials from .*identity token/,
+      );
+      expect(stale.message).not.toContain('stale-token-0815');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('reports a registry that cannot be reached', async () => {
     const port = await freePort(); // nothing listens there
     const error = await failure(

@@ -6,6 +6,7 @@ import {
   dockerConfigCredentials,
   isDockerHub,
   type RegistryCredentials,
+  type ResolvedCredentials,
 } from './credentials.js';
 
 /** Every manifest type zenbuild can meet; without them registry 2.x answers with schema 1 and another digest. */
@@ -144,12 +145,17 @@ export class RegistryClient {
   async #authorize(
     location: ImageLocation,
     challenge: Challenge | undefined,
-    credentials: (RegistryCredentials & { source: string }) | undefined,
+    credentials: ResolvedCredentials | undefined,
   ): Promise<string> {
     if (!challenge || challenge.scheme === 'basic') {
       if (!credentials) {
         throw notAvailable(
           `The registry ${location.host} needs credentials for ${location.repository}: give the stack registry \`credentials\`, or log in with \`docker login ${location.host}\`.`,
+        );
+      }
+      if (credentials.identityToken) {
+        throw notAvailable(
+          `The registry ${location.host} asks for a password, but ${credentials.source} holds an identity token, which only token auth can use: log in again with \`docker login ${location.host}\`, or give the stack registry \`credentials\`.`,
         );
       }
       return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
@@ -160,15 +166,27 @@ export class RegistryClient {
         `The registry ${location.host} asked for a bearer token without saying where to get one.`,
       );
     const url = new URL(realm);
-    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', challenge.params.scope ?? `repository:${location.repository}:pull`);
-    const tokenResponse = await this.#fetch(url.toString(), url.host, {
-      headers: credentials
-        ? {
-            authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
-          }
-        : {},
-    });
+    const scope = challenge.params.scope ?? `repository:${location.repository}:pull`;
+    const tokenResponse = credentials?.identityToken
+      ? // The distribution spec's OAuth2 flow: the identity token is a refresh token, posted as a form.
+        await this.#fetch(url.toString(), url.host, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: credentials.identityToken,
+            client_id: 'zenbuild',
+            scope,
+            ...(challenge.params.service ? { service: challenge.params.service } : {}),
+          }).toString(),
+        })
+      : await this.#fetch(tokenUrl(url, challenge.params.service, scope), url.host, {
+          headers: credentials
+            ? {
+                authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+              }
+            : {},
+        });
     if (!tokenResponse.ok) {
       throw notAvailable(
         `The token service of ${location.host} (${url.origin}) answered ${tokenResponse.status}${credentials ? ` for the credentials from ${credentials.source}` : ' to an anonymous request'}.`,
@@ -194,7 +212,7 @@ export class RegistryClient {
   async #fetch(
     url: string,
     host: string,
-    init: { method?: string; headers: Record<string, string> },
+    init: { method?: string; headers: Record<string, string>; body?: string },
   ): Promise<HttpResponse> {
     try {
       return await httpRequest(url, { ...init, timeoutMs: this.#timeoutMs });
@@ -211,6 +229,14 @@ export class RegistryClient {
       );
     }
   }
+}
+
+/** The realm's URL with the service and scope asked for, as the token GET of the distribution spec takes them. */
+function tokenUrl(realm: URL, service: string | undefined, scope: string): string {
+  const url = new URL(realm);
+  if (service) url.searchParams.set('service', service);
+  url.searchParams.set('scope', scope);
+  return url.toString();
 }
 
 /** Parses `Bearer realm="...",service="...",scope="..."` or `Basic realm="..."`. */

@@ -12,7 +12,16 @@ export interface RegistryCredentials {
 /** Where a registry's credentials come from, for messages (never the secret itself). */
 export interface ResolvedCredentials extends RegistryCredentials {
   source: string;
+  /**
+   * An OAuth2 refresh token instead of a password: what `docker login` stores as `identitytoken` when
+   * the registry hands one out (Azure Container Registry does), and what a credential helper returns
+   * with the user name `<token>`. Only the bearer-token flow can use it.
+   */
+  identityToken?: string;
 }
+
+/** The user name a credential helper answers with when its secret is an identity token. */
+const IDENTITY_TOKEN_USER = '<token>';
 
 interface DockerConfig {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
@@ -64,6 +73,16 @@ export async function dockerConfigCredentials(
     ([key]) => normaliseAuthKey(key) === normaliseAuthKey(serverUrl),
   )?.[1];
   if (!entry) return undefined;
+  if (entry.identitytoken) {
+    // `auth` then holds the user name with an empty password.
+    const user = entry.auth ? Buffer.from(entry.auth, 'base64').toString('utf8').split(':')[0] : undefined;
+    return {
+      username: user || entry.username || IDENTITY_TOKEN_USER,
+      password: '',
+      identityToken: entry.identitytoken,
+      source: `${file} (auths, identity token)`,
+    };
+  }
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -104,6 +123,14 @@ async function fromCredentialHelper(
   }
   const parsed = JSON.parse(output) as { Username?: string; Secret?: string };
   if (!parsed.Username || !parsed.Secret) return undefined;
+  if (parsed.Username === IDENTITY_TOKEN_USER) {
+    return {
+      username: IDENTITY_TOKEN_USER,
+      password: '',
+      identityToken: parsed.Secret,
+      source: `credential helper docker-credential-${helper} (identity token)`,
+    };
+  }
   return {
     username: parsed.Username,
     password: parsed.Secret,

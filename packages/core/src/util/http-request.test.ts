@@ -56,6 +56,25 @@ describe('httpRequest', () => {
     expect(seen).toEqual(['/a Bearer secret', '/b Bearer secret', 'other undefined']);
   });
 
+  it('sends a body, and follows a 303 with a GET and no body', async () => {
+    const seen: string[] = [];
+    const origin = await serve(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      seen.push(`${req.method} ${req.url} ${Buffer.concat(chunks).toString()}`);
+      if (req.url === '/form') res.writeHead(303, { location: '/result' }).end();
+      else res.end('done');
+    });
+    const response = await httpRequest(`${origin}/form`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=refresh_token',
+      timeoutMs: 2000,
+    });
+    expect(response.text).toBe('done');
+    expect(seen).toEqual(['POST /form grant_type=refresh_token', 'GET /result ']);
+  });
+
   it('stops after too many redirects', async () => {
     const origin = await serve((_, res) => res.writeHead(302, { location: '/again' }).end());
     const error = await rejection(httpRequest(`${origin}/`, { timeoutMs: 2000, maxRedirects: 3 }));

@@ -12,6 +12,8 @@ export interface HttpRequestOptions {
   tls?: Pick<https.RequestOptions, 'ca' | 'cert' | 'key'>;
   /** Redirects followed, as fetch follows them (default 5). */
   maxRedirects?: number;
+  /** Sent as it is (set its content-type in `headers`); not sent again after a 303. */
+  body?: string;
 }
 
 export interface HttpResponse {
@@ -43,8 +45,10 @@ export async function httpRequest(url: string, options: HttpRequestOptions): Pro
   const deadline = Date.now() + options.timeoutMs;
   let target = new URL(url);
   let headers = { ...(options.headers ?? {}) };
+  let method = options.method ?? 'GET';
+  let body = options.body;
   for (let redirects = 0; ; redirects++) {
-    const response = await once(target, { ...options, headers }, deadline - Date.now());
+    const response = await once(target, { ...options, method, headers, body }, deadline - Date.now());
     const location = response.header('location');
     if (!location || ![301, 302, 303, 307, 308].includes(response.status)) return response;
     if (redirects >= (options.maxRedirects ?? 5)) {
@@ -58,6 +62,14 @@ export async function httpRequest(url: string, options: HttpRequestOptions): Pro
       );
     }
     target = next;
+    // A 303 (and, as browsers do, a 301 or 302 of a POST) is followed with a GET and no body.
+    if (
+      response.status === 303 ||
+      ((response.status === 301 || response.status === 302) && method === 'POST')
+    ) {
+      method = 'GET';
+      body = undefined;
+    }
   }
 }
 
@@ -109,6 +121,6 @@ async function once(url: URL, options: HttpRequestOptions, timeoutMs: number): P
         });
       });
     });
-    request.end();
+    request.end(options.body);
   });
 }
