@@ -21,6 +21,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 import { credentialHelperConfig } from '../helpers/credential-helper.js';
 import { freePort } from '../infra/registries.js';
+import { startTokenProxy } from '../infra/token-proxy.js';
 
 /** What the suite needs from an engine's test file. */
 export interface EngineHarness {
@@ -63,6 +64,13 @@ async function buildParent(engine: ContainerEngine, baseImage: string, image: st
     await buildRequest(image, `FROM ${baseImage}\nRUN echo ${text} > /parent\n`),
     runContext(),
   );
+}
+
+/** A docker config directory whose `config.json` has these `auths`. */
+function dockerConfig(auths: Record<string, Record<string, string>>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths }));
+  return dir;
 }
 
 /** A request for `child` on `parent` whose RUN step reads the parent's `/parent`. */
@@ -317,6 +325,58 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
       // Without the credentials the registry refuses the pull: they really were what got it.
       const { credentials: _, ...anonymous } = registry;
       await expect(engine.build(await request(anonymous), runContext())).rejects.toThrow();
+    });
+
+    it('pulls a private parent image with credentials from the docker config ($DOCKER_CONFIG auths)', async () => {
+      const { engine, baseImage, run, withEnv } = harness();
+      const registry: ContainerRegistry = {
+        flavor: 'default',
+        name: 'auth',
+        uri: auth,
+        credentials: { username: user, password },
+      };
+      const parent = `${auth}/zenbuild-test/${name}-config-parent:${unique()}`;
+      await buildParent(engine, baseImage, parent, 'from-the-config');
+      await engine.push(parent, registry, runContext());
+      const config = dockerConfig({
+        [auth]: { auth: Buffer.from(`${user}:${password}`).toString('base64') },
+      });
+      const child = `zenbuild-test/${name}-config-child:${unique()}`;
+      // No stack credentials: the pull (forced) can only get them from the docker config.
+      await withEnv({ DOCKER_CONFIG: config, PATH: process.env.PATH }).build(
+        await childRequest(child, parent, { options: { pull: true } }),
+        runContext(),
+      );
+      expect(run(child, ['cat', '/parent'])).toBe('from-the-config\n');
+    });
+
+    it('pushes with an identity token from the docker config, as docker login stores it for Azure', async () => {
+      const { baseImage, withEnv } = harness();
+      const refreshToken = `refresh-${unique()}`;
+      const proxy = await startTokenProxy(open, undefined, refreshToken);
+      try {
+        const config = dockerConfig({
+          [proxy.host]: {
+            auth: Buffer.from('00000000-0000-0000-0000-000000000000:').toString('base64'),
+            identitytoken: refreshToken,
+          },
+        });
+        const engine = withEnv({ DOCKER_CONFIG: config, PATH: process.env.PATH });
+        const image = `${proxy.host}/zenbuild-test/${name}-identity:${unique()}`;
+        await engine.build(
+          await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()} > /id\n`),
+          runContext(),
+        );
+        const digest = await engine.push(image, undefined, runContext());
+        const client = new RegistryClient({ env: { DOCKER_CONFIG: config } });
+        expect(await client.manifestDigest(image)).toBe(digest);
+        // The push got its token for the refresh token, the only way this registry hands them out.
+        expect(
+          proxy.tokenRequests.some((r) => /^POST refresh_token \S+ repository:\S+:\S*push/.test(r)),
+        ).toBe(true);
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('pushes with the stack registry credentials, and a wrong password is an auth error that hides it', async () => {

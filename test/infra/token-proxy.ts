@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * A registry front that speaks the bearer-token flow of the distribution spec (as Docker Hub, GHCR and
  * ECR do): 401 with a `Bearer realm=...` challenge, a token endpoint that checks basic credentials,
- * then the request is passed to a real registry. Lets tests prove the client's token handling. With
+ * then the request (a pull or a whole push) is passed to a real registry. Lets tests prove the client's token handling. With
  * `refreshToken`, the token endpoint also takes the spec's OAuth2 form (a POST with
  * `grant_type=refresh_token`), as Azure Container Registry does for the identity tokens `docker login`
  * stores, and answers with an `access_token`.
@@ -44,7 +44,8 @@ export async function startTokenProxy(
       const expected = credentials
         ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
         : undefined;
-      if (expected && req.headers.authorization !== expected) {
+      // A registry that hands out identity tokens takes only those: no anonymous token.
+      if ((expected && req.headers.authorization !== expected) || (!expected && refreshToken !== undefined)) {
         res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
         return;
       }
@@ -64,15 +65,19 @@ export async function startTokenProxy(
         .end();
       return;
     }
-    const forwarded = await fetch(`http://${upstream}${url.pathname}${url.search}`, {
-      method: req.method ?? 'GET',
-      headers: { accept: String(req.headers.accept ?? '*/*') },
-    });
-    const headers: Record<string, string> = {};
-    forwarded.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
-    res.writeHead(forwarded.status, headers).end(Buffer.from(await forwarded.arrayBuffer()));
+    // Passed on as it came, body and Host header included (the registry makes its upload URLs from the
+    // Host header, so they point back here), less the token the registry does not know.
+    const { authorization: _, ...headers } = req.headers;
+    const [upstreamHost, upstreamPort] = upstream.split(':');
+    const forwarded = request(
+      { host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -8,6 +8,7 @@ import {
   credentialsForImage,
   locateImage,
   notAvailable,
+  type RegistryCredentials,
   type RunContext,
   registryHost,
   TAIL_LINES,
@@ -76,7 +77,7 @@ export class DockerEngine implements ContainerEngine {
     const tail: string[] = [];
     let imageId: string | undefined;
     let failure: string | undefined;
-    const registryconfig = await this.#registryConfig(request.registry);
+    const registryconfig = await this.#registryConfig(request);
     run.emit({
       type: 'phase',
       image: request.imageName,
@@ -144,7 +145,7 @@ export class DockerEngine implements ContainerEngine {
     try {
       const stream = await (await this.#docker()).getImage(repository).push({
         tag,
-        ...(credentials ? { authconfig: { ...credentials, serveraddress: locateImage(image).host } } : {}),
+        ...(credentials ? { authconfig: authConfig(credentials, locateImage(image).host) } : {}),
         abortSignal: run.signal,
       } as object);
       await readDaemonStream(stream, (message) => {
@@ -214,10 +215,22 @@ export class DockerEngine implements ContainerEngine {
   }
 
   /** Credentials the daemon may need to pull a private parent image during the build. */
-  async #registryConfig(registry: ContainerRegistry | undefined) {
-    if (!registry?.credentials) return undefined;
-    const host = registryHost(registry);
-    return { [host]: { ...registry.credentials, serveraddress: host } };
+  /**
+   * The credentials a build may pull its parent with (X-Registry-Config): the stack registry's, and
+   * the docker config's for the parent's registry, as the docker CLI sends those it has.
+   */
+  async #registryConfig(request: BuildRequest) {
+    const config: Record<string, ReturnType<typeof authConfig>> = {};
+    if (request.parentImage) {
+      const credentials = await credentialsForImage(request.parentImage, request.registry, this.#env);
+      const host = locateImage(request.parentImage).host;
+      if (credentials) config[host] = authConfig(credentials, host);
+    }
+    if (request.registry?.credentials) {
+      const host = registryHost(request.registry);
+      config[host] = authConfig(request.registry.credentials, host);
+    }
+    return Object.keys(config).length > 0 ? config : undefined;
   }
 
   #failed(what: string, image: string, error: unknown, run: RunContext, tail: string[]): ZenbuildError {
@@ -267,3 +280,10 @@ export const engine: ContainerEngineFlavor<DockerEngineOptions> = {
       ? new DockerCliEngine(options.env ? { env: options.env } : {})
       : new DockerEngine(options),
 };
+
+/** The Engine API's auth config: user and password, or the identity token the daemon trades itself. */
+function authConfig(credentials: RegistryCredentials, serveraddress: string) {
+  return credentials.identityToken
+    ? { identitytoken: credentials.identityToken, serveraddress }
+    : { username: credentials.username, password: credentials.password, serveraddress };
+}

@@ -130,7 +130,18 @@ export class PodmanEngine implements ContainerEngine {
     // makes it fall back to that one: a file whose one pattern re-includes everything keeps it out.
     const ignoreNothing = path.join(dir, 'ignore-nothing');
     await writeFile(ignoreNothing, '!**\n');
-    const auth = await this.#authFile(dir, request.registry ? [request.registry] : []);
+    // The parent's credentials from the docker config go into the file too: with `--authfile` podman
+    // reads no other source. With REGISTRY_AUTH_FILE set, podman's own file answers for the parent.
+    const parentCredentials =
+      request.parentImage && !this.#env.REGISTRY_AUTH_FILE
+        ? await credentialsForImage(request.parentImage, request.registry, this.#env)
+        : undefined;
+    const auth = await this.#authFile(dir, [
+      ...(parentCredentials && request.parentImage
+        ? [{ host: locateImage(request.parentImage).host, ...parentCredentials }]
+        : []),
+      ...(request.registry ? [request.registry] : []),
+    ]);
     const tailLines: string[] = [];
     let context: Awaited<ReturnType<UnpackedContexts['checkOut']>> | undefined;
     try {
@@ -339,14 +350,19 @@ export class PodmanEngine implements ContainerEngine {
    * through the command line; without credentials podman uses its own (REGISTRY_AUTH_FILE, login).
    */
   async #authFile(dir: string, entries: Array<ContainerRegistry | (RegistryCredentials & { host: string })>) {
-    const auths: Record<string, { auth: string }> = {};
+    const auths: Record<string, { auth: string; identitytoken?: string }> = {};
     for (const entry of entries) {
-      const credentials = 'uri' in entry ? entry.credentials : entry;
+      const credentials: RegistryCredentials | undefined = 'uri' in entry ? entry.credentials : entry;
       if (!credentials) continue;
       const host = 'uri' in entry ? registryHost(entry) : entry.host;
-      auths[host] = {
-        auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
-      };
+      // An identity token goes with the user name and no password: podman reads the entry only when
+      // `auth` is there, then trades the token itself.
+      auths[host] = credentials.identityToken
+        ? {
+            auth: Buffer.from(`${credentials.username}:`).toString('base64'),
+            identitytoken: credentials.identityToken,
+          }
+        : { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') };
     }
     if (Object.keys(auths).length === 0) return { flags: [] as string[] };
     const file = path.join(dir, 'auth.json');

@@ -7,17 +7,17 @@ import { runProgram } from '../util/run-program.js';
 export interface RegistryCredentials {
   username: string;
   password: string;
-}
-
-/** Where a registry's credentials come from, for messages (never the secret itself). */
-export interface ResolvedCredentials extends RegistryCredentials {
-  source: string;
   /**
    * An OAuth2 refresh token instead of a password: what `docker login` stores as `identitytoken` when
    * the registry hands one out (Azure Container Registry does), and what a credential helper returns
    * with the user name `<token>`. Only the bearer-token flow can use it.
    */
   identityToken?: string;
+}
+
+/** Where a registry's credentials come from, for messages (never the secret itself). */
+export interface ResolvedCredentials extends RegistryCredentials {
+  source: string;
 }
 
 /** The user name a credential helper answers with when its secret is an identity token. */

@@ -19,5 +19,7 @@ export async function credentialsForImage(
   const host = locateImage(image).host;
   if (registry?.credentials && registryHost(registry) === host) return registry.credentials;
   const fromConfig = await dockerConfigCredentials(host, env);
-  return fromConfig ? { username: fromConfig.username, password: fromConfig.password } : undefined;
+  if (!fromConfig) return undefined;
+  const { source: _, ...credentials } = fromConfig;
+  return credentials;
 }
