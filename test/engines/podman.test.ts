@@ -102,6 +102,31 @@ describe('PodmanEngine specifics', () => {
     expect(await authedClient.manifestDigest(image)).toBe(digest);
   });
 
+  it('keeps REGISTRY_AUTH_FILE for a private parent when the stack registry brings its own credentials', async () => {
+    const parent = await builtForAuth();
+    await podmanWith({}).push(
+      parent,
+      { ...registry, credentials: { username: user, password } },
+      runContext(),
+    );
+    const child = `zenbuild-test/podman-authfile-child:${Math.random().toString(36).slice(2, 8)}`;
+    // The stack pushes to the open registry with credentials of its own; the parent is on the auth
+    // registry, and only the user's REGISTRY_AUTH_FILE can log in there.
+    const stack: ContainerRegistry = {
+      flavor: 'default',
+      name: 'open',
+      uri: open,
+      credentials: { username: 'ci', password: 'ignored-by-the-open-registry' },
+    };
+    const request = await buildRequest(child, `FROM ${parent}\nRUN cat /id\n`, {
+      parentImage: parent,
+      registry: stack,
+      options: { pull: true },
+    });
+    await podmanWith({ REGISTRY_AUTH_FILE: authFile(user, password) }).build(request, runContext());
+    expect(runInPodman(child, ['cat', '/id'])).toBe(`${parent}\n`);
+  });
+
   it('maps every build option to a podman flag, docker format first', () => {
     expect(
       toBuildFlags({

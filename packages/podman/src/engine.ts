@@ -348,9 +348,11 @@ export class PodmanEngine implements ContainerEngine {
   /**
    * A throwaway auth file holding the given credentials, so passwords go through a 0600 file and never
    * through the command line; without credentials podman uses its own (REGISTRY_AUTH_FILE, login).
+   * `--authfile` makes podman read no other file, so the entries of a REGISTRY_AUTH_FILE come along,
+   * under the given ones: a parent on another registry still gets the user's credentials.
    */
   async #authFile(dir: string, entries: Array<ContainerRegistry | (RegistryCredentials & { host: string })>) {
-    const auths: Record<string, { auth: string; identitytoken?: string }> = {};
+    const auths: Record<string, unknown> = {};
     for (const entry of entries) {
       const credentials: RegistryCredentials | undefined = 'uri' in entry ? entry.credentials : entry;
       if (!credentials) continue;
@@ -366,8 +368,21 @@ export class PodmanEngine implements ContainerEngine {
     }
     if (Object.keys(auths).length === 0) return { flags: [] as string[] };
     const file = path.join(dir, 'auth.json');
-    await writeFile(file, JSON.stringify({ auths }), { mode: 0o600 });
+    const own = await this.#registryAuthFileEntries();
+    await writeFile(file, JSON.stringify({ auths: { ...own, ...auths } }), { mode: 0o600 });
     return { flags: ['--authfile', file] };
+  }
+
+  /** The `auths` of the user's REGISTRY_AUTH_FILE; none when it is not set or cannot be read. */
+  async #registryAuthFileEntries(): Promise<Record<string, unknown>> {
+    const file = this.#env.REGISTRY_AUTH_FILE;
+    if (!file) return {};
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as { auths?: Record<string, unknown> };
+      return parsed.auths && typeof parsed.auths === 'object' ? parsed.auths : {};
+    } catch {
+      return {}; // podman would not have read it either
+    }
   }
 
   #podman(args: string[]) {
