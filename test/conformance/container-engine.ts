@@ -123,6 +123,14 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
   const { open, auth, user, password } = inject('registries');
   const registryClient = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
 
+  /** The registry with htpasswd auth, with the stack's credentials unless told otherwise. */
+  const authRegistry = ({ credentials = true } = {}): ContainerRegistry => ({
+    flavor: 'default',
+    name: 'auth',
+    uri: auth,
+    ...(credentials ? { credentials: { username: user, password } } : {}),
+  });
+
   describe(`ContainerEngine conformance: ${name}`, () => {
     it('is available and says why', async () => {
       const availability = await harness().engine.check();
@@ -308,12 +316,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
 
     it('pulls a private parent image with the stack registry credentials', async () => {
       const { engine, baseImage, run } = harness();
-      const registry: ContainerRegistry = {
-        flavor: 'default',
-        name: 'auth',
-        uri: auth,
-        credentials: { username: user, password },
-      };
+      const registry = authRegistry();
       const parent = `${auth}/zenbuild-test/${name}-private-parent:${unique()}`;
       await buildParent(engine, baseImage, parent, 'private');
       await engine.push(parent, registry, runContext());
@@ -329,12 +332,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
 
     it('pulls a private parent image with credentials from the docker config ($DOCKER_CONFIG auths)', async () => {
       const { engine, baseImage, run, withEnv } = harness();
-      const registry: ContainerRegistry = {
-        flavor: 'default',
-        name: 'auth',
-        uri: auth,
-        credentials: { username: user, password },
-      };
+      const registry = authRegistry();
       const parent = `${auth}/zenbuild-test/${name}-config-parent:${unique()}`;
       await buildParent(engine, baseImage, parent, 'from-the-config');
       await engine.push(parent, registry, runContext());
@@ -381,12 +379,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
 
     it('pushes with the stack registry credentials, and a wrong password is an auth error that hides it', async () => {
       const { engine, baseImage } = harness();
-      const registry: ContainerRegistry = {
-        flavor: 'default',
-        name: 'auth',
-        uri: auth,
-        credentials: { username: user, password },
-      };
+      const registry = authRegistry();
       const image = `${auth}/zenbuild-test/${name}-private:${unique()}`;
       await engine.build(
         await buildRequest(image, `FROM ${baseImage}\nRUN echo ${unique()} > /id\n`),
@@ -433,7 +426,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
           auths: { [auth]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } },
         }),
       );
-      const registry: ContainerRegistry = { flavor: 'default', name: 'auth', uri: auth };
+      const registry = authRegistry({ credentials: false });
       const digest = await withEnv({ PATH: process.env.PATH, DOCKER_CONFIG: dir }).push(
         image,
         registry,
@@ -451,7 +444,7 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
         runContext(),
       );
       const helper = credentialHelperConfig({ registry: auth, username: user, password, via: 'credsStore' });
-      const registry: ContainerRegistry = { flavor: 'default', name: 'auth', uri: auth };
+      const registry = authRegistry({ credentials: false });
       const digest = await withEnv(helper.env).push(image, registry, runContext());
       // Asked before the check below, which asks the helper too.
       expect(helper.asked()).toMatch(new RegExp(`^get (https?://)?${auth.replaceAll('.', '\\.')}`, 'm'));
