@@ -23,9 +23,9 @@ const TLS_FILES = ['ca.pem', 'cert.pem', 'key.pem'] as const;
 export function dockerConnection(env: NodeJS.ProcessEnv = process.env): DockerConnection {
   const host = env.DOCKER_HOST?.trim();
   if (host) {
-    // Any non-empty value turns TLS on, `0` too: that is how the docker CLI (and compose) read it, so the
-    // API engine and the CLI mode reach the same daemon the same way from one environment.
-    // As the docker CLI: DOCKER_CERT_PATH, else the docker config directory (DOCKER_CONFIG, ~/.docker).
+    // Read as the docker CLI (and compose) read them, so the API engine and the CLI mode reach the same
+    // daemon the same way from one environment: any non-empty DOCKER_TLS_VERIFY turns TLS on, `0` too,
+    // and the files are in DOCKER_CERT_PATH, else the docker config directory.
     const certPath = env.DOCKER_CERT_PATH || dockerConfigDir(env);
     const tls = env.DOCKER_TLS_VERIFY ? { dir: certPath, why: 'DOCKER_TLS_VERIFY is set' } : undefined;
     return hostConnection(host, 'DOCKER_HOST', tls);

@@ -21,10 +21,7 @@ export function directoryProblem(absolute: string): string | undefined {
   try {
     return statSync(absolute).isDirectory() ? undefined : 'is a file, not a directory';
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'does not exist';
-    if (code === 'ENOTDIR') return 'does not exist (a parent of it is a file)';
-    return `cannot be read (${errnoReason(error)})`;
+    return readProblem(error); // a stat never fails with EISDIR, the one file-only wording
   }
 }
 

@@ -158,7 +158,7 @@ export class RegistryClient {
           `The registry ${location.host} asks for a password, but ${credentials.source} holds an identity token, which only token auth can use: log in again with \`docker login ${location.host}\`, or give the stack registry \`credentials\`.`,
         );
       }
-      return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+      return basicAuthorization(credentials);
     }
     const realm = challenge.params.realm;
     if (!realm)
@@ -183,7 +183,7 @@ export class RegistryClient {
       : await this.#fetch(tokenUrl(url, challenge.params.service, scope), url.host, {
           headers: credentials
             ? {
-                authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+                authorization: basicAuthorization(credentials),
               }
             : {},
         });
@@ -229,6 +229,10 @@ export class RegistryClient {
       );
     }
   }
+}
+
+function basicAuthorization({ username, password }: RegistryCredentials): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
 /** The realm's URL with the service and scope asked for, as the token GET of the distribution spec takes them. */

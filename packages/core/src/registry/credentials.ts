@@ -73,26 +73,23 @@ export async function dockerConfigCredentials(
     ([key]) => normaliseAuthKey(key) === normaliseAuthKey(serverUrl),
   )?.[1];
   if (!entry) return undefined;
+  // `auth` is base64 of `user:password`; next to an identity token, the password is empty.
+  const decoded = entry.auth ? Buffer.from(entry.auth, 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
   if (entry.identitytoken) {
-    // `auth` then holds the user name with an empty password.
-    const user = entry.auth ? Buffer.from(entry.auth, 'base64').toString('utf8').split(':')[0] : undefined;
     return {
-      username: user || entry.username || IDENTITY_TOKEN_USER,
+      username: (colon >= 0 ? decoded.slice(0, colon) : decoded) || entry.username || IDENTITY_TOKEN_USER,
       password: '',
       identityToken: entry.identitytoken,
       source: `${file} (auths, identity token)`,
     };
   }
-  if (entry.auth) {
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      return {
-        username: decoded.slice(0, colon),
-        password: decoded.slice(colon + 1),
-        source: `${file} (auths)`,
-      };
-    }
+  if (colon > 0) {
+    return {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      source: `${file} (auths)`,
+    };
   }
   if (entry.username && entry.password)
     return { username: entry.username, password: entry.password, source: `${file} (auths)` };
