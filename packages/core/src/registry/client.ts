@@ -8,6 +8,7 @@ import {
   type RegistryCredentials,
   type ResolvedCredentials,
 } from './credentials.js';
+import { isPlainHttpRegistry } from './plain-http.js';
 
 /** Every manifest type zenbuild can meet; without them registry 2.x answers with schema 1 and another digest. */
 export const MANIFEST_ACCEPT = [
@@ -70,8 +71,7 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions = {}) {
     this.#env = options.env ?? process.env;
     this.#explicit = options.credentials ?? {};
-    const fromEnv = (this.#env.ZENBUILD_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim());
-    this.#insecure = new Set([...(options.insecureHosts ?? []), ...fromEnv].filter(Boolean));
+    this.#insecure = new Set(options.insecureHosts ?? []);
     this.#helperRunner = options.helperRunner;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
   }
@@ -107,8 +107,7 @@ export class RegistryClient {
   }
 
   #isInsecure(host: string): boolean {
-    const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    return this.#insecure.has(host) || name === 'localhost' || name === '::1' || /^127\./.test(name);
+    return this.#insecure.has(host) || isPlainHttpRegistry(host, this.#env);
   }
 
   async #request(
