@@ -73,6 +73,12 @@ export interface BuildRequest {
   /** The image the Dockerfile starts from, when known, and how to pull it (see the plan). */
   parentImage?: string;
   pullPolicy?: 'always' | 'never' | 'if-not-local';
+  /**
+   * Every image the build may pull: the generated Dockerfile's parent, or a custom Dockerfile's `FROM`
+   * and `COPY --from` images (`imagesPulledBy`). An engine gives their registries the credentials it
+   * knows for them and, where all are plain-http registries, pulls over http. Default: the parent.
+   */
+  pulls?: string[];
 }
 
 export interface BuiltImage {

@@ -52,6 +52,7 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
           options: build.options,
           ...(build.push && stack.containerRegistry ? { registry: stack.containerRegistry } : {}),
           ...(build.parentImage ? { parentImage: build.parentImage } : {}),
+          pulls: build.pulls,
           pullPolicy: build.pullPolicy,
         },
         { signal, emit: options.emit },

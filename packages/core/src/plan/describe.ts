@@ -47,6 +47,7 @@ export function describePlan(
       role: b.role,
       imageName: b.imageName,
       parentImage: b.parentImage ?? null,
+      pulls: b.pulls,
       context: {
         root: b.context.root ?? null,
         dockerignore: b.context.dockerignore ?? null,

@@ -13,6 +13,7 @@ import type { Stack } from '../stack/stack.js';
 import type { Warning } from '../warnings.js';
 import { canonicalJson, hashParts } from './checksum.js';
 import { DOCKERFILE_NAME, renderDockerfile } from './dockerfile.js';
+import { imagesPulledBy } from './pulled-images.js';
 import { type ClientInputs, gatherRequirements, type RequirementFile } from './requirements.js';
 
 /** The key ZenML's orchestrators give their images; per-step images are `<step>.orchestrator`. */
@@ -61,6 +62,12 @@ export interface PlannedBuild {
   imageName: string;
   /** The image the Dockerfile starts from, when the plan knows it (generated Dockerfiles). */
   parentImage?: string;
+  /**
+   * The images the build may pull: the generated Dockerfile's parent, or a custom Dockerfile's `FROM`
+   * and `COPY --from` images (`imagesPulledBy`). Their digests go into the checksum; engines give their
+   * registries credentials.
+   */
+  pulls: string[];
   dockerfile: string;
   context: ContextSpec;
   options: BuildOptions;
@@ -330,6 +337,7 @@ function planImage(
       files: [{ path: DOCKERFILE_NAME, content: customDockerfile.content }],
     };
     const options = parentConfig?.buildOptions ?? {};
+    const customPulls = imagesPulledBy(customDockerfile.content, options.buildArgs);
     if (additions.length > 0) {
       // Remote builders need the intermediate image in a registry to build on top of it.
       const push = !isBuildingLocally && Boolean(registry);
@@ -340,6 +348,7 @@ function planImage(
         key: idBase,
         role: 'parent',
         imageName: intermediateName,
+        pulls: customPulls,
         dockerfile: customDockerfile.content,
         context,
         options,
@@ -357,6 +366,7 @@ function planImage(
         key: idBase,
         role: 'image',
         imageName: target,
+        pulls: customPulls,
         dockerfile: customDockerfile.content,
         context,
         options,
@@ -410,6 +420,7 @@ function planImage(
       role: 'image',
       imageName: target,
       parentImage,
+      pulls: [parentImage],
       dockerfile: finalDockerfile,
       context: {
         ...(includeCode ? { root: pipeline.sourceRoot } : {}),

@@ -1,3 +1,4 @@
+import type { BuildRequest } from '../contracts.js';
 import type { ContainerRegistry } from '../stack/stack.js';
 import { locateImage } from './client.js';
 import { dockerConfigCredentials, type RegistryCredentials } from './credentials.js';
@@ -22,4 +23,21 @@ export async function credentialsForImage(
   if (!fromConfig) return undefined;
   const { source: _, ...credentials } = fromConfig;
   return credentials;
+}
+
+/**
+ * The registry hosts a build may pull from (`request.pulls`, else its parent), each once: where an
+ * engine sends credentials for the pulls. A name the Dockerfile spells wrongly is left to the builder.
+ */
+export function pulledRegistryHosts(request: Pick<BuildRequest, 'pulls' | 'parentImage'>): string[] {
+  const images = request.pulls ?? (request.parentImage ? [request.parentImage] : []);
+  const hosts = new Set<string>();
+  for (const image of images) {
+    try {
+      hosts.add(locateImage(image).host);
+    } catch {
+      // not an image reference: the build itself reports it
+    }
+  }
+  return [...hosts];
 }

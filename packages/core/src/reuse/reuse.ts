@@ -49,20 +49,19 @@ export async function prepareContexts(
 }
 
 /**
- * The registry digest of each parent image the builds start from, looked up once per image however many
- * steps use it (ZenML re-ran these lookups per step until PR #5154). A parent that cannot be resolved is
- * a warning: reuse then cannot notice that image changing.
+ * The images a plan's builds pull that it does not build itself: each generated Dockerfile's parent and
+ * each custom Dockerfile's `FROM` and `COPY --from` images. What resolveParentDigests asks for.
  */
-/** The parent images a plan builds on that it does not build itself: what resolveParentDigests asks for. */
 export function parentImagesOf(plan: BuildPlan): string[] {
   const built = new Set(plan.builds.map((b) => b.imageName));
-  return [
-    ...new Set(
-      plan.builds.map((b) => b.parentImage).filter((p): p is string => p !== undefined && !built.has(p)),
-    ),
-  ];
+  return [...new Set(plan.builds.flatMap((b) => b.pulls).filter((p) => !built.has(p)))];
 }
 
+/**
+ * The registry digest of each image the builds pull, looked up once per image however many steps use
+ * it (ZenML re-ran these lookups per step until PR #5154). One that cannot be resolved is a warning:
+ * reuse then cannot notice that image changing.
+ */
 export async function resolveParentDigests(
   plan: BuildPlan,
   client: RegistryClient,
@@ -129,8 +128,9 @@ export function planChecksums(
     for (const id of image.builds) {
       const build = plan.builds.find((b) => b.id === id);
       parts.push([`context:${id}`, contextHashes[id] ?? '']);
-      if (build?.parentImage)
-        parts.push([`parent:${build.parentImage}`, parentDigests[build.parentImage] ?? 'unresolved']);
+      // A custom Dockerfile's FROM images count as its parents: a moved tag is a new image.
+      for (const pulled of build?.pulls ?? [])
+        parts.push([`parent:${pulled}`, parentDigests[pulled] ?? 'unresolved']);
     }
     return hashParts(parts);
   };
