@@ -11,6 +11,7 @@ import {
   type ContainerEngine,
   type ContainerRegistry,
   hashContext,
+  imagesPulledBy,
   LocalImageBuilder,
   RegistryClient,
   type RunContext,
@@ -346,6 +347,39 @@ export function containerEngineConformance(name: string, harness: () => EngineHa
         runContext(),
       );
       expect(run(child, ['cat', '/parent'])).toBe('from-the-config\n');
+    });
+
+    it("pulls a custom Dockerfile's private FROM with the docker config's credentials while the stack registry brings its own", async () => {
+      const { engine, baseImage, run, withEnv } = harness();
+      const parent = `${auth}/zenbuild-test/${name}-custom-from:${unique()}`;
+      await buildParent(engine, baseImage, parent, 'custom-from');
+      await engine.push(parent, authRegistry(), runContext());
+      // The stack's registry is another one, with credentials of its own: zenbuild must hand the
+      // engine both, as `docker build` with the user's config would have them.
+      const stack: ContainerRegistry = {
+        flavor: 'default',
+        name: 'open',
+        uri: open,
+        credentials: { username: 'anyone', password: 'the-open-registry-takes-any' },
+      };
+      const dockerfile = `ARG BASE=${parent}\nFROM \${BASE} AS base\nFROM base\nRUN cat /parent\n`;
+      const child = `${open}/zenbuild-test/${name}-custom-child:${unique()}`;
+      // A custom Dockerfile: no parent on the request, only what the plan reads off its FROM lines.
+      const request = await buildRequest(child, dockerfile, {
+        options: { pull: true },
+        registry: stack,
+        pulls: imagesPulledBy(dockerfile),
+      });
+      const config = dockerConfig({
+        [auth]: { auth: Buffer.from(`${user}:${password}`).toString('base64') },
+      });
+      await withEnv({ DOCKER_CONFIG: config, PATH: process.env.PATH }).build(request, runContext());
+      expect(run(child, ['cat', '/parent'])).toBe('custom-from\n');
+      // Without them in the docker config the registry refuses the (forced) pull.
+      const empty = dockerConfig({});
+      await expect(
+        withEnv({ DOCKER_CONFIG: empty, PATH: process.env.PATH }).build(request, runContext()),
+      ).rejects.toThrow();
     });
 
     it('pushes with an identity token from the docker config, as docker login stores it for Azure', async () => {

@@ -2,7 +2,7 @@
 // daemon behind a TLS listener that requires a client certificate: the whole conformance suite (build,
 // push with credentials, cancel, a failing RUN) runs through it, with dockerode and node's http client.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerCliEngine, DockerEngine } from '@zenbuild/docker';
@@ -68,7 +68,8 @@ describe('DockerEngine over TLS', () => {
     expect((await new DockerCliEngine({ env: empty }).check()).available).toBe(false);
   });
 
-  it('reaches the daemon through a docker context made by the docker CLI (the current one, with its TLS files)', async () => {
+  /** A docker config directory whose current context, made by the docker CLI, is the TLS listener. */
+  const configWithTlsContext = () => {
     const config = mkdtempSync(path.join(tmpdir(), 'zenbuild-contexts-'));
     const docker = (...args: string[]) =>
       execFileSync('docker', args, { env: { PATH: process.env.PATH, DOCKER_CONFIG: config }, stdio: 'pipe' });
@@ -81,6 +82,11 @@ describe('DockerEngine over TLS', () => {
       `host=${proxy.host},ca=${certs}/ca.pem,cert=${certs}/cert.pem,key=${certs}/key.pem`,
     );
     docker('context', 'use', 'zenbuild-tls');
+    return config;
+  };
+
+  it('reaches the daemon through a docker context made by the docker CLI (the current one, with its TLS files)', async () => {
+    const config = configWithTlsContext();
     const engine = new DockerEngine({ env: { DOCKER_CONFIG: config, PATH: process.env.PATH } });
     const before = proxy.received();
     expect((await engine.check()).reason).toMatch(
@@ -93,6 +99,35 @@ describe('DockerEngine over TLS', () => {
     );
     expect(runInImage(image, ['cat', '/id'])).toBe(`${image}\n`);
     expect(proxy.received()).toBeGreaterThan(before + 1);
+  });
+
+  it("keeps the user's docker context in the CLI mode when the stack registry brings credentials", async () => {
+    // The stack's credentials go into a config directory of zenbuild's: the build and the push must
+    // still go to the daemon of the user's current context, the one check() found.
+    const config = configWithTlsContext();
+    const engine = new DockerCliEngine({ env: { DOCKER_CONFIG: config, PATH: process.env.PATH } });
+    const { open } = inject('registries');
+    const registry = {
+      flavor: 'default',
+      name: 'open',
+      uri: open,
+      credentials: { username: 'anyone', password: 'the-open-registry-takes-any' },
+    };
+    const image = `${open}/zenbuild-test/docker-cli-context:${Math.random().toString(36).slice(2, 8)}`;
+    const before = proxy.received();
+    await engine.build(
+      await buildRequest(image, `FROM ${baseImage}\nRUN echo ${image} > /id\n`, { registry }),
+      runContext(),
+    );
+    const afterBuild = proxy.received();
+    expect(afterBuild).toBeGreaterThan(before);
+    await engine.push(image, registry, runContext());
+    expect(proxy.received()).toBeGreaterThan(afterBuild);
+    await engine.login(registry);
+    // The user's config directory is as the CLI left it: no credentials were written into it.
+    const userConfig = readFileSync(path.join(config, 'config.json'), 'utf8');
+    expect(userConfig).toContain('zenbuild-tls');
+    expect(userConfig).not.toContain(Buffer.from('anyone:').toString('base64').slice(0, 8));
   });
 
   it('refuses a daemon whose certificate another CA signed', async () => {

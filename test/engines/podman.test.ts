@@ -127,6 +127,44 @@ describe('PodmanEngine specifics', () => {
     expect(runInPodman(child, ['cat', '/id'])).toBe(`${parent}\n`);
   });
 
+  it('keeps what `podman login` stored for a private parent when the stack registry brings its own credentials', async () => {
+    const parent = await builtForAuth();
+    await podmanWith({}).push(
+      parent,
+      { ...registry, credentials: { username: user, password } },
+      runContext(),
+    );
+    // `podman login` writes to podman's primary auth file, under XDG_RUNTIME_DIR: a throwaway one here.
+    const runtime = mkdtempSync(path.join(tmpdir(), 'zenbuild-xdg-runtime-'));
+    const env = { XDG_RUNTIME_DIR: runtime };
+    const login = spawnSync(
+      'podman',
+      ['login', '--tls-verify=false', '--username', user, '--password-stdin', auth],
+      { input: password, env: { PATH: process.env.PATH, ...env } },
+    );
+    expect(login.status).toBe(0);
+    expect(readdirSync(path.join(runtime, 'containers'))).toContain('auth.json');
+    const stack: ContainerRegistry = {
+      flavor: 'default',
+      name: 'open',
+      uri: open,
+      credentials: { username: 'ci', password: 'ignored-by-the-open-registry' },
+    };
+    const child = `zenbuild-test/podman-login-child:${Math.random().toString(36).slice(2, 8)}`;
+    const request = await buildRequest(child, `FROM ${parent}\nRUN cat /id\n`, {
+      parentImage: parent,
+      registry: stack,
+      options: { pull: true },
+    });
+    await podmanWith(env).build(request, runContext());
+    expect(runInPodman(child, ['cat', '/id'])).toBe(`${parent}\n`);
+    // Without the login (a fresh runtime directory) the forced pull is refused: the login got it.
+    const fresh = { XDG_RUNTIME_DIR: mkdtempSync(path.join(tmpdir(), 'zenbuild-xdg-runtime-')) };
+    await expect(podmanWith(fresh).build(request, runContext())).rejects.toThrow(
+      /unauthorized|authentication/i,
+    );
+  });
+
   it('maps every build option to a podman flag, docker format first', () => {
     expect(
       toBuildFlags({

@@ -17,6 +17,7 @@ import {
   sharedBuildFlags,
   ZenbuildError,
 } from '@zenbuild/core';
+import { writeCliConfig } from './cli-config.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { splitTag } from './engine.js';
 
@@ -235,35 +236,37 @@ export class DockerCliEngine implements ContainerEngine {
     if (!registry.credentials) return;
     const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
     try {
-      await this.#configDir(dir, registry);
+      // `docker login` checks the credentials (through the daemon of the user's context) and writes
+      // them into the throwaway config, where the stack's entry already is.
+      const config = await this.#configDir(dir, registry);
+      const host = registryHost(registry);
+      const execa = await loadExeca();
+      const result = await execa(
+        this.#binary,
+        [...config, 'login', '--username', registry.credentials.username, '--password-stdin', host],
+        { env: this.#env, input: registry.credentials.password, reject: false },
+      );
+      if (result.failed) {
+        throw notAvailable(
+          `The registry ${host} refused the login (${lastLines(result.stderr)}): check the registry credentials.`,
+          { backend: 'docker' },
+        );
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
   /**
-   * With stack credentials: a throwaway docker config directory, logged in with --password-stdin (the
-   * user's ~/.docker is never touched, the password never on a command line). Without: the user's own.
+   * With stack credentials: `--config` with a copy of the user's docker config that holds them
+   * (`writeCliConfig`); the user's ~/.docker is never touched. Without: the user's own, as it is.
    */
   async #configDir(dir: string, registry: ContainerRegistry | undefined): Promise<string[]> {
-    const execa = await loadExeca();
     if (!registry?.credentials) return [];
-    const config = path.join(dir, 'config');
-    const host = registryHost(registry);
-    const result = await execa(
-      this.#binary,
-      ['--config', config, 'login', '--username', registry.credentials.username, '--password-stdin', host],
-      { env: this.#env, input: registry.credentials.password, reject: false },
-    );
-    if (result.failed) {
-      throw notAvailable(
-        `The registry ${host} refused the login (${lastLines(result.stderr)}): check the registry credentials.`,
-        {
-          backend: 'docker',
-        },
-      );
-    }
-    return ['--config', config];
+    return [
+      '--config',
+      await writeCliConfig(dir, { ...registry, credentials: registry.credentials }, this.#env),
+    ];
   }
 }
 

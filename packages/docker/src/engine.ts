@@ -8,6 +8,7 @@ import {
   credentialsForImage,
   locateImage,
   notAvailable,
+  pulledRegistryHosts,
   type RegistryCredentials,
   type RunContext,
   registryHost,
@@ -216,14 +217,14 @@ export class DockerEngine implements ContainerEngine {
 
   /** Credentials the daemon may need to pull a private parent image during the build. */
   /**
-   * The credentials a build may pull its parent with (X-Registry-Config): the stack registry's, and
-   * the docker config's for the parent's registry, as the docker CLI sends those it has.
+   * The credentials a build may pull with (X-Registry-Config): the stack registry's, and the docker
+   * config's for each registry the build pulls from (the parent's, or a custom Dockerfile's FROMs). The
+   * docker CLI sends every credential it has instead, running every credential helper for each build.
    */
   async #registryConfig(request: BuildRequest) {
     const config: Record<string, ReturnType<typeof authConfig>> = {};
-    if (request.parentImage) {
-      const credentials = await credentialsForImage(request.parentImage, request.registry, this.#env);
-      const host = locateImage(request.parentImage).host;
+    for (const host of pulledRegistryHosts(request)) {
+      const credentials = await credentialsForImage(`${host}/x`, request.registry, this.#env);
       if (credentials) config[host] = authConfig(credentials, host);
     }
     if (request.registry?.credentials) {

@@ -14,10 +14,12 @@ import {
   credentialsForImage,
   forwardOutputLines,
   invalidInput,
+  isPlainHttpRegistry,
   lastLines,
   locateImage,
   notAvailable,
   parseImageReference,
+  pulledRegistryHosts,
   type RegistryCredentials,
   type RunContext,
   registryHost,
@@ -26,6 +28,7 @@ import {
   ZenbuildError,
   zenbuildHome,
 } from '@zenbuild/core';
+import { authEntry, podmanAuthFiles, readAuthFiles } from './auth-files.js';
 import { loadExeca, podmanQuery } from './subprocess.js';
 import { UnpackedContexts } from './unpacked-contexts.js';
 
@@ -130,18 +133,17 @@ export class PodmanEngine implements ContainerEngine {
     // makes it fall back to that one: a file whose one pattern re-includes everything keeps it out.
     const ignoreNothing = path.join(dir, 'ignore-nothing');
     await writeFile(ignoreNothing, '!**\n');
-    // The parent's credentials from the docker config go into the file too: with `--authfile` podman
-    // reads no other source. With REGISTRY_AUTH_FILE set, podman's own file answers for the parent.
-    const parentCredentials =
-      request.parentImage && !this.#env.REGISTRY_AUTH_FILE
-        ? await credentialsForImage(request.parentImage, request.registry, this.#env)
-        : undefined;
-    const auth = await this.#authFile(dir, [
-      ...(parentCredentials && request.parentImage
-        ? [{ host: locateImage(request.parentImage).host, ...parentCredentials }]
-        : []),
-      ...(request.registry ? [request.registry] : []),
-    ]);
+    // The pulled images' credentials from the docker config go into the file too, under podman's own
+    // files: with `--authfile` podman reads no other source (see #authFile).
+    const pulled = pulledRegistryHosts(request);
+    const auth = await this.#authFile(dir, {
+      ...(request.registry ? { stack: request.registry } : {}),
+      fromDockerConfig: await this.#dockerConfigEntries(pulled, request.registry),
+    });
+    // Loopback registries speak plain http, as for a push; the flag covers every registry the build
+    // speaks to, so only when every image it pulls is on one.
+    const tls =
+      pulled.length > 0 && pulled.every((host) => this.#plainHttp(host)) ? ['--tls-verify=false'] : [];
     const tailLines: string[] = [];
     let context: Awaited<ReturnType<UnpackedContexts['checkOut']>> | undefined;
     try {
@@ -179,9 +181,7 @@ export class PodmanEngine implements ContainerEngine {
           iidfile,
           '--ignorefile',
           ignoreNothing,
-          // The generated Dockerfile's one FROM: a parent in a loopback registry is pulled over http, as
-          // for a push. Only then, since the flag covers every registry the build speaks to.
-          ...(request.parentImage ? this.#tlsFlags(request.parentImage) : []),
+          ...tls,
           '-f',
           path.join(context.dir, request.dockerfile),
           '-t',
@@ -224,23 +224,25 @@ export class PodmanEngine implements ContainerEngine {
     const tailLines: string[] = [];
     run.emit({ type: 'phase', image, phase: 'push' });
     try {
-      // Stack credentials for this host win; otherwise podman's own REGISTRY_AUTH_FILE, if set, is left to it.
+      // Stack credentials for this host win over podman's own files, which win over the docker config.
+      const host = locateImage(image).host;
       const stackApplies =
-        Boolean(registry?.credentials) &&
-        registry !== undefined &&
-        registryHost(registry) === locateImage(image).host;
-      const credentials =
-        !stackApplies && this.#env.REGISTRY_AUTH_FILE
-          ? undefined
-          : await credentialsForImage(image, registry, this.#env);
-      const auth = await this.#authFile(
-        dir,
-        credentials ? [{ host: locateImage(image).host, ...credentials }] : [],
-      );
+        Boolean(registry?.credentials) && registry !== undefined && registryHost(registry) === host;
+      const auth = await this.#authFile(dir, {
+        ...(stackApplies && registry ? { stack: registry } : {}),
+        fromDockerConfig: stackApplies ? {} : await this.#dockerConfigEntries([host], undefined),
+      });
       const { execa } = await loadExeca();
       const subprocess = execa(
         this.#binary,
-        ['push', '--digestfile', digestfile, ...this.#tlsFlags(image), ...auth.flags, image],
+        [
+          'push',
+          '--digestfile',
+          digestfile,
+          ...(this.#plainHttp(host) ? ['--tls-verify=false'] : []),
+          ...auth.flags,
+          image,
+        ],
         { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
       );
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), image, run, tailLines);
@@ -252,7 +254,7 @@ export class PodmanEngine implements ContainerEngine {
         throw new ZenbuildError(
           refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
           refused
-            ? `Pushing ${image} was refused by the registry (${message}): ${credentials ? 'check the registry credentials' : 'give the stack registry `credentials` or log in with `podman login`'}.`
+            ? `Pushing ${image} was refused by the registry (${message}): ${auth.flags.length > 0 ? 'check the registry credentials' : 'give the stack registry `credentials` or log in with `podman login`'}.`
             : `Pushing ${image} failed: ${message}`,
           {
             backend: ENGINE_NAME,
@@ -317,7 +319,7 @@ export class PodmanEngine implements ContainerEngine {
           'login',
           '--authfile',
           path.join(dir, 'auth.json'),
-          ...this.#tlsFlags(`${registry.uri}/x`),
+          ...(this.#plainHttp(host) ? ['--tls-verify=false'] : []),
           '--username',
           registry.credentials.username,
           '--password-stdin',
@@ -337,52 +339,52 @@ export class PodmanEngine implements ContainerEngine {
   }
 
   /** Loopback registries speak plain http, as Docker assumes by default; podman must be told. */
-  #tlsFlags(image: string): string[] {
-    const host = locateImage(image).host.replace(/:\d+$/, '');
-    const insecure = (this.#env.ZENBUILD_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim());
-    return host === 'localhost' || /^127\./.test(host) || insecure.includes(locateImage(image).host)
-      ? ['--tls-verify=false']
-      : [];
+  #plainHttp(host: string): boolean {
+    return isPlainHttpRegistry(host, this.#env);
   }
 
   /**
-   * A throwaway auth file holding the given credentials, so passwords go through a 0600 file and never
-   * through the command line; without credentials podman uses its own (REGISTRY_AUTH_FILE, login).
-   * `--authfile` makes podman read no other file, so the entries of a REGISTRY_AUTH_FILE come along,
-   * under the given ones: a parent on another registry still gets the user's credentials.
+   * The docker config's credentials for these hosts (credential helpers and identity tokens included),
+   * for an auth file. None with REGISTRY_AUTH_FILE set: podman would read that file alone.
    */
-  async #authFile(dir: string, entries: Array<ContainerRegistry | (RegistryCredentials & { host: string })>) {
-    const auths: Record<string, unknown> = {};
-    for (const entry of entries) {
-      const credentials: RegistryCredentials | undefined = 'uri' in entry ? entry.credentials : entry;
-      if (!credentials) continue;
-      const host = 'uri' in entry ? registryHost(entry) : entry.host;
-      // An identity token goes with the user name and no password: podman reads the entry only when
-      // `auth` is there, then trades the token itself.
-      auths[host] = credentials.identityToken
-        ? {
-            auth: Buffer.from(`${credentials.username}:`).toString('base64'),
-            identitytoken: credentials.identityToken,
-          }
-        : { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') };
+  async #dockerConfigEntries(hosts: string[], registry: ContainerRegistry | undefined) {
+    const entries: Record<string, RegistryCredentials> = {};
+    if (this.#env.REGISTRY_AUTH_FILE) return entries;
+    for (const host of hosts) {
+      if (registry?.credentials && registryHost(registry) === host) continue;
+      const credentials = await credentialsForImage(`${host}/x`, undefined, this.#env);
+      if (credentials) entries[host] = credentials;
     }
-    if (Object.keys(auths).length === 0) return { flags: [] as string[] };
-    const file = path.join(dir, 'auth.json');
-    const own = await this.#registryAuthFileEntries();
-    await writeFile(file, JSON.stringify({ auths: { ...own, ...auths } }), { mode: 0o600 });
-    return { flags: ['--authfile', file] };
+    return entries;
   }
 
-  /** The `auths` of the user's REGISTRY_AUTH_FILE; none when it is not set or cannot be read. */
-  async #registryAuthFileEntries(): Promise<Record<string, unknown>> {
-    const file = this.#env.REGISTRY_AUTH_FILE;
-    if (!file) return {};
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as { auths?: Record<string, unknown> };
-      return parsed.auths && typeof parsed.auths === 'object' ? parsed.auths : {};
-    } catch {
-      return {}; // podman would not have read it either
+  /**
+   * A throwaway auth file, so passwords go through a 0600 file and never through the command line:
+   * the docker config's credentials for the pulled hosts, under the entries of the files podman reads
+   * itself (`podmanAuthFiles`), under the stack registry's. `--authfile` makes podman read no other
+   * file, so without that merge a `podman login` or a parent on another registry would be lost. Nothing
+   * to add: no file, and podman reads its own.
+   */
+  async #authFile(
+    dir: string,
+    sources: { stack?: ContainerRegistry; fromDockerConfig: Record<string, RegistryCredentials> },
+  ) {
+    const stackHost = sources.stack?.credentials ? registryHost(sources.stack) : undefined;
+    if (Object.keys(sources.fromDockerConfig).length === 0 && !stackHost) return { flags: [] as string[] };
+    const own = await readAuthFiles(podmanAuthFiles(this.#env));
+    const auths: Record<string, unknown> = {};
+    for (const [host, credentials] of Object.entries(sources.fromDockerConfig))
+      auths[host] = authEntry(credentials);
+    Object.assign(auths, own.auths);
+    // A helper named for a host answers before its `auths` entry: the stack's entry must win.
+    const credHelpers = { ...own.credHelpers };
+    if (stackHost && sources.stack?.credentials) {
+      auths[stackHost] = authEntry(sources.stack.credentials);
+      delete credHelpers[stackHost];
     }
+    const file = path.join(dir, 'auth.json');
+    await writeFile(file, JSON.stringify({ auths, credHelpers }), { mode: 0o600 });
+    return { flags: ['--authfile', file] };
   }
 
   #podman(args: string[]) {
