@@ -34,7 +34,7 @@ describe('every example pipeline plans as it is', () => {
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout); // exactly one JSON document
     expect(plan.pipeline).toBeTruthy();
-    expect(plan.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(plan.settingsChecksum).toMatch(/^[0-9a-f]{64}$/);
     for (const [key, image] of Object.entries<Record<string, unknown>>(plan.images)) {
       for (const field of RECORD_FIELDS) expect(image, `${key}.${field}`).toHaveProperty(field);
       // Golden file of the full Dockerfile of every image that has one.

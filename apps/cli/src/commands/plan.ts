@@ -83,7 +83,9 @@ export function renderPlan(plan: BuildPlan, contextHashes: Record<string, string
   const lines: string[] = [
     `Plan for pipeline \`${plan.pipeline}\` on stack \`${plan.stack}\``,
     `Source root: ${plan.sourceRoot}`,
-    `Build checksum: ${plan.checksum}`,
+    `Settings checksum: ${plan.settingsChecksum}`,
+    '  (the build checksum that `zenbuild build` records adds the context hashes and the digests of the',
+    '  pulled images, which it looks up in their registries, or with the engine for a local-only parent)',
     '',
   ];
   const stepsByKey = new Map<string, string[]>();

@@ -38,7 +38,7 @@ export function describePlan(
     pipeline: plan.pipeline,
     stack: plan.stack,
     sourceRoot: plan.sourceRoot,
-    checksum: plan.checksum,
+    settingsChecksum: plan.settingsChecksum,
     steps: plan.steps,
     images,
     builds: plan.builds.map((b) => ({

@@ -455,13 +455,13 @@ describe('checksums', () => {
     expect(aws).not.toBe(local);
   });
 
-  it('the build checksum changes when any image changes', () => {
+  it("the plan's settings checksum changes when any image changes", () => {
     const p1 = plan(
       pipeline({ settings: { docker: base }, steps: { s: { settings: { docker: { user: 'a' } } } } }),
     );
     const p2 = plan(
       pipeline({ settings: { docker: base }, steps: { s: { settings: { docker: { user: 'b' } } } } }),
     );
-    expect(p1.checksum).not.toBe(p2.checksum);
+    expect(p1.settingsChecksum).not.toBe(p2.settingsChecksum);
   });
 });

@@ -110,8 +110,11 @@ export interface BuildPlan {
   pipeline: string;
   stack: string;
   sourceRoot: string;
-  /** Build checksum: every image key with its settings checksum. */
-  checksum: string;
+  /**
+   * Every image key with its settings checksum. Not the build checksum that `zenbuild build` records
+   * and reuses by: that one adds the context hashes and the pulled images' digests (`planChecksums`).
+   */
+  settingsChecksum: string;
   /** Step name → the image key it runs in. */
   steps: Record<string, string>;
   images: Record<string, PlannedImage>;
@@ -188,7 +191,7 @@ export function planBuilds(input: PlanInput): BuildPlan {
   for (const step of pipeline.steps)
     steps[step.name] = step.hasOwnSettings ? `${step.name}.${ORCHESTRATOR_KEY}` : ORCHESTRATOR_KEY;
 
-  const checksum = hashParts(
+  const settingsChecksum = hashParts(
     Object.keys(images)
       .sort()
       .map((key) => [key, images[key]?.settingsChecksum ?? ''] as [string, string]),
@@ -197,7 +200,7 @@ export function planBuilds(input: PlanInput): BuildPlan {
     pipeline: pipeline.name,
     stack: stack.name,
     sourceRoot: pipeline.sourceRoot,
-    checksum,
+    settingsChecksum,
     steps,
     images,
     builds,
