@@ -6,6 +6,7 @@ import {
   buildContextSource,
   type ContainerRegistry,
   hashContext,
+  imagesPulledBy,
   LocalImageBuilder,
   RegistryClient,
   selectEngine,
@@ -163,6 +164,40 @@ describe('PodmanEngine specifics', () => {
     await expect(podmanWith(fresh).build(request, runContext())).rejects.toThrow(
       /unauthorized|authentication/i,
     );
+  });
+
+  it("mounts a private image with RUN --mount=from= using the docker config's credentials for its registry", async () => {
+    const tools = await builtForAuth();
+    await podmanWith({}).push(
+      tools,
+      { ...registry, credentials: { username: user, password } },
+      runContext(),
+    );
+    const config = mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-'));
+    const encoded = Buffer.from(`${user}:${password}`).toString('base64');
+    writeFileSync(path.join(config, 'config.json'), JSON.stringify({ auths: { [auth]: { auth: encoded } } }));
+    // The stack's registry is the open one, with credentials of its own: podman then reads only the
+    // auth file zenbuild writes, which must carry the docker config's entry for the tools' registry.
+    // The plan lists the mounted image among the pulls, so its digest is in the build checksum and
+    // its loopback registry counts for the plain-http decision (podman 4.3 cannot find a mounted
+    // image from such a registry without --tls-verify=false: "no stage or image found").
+    const stack: ContainerRegistry = {
+      flavor: 'default',
+      name: 'open',
+      uri: open,
+      credentials: { username: 'ci', password: 'ignored-by-the-open-registry' },
+    };
+    const dockerfile = `FROM ${inject('podmanBaseImage')}\nRUN --mount=type=bind,from=${tools},target=/tools cp /tools/id /mounted-id\n`;
+    const child = `zenbuild-test/podman-mount-child:${Math.random().toString(36).slice(2, 8)}`;
+    const request = await buildRequest(child, dockerfile, {
+      registry: stack,
+      pulls: imagesPulledBy(dockerfile),
+    });
+    expect(request.pulls).toContain(tools);
+    // Gone from local storage: the mount must pull it from the registry.
+    spawnSync('podman', ['rmi', '--force', tools]);
+    await podmanWith({ DOCKER_CONFIG: config }).build(request, runContext());
+    expect(runInPodman(child, ['cat', '/mounted-id'])).toBe(`${tools}\n`);
   });
 
   it('maps every build option to a podman flag, docker format first', () => {

@@ -117,6 +117,35 @@ describe('build reuse against a real registry', () => {
     expect(decision.record).toBeUndefined();
   });
 
+  it('does not reuse once an image a custom Dockerfile mounts with RUN --mount changed in the registry', async () => {
+    const { dir, stack, home } = setup();
+    const tools = `${open}/reuse/tools-${path.basename(dir).slice(-6).toLowerCase()}`;
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      `FROM ${tools}:1\nRUN --mount=type=bind,from=${tools}:2,target=/tools true\n`,
+    );
+    writeFileSync(
+      path.join(dir, 'pipeline.yaml'),
+      JSON.stringify({ name: 'reuse', settings: { docker: { dockerfile: 'Dockerfile' } } }),
+    );
+    await pushImage(open, tools.slice(open.length + 1), '1', { content: 'base' });
+    await pushImage(open, tools.slice(open.length + 1), '2', { content: 'tools v1' });
+    const before = await recordBuild(dir, stack, home);
+    expect(before.plan.builds[0]?.pulls).toEqual([`${tools}:1`, `${tools}:2`]);
+    await pushImage(open, tools.slice(open.length + 1), '2', { content: 'tools v2' });
+    const after = await checksumOf(dir, stack, home);
+    expect(after.parentDigests[`${tools}:1`]).toBe(before.parentDigests[`${tools}:1`]);
+    expect(after.parentDigests[`${tools}:2`]).not.toBe(before.parentDigests[`${tools}:2`]);
+    const decision = await findReusableBuild({
+      store: new BuildStore(home),
+      plan: after.plan,
+      checksum: after.checksums.checksum,
+      stack,
+      exists,
+    });
+    expect(decision.record).toBeUndefined();
+  });
+
   it('does not reuse once a source file changed (the context hash is in the checksum)', async () => {
     const { dir, parent, stack, home } = setup();
     await pushImage(open, parent.slice(open.length + 1).split(':')[0] as string, '3.11');

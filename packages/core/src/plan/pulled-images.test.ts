@@ -45,6 +45,23 @@ describe('imagesPulledBy', () => {
     expect(imagesPulledBy('FROM busybox\nARG LATER=x\nFROM ${LATER}/y\n')).toEqual(['busybox']);
   });
 
+  it('lists the images a RUN --mount takes files from, but not a stage or a mount without from=', () => {
+    const dockerfile = [
+      'ARG TOOLS=ghcr.io/org/tools:3',
+      'FROM busybox AS build',
+      'FROM python:3.11-slim',
+      'RUN --mount=type=bind,FROM=${TOOLS},target=/t --mount=type=cache,target=/root/.cache pip install x',
+      'RUN --mount=from=build,target=/b --mount=type=cache,from=quay.io/team/cache:1,target=/c true',
+      'RUN --network=none true',
+    ].join('\n');
+    expect(imagesPulledBy(dockerfile)).toEqual([
+      'busybox',
+      'python:3.11-slim',
+      'ghcr.io/org/tools:3',
+      'quay.io/team/cache:1',
+    ]);
+  });
+
   it('gives nothing for a Dockerfile with no FROM', () => {
     expect(imagesPulledBy('# empty\n')).toEqual([]);
   });

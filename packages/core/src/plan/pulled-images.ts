@@ -14,14 +14,14 @@ function dockerfileAst(): typeof DockerfileAst {
 }
 
 /**
- * The images a Dockerfile may pull: every `FROM` and `COPY --from` that names an image rather than a
- * stage (or `scratch`), with the global `ARG`s expanded as the builder expands them (a build arg
+ * The images a Dockerfile may pull: every `FROM`, `COPY --from` and `RUN --mount=...,from=` that names
+ * an image rather than a stage (or `scratch`), with the global `ARG`s expanded as the builder expands them (a build arg
  * overrides a declared default). An image whose name uses a variable with no value is left out: the
  * builder would refuse it anyway. Engines give these images' registries their credentials (the docker
  * CLI sends every credential it has instead) and, on a plain-http registry, the TLS exception.
  */
 export function imagesPulledBy(dockerfile: string, buildArgs: Record<string, string> = {}): string[] {
-  const { Copy, DockerfileParser, From } = dockerfileAst();
+  const { Copy, DockerfileParser, From, Run } = dockerfileAst();
   const parsed = DockerfileParser.parse(dockerfile);
   const globals = new Map<string, string | undefined>();
   for (const arg of parsed.getInitialARGs()) {
@@ -48,6 +48,13 @@ export function imagesPulledBy(dockerfile: string, buildArgs: Record<string, str
       if (stage) stages.add(stage.toLowerCase());
     } else if (instruction instanceof Copy) {
       consider(instruction.getFromFlag()?.getValue());
+    } else if (instruction instanceof Run) {
+      // `RUN --mount=type=bind,from=IMAGE` (and a cache seeded `from=` one) pulls IMAGE as well.
+      for (const flag of instruction.getFlags()) {
+        if (flag.getName().toLowerCase() !== 'mount') continue;
+        for (const option of flag.getOptions())
+          if (option.getName()?.toLowerCase() === 'from') consider(option.getValue());
+      }
     }
   }
   return [...images];
