@@ -228,6 +228,25 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(runInPodman(image.image, ['sh', '-c', 'echo $F'])).toBe('6\n');
   });
 
+  it('builds and pushes with podman when DOCKER_CONFIG names a directory without config.json, as a CI job sets it before any login', () => {
+    const { dir, build } = setup({}, { uri: open });
+    writeFileSync(
+      path.join(dir, 'pipeline.yaml'),
+      JSON.stringify({
+        name: 'empty-dc',
+        settings: { docker: { parent_image: podmanBaseImage, environment: { RUN: String(Math.random()) } } },
+      }),
+    );
+    // podman itself refuses that (`stat .../config.json: no such file or directory`); docker does not.
+    const result = build(['--json'], {
+      ZENML_CONTAINER_ENGINE: 'podman',
+      DOCKER_CONFIG: mkdtempSync(path.join(tmpdir(), 'zenbuild-empty-dc-')),
+    });
+    expect(result.stderr).not.toMatch(/zenbuild:/);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).images.orchestrator.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+  });
+
   it('Docker and Podman put the same files into the image, with the same modes, owners and times', () => {
     const { dir, build } = setup({});
     writeFileSync(path.join(dir, 'src/private.py'), 'key = 1\n', { mode: 0o600 });

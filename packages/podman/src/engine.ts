@@ -90,6 +90,8 @@ export class PodmanEngine implements ContainerEngine {
   constructor(options: PodmanEngineOptions = {}) {
     const env = { ...(options.env ?? process.env) };
     // podman refuses to run when DOCKER_CONFIG names a directory without config.json; docker does not.
+    // Every podman command gets exactly this environment (execa with `extendEnv: false`): execa would
+    // otherwise add process.env back, DOCKER_CONFIG included.
     if (env.DOCKER_CONFIG && !existsSync(path.join(env.DOCKER_CONFIG, 'config.json')))
       delete env.DOCKER_CONFIG;
     this.#env = env;
@@ -189,7 +191,7 @@ export class PodmanEngine implements ContainerEngine {
           ...auth.flags,
           context.dir,
         ],
-        { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
+        { env: this.#env, extendEnv: false, all: true, reject: false, cancelSignal: run.signal },
       );
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), request.imageName, run, tailLines);
       const result = await subprocess;
@@ -243,7 +245,7 @@ export class PodmanEngine implements ContainerEngine {
           ...auth.flags,
           image,
         ],
-        { env: this.#env, all: true, reject: false, cancelSignal: run.signal },
+        { env: this.#env, extendEnv: false, all: true, reject: false, cancelSignal: run.signal },
       );
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), image, run, tailLines);
       const result = await subprocess;
@@ -325,7 +327,7 @@ export class PodmanEngine implements ContainerEngine {
           '--password-stdin',
           host,
         ],
-        { env: this.#env, input: registry.credentials.password, reject: false },
+        { env: this.#env, extendEnv: false, input: registry.credentials.password, reject: false },
       );
       if (result.failed) {
         throw notAvailable(
