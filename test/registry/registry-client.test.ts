@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 import { credentialHelperConfig } from '../helpers/credential-helper.js';
+import { forwardFromNetworkAddress } from '../infra/network-forward.js';
 import { pushImage } from '../infra/push.js';
 import { freePort } from '../infra/registries.js';
 import { startTokenProxy } from '../infra/token-proxy.js';
@@ -178,6 +178,58 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     }
   });
 
+  it('speaks plain http to a registry the engine treats as insecure, asking the engine once per host', async () => {
+    const pushed = await pushImage(open, 'client/engine-insecure', 'v1');
+    const lan = await forwardFromNetworkAddress(open);
+    try {
+      const asked: string[] = [];
+      const client = new RegistryClient({
+        env: noDockerConfig(),
+        engineInsecure: async (host) => {
+          asked.push(host);
+          return host === lan.host;
+        },
+      });
+      expect(await client.manifestDigest(`${lan.host}/client/engine-insecure:v1`)).toBe(pushed);
+      expect(await client.exists(`${lan.host}/client/engine-insecure:v2`)).toBe(false);
+      expect(asked).toEqual([lan.host]);
+      // An engine that does not treat it as insecure: the error says where to configure it.
+      const refused = await failure(
+        new RegistryClient({ env: noDockerConfig(), engineInsecure: async () => false }).manifestDigest(
+          `${lan.host}/client/engine-insecure:v1`,
+        ),
+      );
+      expect(refused.message).toContain(
+        `It answers in plain http, not https, and the engine does not treat it as an insecure registry: add it to the docker daemon's \`insecure-registries\` or podman's registries.conf (\`insecure = true\`), or list it in ZENBUILD_INSECURE_REGISTRIES=${lan.host}.`,
+      );
+    } finally {
+      lan.close();
+    }
+  });
+
+  it('speaks https without verifying the certificate to a TLS registry the engine treats as insecure', async () => {
+    const pushed = await pushImage(open, 'client/self-signed', 'v1');
+    const lan = await forwardFromNetworkAddress(open, { tls: true });
+    try {
+      const image = `${lan.host}/client/self-signed:v1`;
+      const untrusted = await failure(new RegistryClient({ env: noDockerConfig() }).manifestDigest(image));
+      expect(untrusted.message).toMatch(
+        /cannot be reached \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Its TLS certificate is not trusted: give node its CA with NODE_EXTRA_CA_CERTS/,
+      );
+      const client = new RegistryClient({ env: noDockerConfig(), engineInsecure: async () => true });
+      expect(await client.manifestDigest(image)).toBe(pushed);
+      // Still TLS: ZENBUILD_INSECURE_REGISTRIES (plain http) does not reach it.
+      const http = await failure(
+        new RegistryClient({
+          env: { ...noDockerConfig(), ZENBUILD_INSECURE_REGISTRIES: lan.host },
+        }).manifestDigest(image),
+      );
+      expect(http.code).toBe('NOT_AVAILABLE');
+    } finally {
+      lan.close();
+    }
+  });
+
   it('asks the registry without fetch, whose undici costs every run about 90 ms on Node 20', async () => {
     const pushed = await pushImage(open, 'client/no-fetch', 'v1');
     // In a process of its own, from the built package: what did the query load?
@@ -253,25 +305,3 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     expect(error.message).toMatch(/cannot be reached \(ECONNREFUSED\)/);
   });
 });
-
-/** A TCP forwarder on this machine's first non-loopback IPv4 address to `target` (`host:port`). */
-async function forwardFromNetworkAddress(target: string) {
-  const address = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-  if (!address) throw new Error('this test needs a non-loopback IPv4 address');
-  const [targetHost, targetPort] = target.split(':');
-  const server = createServer((socket) => {
-    const upstream = connect(Number(targetPort), targetHost as string);
-    socket.pipe(upstream).pipe(socket);
-    const end = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on('error', end);
-    upstream.on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, address, resolve));
-  const { port } = server.address() as AddressInfo;
-  return { host: `${address}:${port}`, close: () => server.close() };
-}

@@ -132,6 +132,12 @@ export interface ContainerEngine {
   localImage(image: string): Promise<{ id: string; repoDigests: string[] } | undefined>;
   login(registry: ContainerRegistry): Promise<void>;
   /**
+   * Whether the engine's own configuration lets it speak to a registry host (`host[:port]`) without
+   * verified TLS: docker's `insecure-registries`, podman's registries.conf `insecure = true`. zenbuild's
+   * registry client asks when https to a host fails, and then speaks to it as the engine would.
+   */
+  insecureRegistry?(host: string): Promise<boolean>;
+  /**
    * The engine can pull a parent only when its registry has a newer one, keeping its local copy
    * otherwise (podman's `--pull=newer`), and does so for the `if-not-local` policy when a request leaves
    * `pull` unset. The local builder leaves it unset for a parent whose repo digests name it: for an

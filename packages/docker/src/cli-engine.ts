@@ -20,6 +20,7 @@ import {
 import { writeCliConfig } from './cli-config.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { splitTag } from './engine.js';
+import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
 
 // execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
 const loadExeca = async () => (await import('execa')).execa;
@@ -51,6 +52,7 @@ export class DockerCliEngine implements ContainerEngine {
   readonly name = 'docker';
   readonly #env: NodeJS.ProcessEnv;
   readonly #binary: string;
+  #registryConfig: Promise<DaemonRegistryConfig | undefined> | undefined;
 
   constructor(options: DockerCliEngineOptions = {}) {
     // The classic builder reads a tar context from stdin with any CLI version; BuildKit needs buildx.
@@ -230,6 +232,20 @@ export class DockerCliEngine implements ContainerEngine {
       id: id ?? '',
       repoDigests: JSON.parse(digests && digests !== 'null' ? digests : '[]') as string[],
     };
+  }
+
+  /** As the daemon's `insecure-registries` say (`docker info`, asked once). */
+  async insecureRegistry(host: string): Promise<boolean> {
+    this.#registryConfig ??= loadExeca()
+      .then((execa) =>
+        execa(this.#binary, ['info', '--format', '{{json .RegistryConfig}}'], {
+          env: this.#env,
+          reject: false,
+        }),
+      )
+      .then((result) => (result.failed ? undefined : (JSON.parse(result.stdout) as DaemonRegistryConfig)))
+      .catch(() => undefined);
+    return daemonTreatsAsInsecure(await this.#registryConfig, host);
   }
 
   async login(registry: ContainerRegistry): Promise<void> {

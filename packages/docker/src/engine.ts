@@ -22,6 +22,7 @@ import { type DockerConnection, dockerConnection } from './connection.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
+import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
 import { loadDockerode } from './load-dockerode.js';
 
 export const ENGINE_NAME = 'docker';
@@ -38,6 +39,7 @@ export class DockerEngine implements ContainerEngine {
   readonly connection: DockerConnection;
   readonly #env: NodeJS.ProcessEnv;
   #client: Promise<Docker> | undefined;
+  #daemonRegistries: Promise<DaemonRegistryConfig | undefined> | undefined;
 
   constructor(options: DockerEngineOptions = {}) {
     this.#env = options.env ?? process.env;
@@ -196,6 +198,18 @@ export class DockerEngine implements ContainerEngine {
         backend: ENGINE_NAME,
       });
     }
+  }
+
+  /** As the daemon's `insecure-registries` say (its `/info`, asked once). */
+  async insecureRegistry(host: string): Promise<boolean> {
+    this.#daemonRegistries ??= getDaemonJson<{ RegistryConfig?: DaemonRegistryConfig }>(
+      this.connection,
+      '/info',
+    ).then(
+      (info) => info.RegistryConfig,
+      () => undefined,
+    );
+    return daemonTreatsAsInsecure(await this.#daemonRegistries, host);
   }
 
   async login(registry: ContainerRegistry): Promise<void> {

@@ -3,3 +3,4 @@ export { DockerCliEngine, type DockerCliEngineOptions, toDockerCliFlags } from '
 export { DEFAULT_SOCKET, type DockerConnection, dockerConnection } from './connection.js';
 export { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 export { DockerEngine, type DockerEngineOptions, ENGINE_NAME, engine, splitTag } from './engine.js';
+export { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';

@@ -29,6 +29,7 @@ import {
   zenbuildHome,
 } from '@zenbuild/core';
 import { authEntry, podmanAuthFiles, readAuthFiles } from './auth-files.js';
+import { podmanTreatsAsInsecure } from './insecure-registries.js';
 import { loadExeca, podmanQuery } from './subprocess.js';
 import { UnpackedContexts } from './unpacked-contexts.js';
 
@@ -85,6 +86,7 @@ export class PodmanEngine implements ContainerEngine {
   readonly #env: NodeJS.ProcessEnv;
   readonly #binary: string;
   readonly #contexts: UnpackedContexts;
+  #registries: Promise<Record<string, unknown> | undefined> | undefined;
   readonly #localImages = new Map<string, Promise<{ id: string; repoDigests: string[] } | undefined>>();
 
   constructor(options: PodmanEngineOptions = {}) {
@@ -307,6 +309,22 @@ export class PodmanEngine implements ContainerEngine {
     // Podman records a `localhost/...@digest` for images it built itself; those were never pulled.
     const repoDigests = (JSON.parse(digests ?? '[]') as string[]).filter((d) => !d.startsWith('localhost/'));
     return { id: `sha256:${(id ?? '').replace(/^sha256:/, '')}`, repoDigests };
+  }
+
+  /**
+   * As podman's registries.conf says (`podman info`, asked once: about 0.4 s, only when zenbuild's
+   * registry client met a registry that https does not work for).
+   */
+  async insecureRegistry(host: string): Promise<boolean> {
+    this.#registries ??= this.#podman(['info', '--format', '{{json .Registries}}']).then((result) => {
+      if (result.failed) return undefined;
+      try {
+        return JSON.parse(result.stdout) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    });
+    return podmanTreatsAsInsecure(await this.#registries, host);
   }
 
   async login(registry: ContainerRegistry): Promise<void> {

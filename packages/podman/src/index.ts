@@ -1,4 +1,5 @@
 export { ENGINE_NAME, engine, PodmanEngine, type PodmanEngineOptions, toBuildFlags } from './engine.js';
+export { type PodmanRegistryEntry, podmanTreatsAsInsecure } from './insecure-registries.js';
 export {
   type CheckedOutContext,
   DEFAULT_KEPT_CONTEXTS,

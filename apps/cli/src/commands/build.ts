@@ -48,11 +48,19 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   const contexts = await prepareContexts(plan, { home });
   for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);
   const registry = stack.containerRegistry;
+  const needsLocalEngine = stack.imageBuilder.flavor === 'local' && plan.builds.length > 0;
   const client = new RegistryClient({
     env: io.env,
     ...(registry?.credentials ? { credentials: { [registryHost(registry)]: registry.credentials } } : {}),
+    // A registry https fails for is spoken to as the local engine does, when the engine treats it as
+    // insecure (docker's `insecure-registries`, podman's registries.conf): it pulls from it the same way.
+    ...(needsLocalEngine
+      ? {
+          engineInsecure: async (host: string) =>
+            (await (await localEngine())?.insecureRegistry?.(host)) ?? false,
+        }
+      : {}),
   });
-  const needsLocalEngine = stack.imageBuilder.flavor === 'local' && plan.builds.length > 0;
   // The parents' inspects start as soon as an engine exists, beside its availability check: for podman
   // two commands at once instead of one after the other.
   const inspects = new WeakMap<ContainerEngine, Map<string, ReturnType<ContainerEngine['localImage']>>>();

@@ -48,6 +48,37 @@ export interface RegistryClientOptions {
   insecureHosts?: string[];
   helperRunner?: CredentialHelperRunner;
   timeoutMs?: number;
+  /**
+   * Whether the engine that builds treats a host as an insecure registry (`ContainerEngine.insecureRegistry`).
+   * Asked once per host when https to it fails as it fails for an insecure registry (the server speaks
+   * plain http, or its certificate is not trusted); when it does, the client speaks to the host as the
+   * engine does: https without verifying the certificate, or plain http.
+   */
+  engineInsecure?: (host: string) => Promise<boolean>;
+}
+
+/** How a host the engine treats as insecure is spoken to, once https with verification failed. */
+type InsecureMode = 'unverified' | 'http';
+
+/** node's codes for a certificate that does not verify. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What a failed https request says about the server: it speaks plain http, or its certificate is untrusted. */
+function tlsFailure(error: unknown): InsecureMode | undefined {
+  const { code, message } = error as HttpRequestError;
+  if (/wrong version number/i.test(message ?? '')) return 'http';
+  if (code && UNTRUSTED_CERTIFICATE.has(code)) return 'unverified';
+  return undefined;
 }
 
 interface Challenge {
@@ -65,6 +96,11 @@ export class RegistryClient {
   readonly #insecure: Set<string>;
   readonly #helperRunner: CredentialHelperRunner | undefined;
   readonly #timeoutMs: number;
+  readonly #engineInsecure: ((host: string) => Promise<boolean>) | undefined;
+  /** The engine's answer per host, asked once. */
+  readonly #engineAnswers = new Map<string, Promise<boolean>>();
+  /** Hosts spoken to as the engine does, after https with verification failed. */
+  readonly #insecureModes = new Map<string, InsecureMode>();
   /** Authorization header per host and repository, reused across requests. */
   readonly #authorization = new Map<string, string>();
 
@@ -74,6 +110,7 @@ export class RegistryClient {
     this.#insecure = new Set(options.insecureHosts ?? []);
     this.#helperRunner = options.helperRunner;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#engineInsecure = options.engineInsecure;
   }
 
   /** The manifest digest the registry holds for an image (`sha256:...`), or undefined when it has none. */
@@ -202,6 +239,16 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
+  #engineTreatsAsInsecure(host: string): Promise<boolean> {
+    if (!this.#engineInsecure) return Promise.resolve(false);
+    let answer = this.#engineAnswers.get(host);
+    if (!answer) {
+      answer = this.#engineInsecure(host).catch(() => false);
+      this.#engineAnswers.set(host, answer);
+    }
+    return answer;
+  }
+
   async #credentials(host: string): Promise<(RegistryCredentials & { source: string }) | undefined> {
     const explicit = this.#explicit[host];
     if (explicit) return { ...explicit, source: 'the stack registry credentials' };
@@ -213,15 +260,32 @@ export class RegistryClient {
     host: string,
     init: { method?: string; headers: Record<string, string>; body?: string },
   ): Promise<HttpResponse> {
+    const mode = this.#insecureModes.get(host);
+    const target = mode === 'http' ? url.replace(/^https:/, 'http:') : url;
     try {
-      return await httpRequest(url, { ...init, timeoutMs: this.#timeoutMs });
+      return await httpRequest(target, {
+        ...init,
+        timeoutMs: this.#timeoutMs,
+        ...(mode === 'unverified' ? { tls: { rejectUnauthorized: false } } : {}),
+      });
     } catch (error) {
       const code = (error as HttpRequestError).code;
-      // What a TLS handshake with a plain-http server ends in: name the way to speak http to it.
-      const plainHttp = url.startsWith('https:') && /wrong version number/i.test((error as Error).message);
-      const hint = plainHttp
-        ? ` It answers in plain http, not https: if it is an insecure registry (the docker daemon's \`insecure-registries\`), list it in ZENBUILD_INSECURE_REGISTRIES=${host}.`
-        : '';
+      const failure = target.startsWith('https:') ? tlsFailure(error) : undefined;
+      // As dockerd does for an insecure registry: https without verification, then plain http.
+      if (failure && mode !== 'http' && mode !== failure && (await this.#engineTreatsAsInsecure(host))) {
+        this.#insecureModes.set(host, failure);
+        return this.#fetch(url, host, init);
+      }
+      const engineConfig =
+        "the docker daemon's `insecure-registries` or podman's registries.conf (`insecure = true`)";
+      let hint = '';
+      if (failure === 'http') {
+        hint = this.#engineInsecure
+          ? ` It answers in plain http, not https, and the engine does not treat it as an insecure registry: add it to ${engineConfig}, or list it in ZENBUILD_INSECURE_REGISTRIES=${host}.`
+          : ` It answers in plain http, not https: if it is an insecure registry (the docker daemon's \`insecure-registries\`), list it in ZENBUILD_INSECURE_REGISTRIES=${host}.`;
+      } else if (failure === 'unverified') {
+        hint = ` Its TLS certificate is not trusted: give node its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or, if it is an insecure registry, add it to ${engineConfig}${this.#engineInsecure ? ' (the engine does not treat it as one now)' : ''}.`;
+      }
       throw notAvailable(
         `The registry ${host} cannot be reached (${code ?? (error as Error).message}).${hint}`,
         { cause: error, details: { host } },

@@ -8,8 +8,8 @@ export interface HttpRequestOptions {
   timeoutMs: number;
   /** A unix socket to speak http on (the Docker daemon's); the URL's host is then only a name. */
   socketPath?: string;
-  /** TLS material for an https URL: a private CA, a client certificate. */
-  tls?: Pick<https.RequestOptions, 'ca' | 'cert' | 'key'>;
+  /** TLS material for an https URL: a private CA, a client certificate; or no verification at all. */
+  tls?: Pick<https.RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
   /** Redirects followed, as fetch follows them (default 5). */
   maxRedirects?: number;
   /** Sent as it is (set its content-type in `headers`); not sent again after a 303. */
