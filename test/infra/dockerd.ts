@@ -88,9 +88,10 @@ export async function ensureDockerd(): Promise<() => Promise<void>> {
 }
 
 /**
- * A second Docker daemon of its own (data, exec root, socket, no bridge network) started with `flags`,
- * for a test of daemon configuration the shared one does not have (`--insecure-registry`). It starts in
- * about 0.2 s; builds on it run no containers (no network for them). Needs root, as dockerd does.
+ * A second Docker daemon of its own (data, exec root, socket, bridge) started with `flags`, for a test of
+ * daemon configuration the shared one does not have (`--insecure-registry`). It starts in about 0.2 s.
+ * Its bridge is one made here, not `--bridge=none`: with that, dockerd deletes docker0, the shared
+ * daemon's bridge, and every build there fails after. Needs root, as dockerd does.
  */
 export async function startScratchDockerd(
   flags: string[],
@@ -99,6 +100,20 @@ export async function startScratchDockerd(
   if (!dockerd) throw new Error('dockerd is not installed: run `scripts/test-infra.sh install`.');
   const dir = mkdtempSync(path.join(tmpdir(), 'zb-dockerd-'));
   const socket = path.join(dir, 'docker.sock');
+  const bridge = `zbtest${Math.random().toString(36).slice(2, 8)}`;
+  const ip = (...args: string[]) => {
+    const result = spawnSync('ip', args, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${result.stderr}`);
+  };
+  ip('link', 'add', bridge, 'type', 'bridge');
+  // A subnet of the 100.64.0.0/10 shared range, which docker's default pools do not use.
+  ip(
+    'addr',
+    'add',
+    `100.${64 + Math.floor(Math.random() * 63)}.${Math.floor(Math.random() * 255)}.1/24`,
+    'dev',
+    bridge,
+  );
   const child = spawn(
     dockerd,
     [
@@ -110,7 +125,7 @@ export async function startScratchDockerd(
       path.join(dir, 'exec'),
       '--pidfile',
       path.join(dir, 'dockerd.pid'),
-      '--bridge=none',
+      `--bridge=${bridge}`,
       '--iptables=false',
       '--ip-masq=false',
       ...flags,
@@ -126,8 +141,17 @@ export async function startScratchDockerd(
     spawnSync(DOCKER_CLI, ['--host', `unix://${socket}`, 'version'], { stdio: 'ignore', timeout: 5000 })
       .status === 0;
   while (!answers()) {
-    if (child.exitCode !== null) throw new Error(`a second dockerd exited (${child.exitCode}): ${log}`);
-    if (Date.now() > deadline) throw new Error(`a second dockerd did not answer within 30 s: ${log}`);
+    const problem =
+      child.exitCode !== null
+        ? `a second dockerd exited (${child.exitCode}): ${log}`
+        : Date.now() > deadline
+          ? `a second dockerd did not answer within 30 s: ${log}`
+          : undefined;
+    if (problem) {
+      child.kill('SIGKILL');
+      spawnSync('ip', ['link', 'delete', bridge]);
+      throw new Error(problem);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
@@ -138,6 +162,7 @@ export async function startScratchDockerd(
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       });
+      spawnSync('ip', ['link', 'delete', bridge]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
