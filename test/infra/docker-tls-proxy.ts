@@ -6,16 +6,17 @@ import path from 'node:path';
 import { createServer } from 'node:tls';
 
 /**
- * A CA, a server certificate for 127.0.0.1 and a client certificate, in a directory laid out as
- * `DOCKER_CERT_PATH` is (ca.pem, cert.pem, key.pem), plus the server's own files.
+ * A CA, a server certificate for `serverAddress` (127.0.0.1) and a client certificate, in a directory
+ * laid out as `DOCKER_CERT_PATH` is (ca.pem, cert.pem, key.pem), plus the server's own files
+ * (server.pem, server-key.pem) and the client's (client.pem, client-key.pem).
  */
-export function dockerCertificates(): string {
+export function dockerCertificates(serverAddress = '127.0.0.1'): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-tls-'));
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const key = (name: string) => ['-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`];
   openssl('req', '-x509', ...key('ca'), '-days', '1', '-subj', '/CN=test-ca', '-out', 'ca.pem');
   for (const [name, extension] of [
-    ['server', 'subjectAltName=IP:127.0.0.1'],
+    ['server', `subjectAltName=IP:${serverAddress}`],
     ['client', 'extendedKeyUsage=clientAuth'],
   ] as const) {
     openssl('req', ...key(name), '-subj', `/CN=${name}`, '-out', `${name}.csr`);

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
+import { dockerCertificates } from './docker-tls-proxy.js';
 
 /** This machine's first non-loopback IPv4 address: a registry there is not loopback, so https is expected. */
 export function networkAddress(): string {
@@ -15,11 +15,21 @@ export function networkAddress(): string {
 }
 
 /**
- * A forwarder on this machine's network address to `target` (`host:port`, a loopback registry): plain
- * TCP, or with `tls` a TLS front whose certificate is self-signed for that address (what an insecure
- * registry with a certificate of its own looks like to a client).
+ * A private CA and, signed by it, a server certificate for `address` and a client certificate:
+ * ca.pem, server.pem and server-key.pem, client.pem and client-key.pem.
  */
-export async function forwardFromNetworkAddress(target: string, options: { tls?: boolean } = {}) {
+export const privateCa = (address: string): string => dockerCertificates(address);
+
+/**
+ * A forwarder on this machine's network address to `target` (`host:port`, a loopback registry): plain
+ * TCP, or with `tls` a TLS front with a certificate from a private CA (what a registry with its own CA,
+ * or an insecure one with a certificate of its own, looks like to a client), asking for a client
+ * certificate from that CA with `requireClientCertificate`. `certs` holds its files (`privateCa`).
+ */
+export async function forwardFromNetworkAddress(
+  target: string,
+  options: { tls?: boolean; requireClientCertificate?: boolean } = {},
+) {
   const address = networkAddress();
   const [targetHost, targetPort] = target.split(':');
   const forward = (socket: Socket) => {
@@ -33,35 +43,24 @@ export async function forwardFromNetworkAddress(target: string, options: { tls?:
     upstream.on('error', end);
   };
   let server: Server;
+  let certs: string | undefined;
   if (options.tls) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-selfsigned-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${address}`,
-        '-addext',
-        `subjectAltName=IP:${address}`,
-      ],
-      { cwd: dir, stdio: 'pipe' },
+    certs = privateCa(address);
+    const read = (name: string) => readFileSync(path.join(certs as string, name));
+    server = createTlsServer(
+      {
+        cert: read('server.pem'),
+        key: read('server-key.pem'),
+        ...(options.requireClientCertificate
+          ? { ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }
+          : {}),
+      },
+      forward,
     );
-    const read = (name: string) => readFileSync(path.join(dir, name));
-    server = createTlsServer({ cert: read('cert.pem'), key: read('key.pem') }, forward);
   } else {
     server = createServer(forward);
   }
   await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const { port } = server.address() as AddressInfo;
-  return { host: `${address}:${port}`, close: () => server.close() };
+  return { host: `${address}:${port}`, certs, close: () => server.close() };
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,14 +91,68 @@ export async function startRegistries(): Promise<{ registries: TestRegistries; s
   };
 }
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
+/**
+ * A registry of its own serving TLS on `addr` (`address:port`) with the given certificate, as a registry
+ * with a private CA is run: TLS in the registry itself, so the upload URLs it hands out are https (a TLS
+ * front that forwards bytes would make them http).
+ */
+export async function startTlsRegistry(options: {
+  addr: string;
+  certificate: string;
+  key: string;
+  ca: string;
+}): Promise<{ host: string; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-tls-registry-'));
+  const config = [
+    'version: 0.1',
+    'log: {level: error}',
+    `storage: {filesystem: {rootdirectory: ${path.join(dir, 'storage')}}}`,
+    `http: {addr: "${options.addr}", tls: {certificate: ${options.certificate}, key: ${options.key}}}`,
+  ].join('\n');
+  writeFileSync(path.join(dir, 'config.yml'), config);
+  const child = spawn(registryBinary(), ['serve', path.join(dir, 'config.yml')], {
+    env: { PATH: process.env.PATH },
+    stdio: 'ignore',
+  });
+  const { Agent } = await import('node:https');
+  const agent = new Agent({ ca: readFileSync(options.ca) });
+  await waitFor(`https://${options.addr}/v2/`, child, (url) => fetchWithAgent(url, agent));
+  return {
+    host: options.addr,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The status of a GET with node's https client (fetch takes no CA of its own). */
+async function fetchWithAgent(url: string, agent: import('node:https').Agent): Promise<number> {
+  const { get } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+async function waitFor(
+  url: string,
+  child: ChildProcess,
+  status: (url: string) => Promise<number> = async (u) => (await fetch(u)).status,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`docker-registry exited with code ${child.exitCode} before answering ${url}`);
     try {
-      const response = await fetch(url);
-      if (response.status === 200 || response.status === 401) return;
+      const answer = await status(url);
+      if (answer === 200 || answer === 401) return;
     } catch {
       // not listening yet
     }

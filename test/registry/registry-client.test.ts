@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
@@ -208,23 +208,55 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
   });
 
   it('speaks https without verifying the certificate to a TLS registry the engine treats as insecure', async () => {
-    const pushed = await pushImage(open, 'client/self-signed', 'v1');
+    const pushed = await pushImage(open, 'client/untrusted', 'v1');
     const lan = await forwardFromNetworkAddress(open, { tls: true });
     try {
-      const image = `${lan.host}/client/self-signed:v1`;
-      const untrusted = await failure(new RegistryClient({ env: noDockerConfig() }).manifestDigest(image));
-      expect(untrusted.message).toMatch(
-        /cannot be reached \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Its TLS certificate is not trusted: give node its CA with NODE_EXTRA_CA_CERTS/,
+      const image = `${lan.host}/client/untrusted:v1`;
+      const untrusted = await failure(
+        new RegistryClient({ env: noDockerConfig(), certsDirectories: [] }).manifestDigest(image),
       );
-      const client = new RegistryClient({ env: noDockerConfig(), engineInsecure: async () => true });
+      expect(untrusted.message).toContain(
+        `cannot be reached (UNABLE_TO_VERIFY_LEAF_SIGNATURE). Its TLS certificate is not trusted: put its CA in /etc/docker/certs.d/${lan.host}/ca.crt (where docker and podman read it too), or, if it is an insecure registry, add it to the docker daemon's`,
+      );
+      const client = new RegistryClient({
+        env: noDockerConfig(),
+        certsDirectories: [],
+        engineInsecure: async () => true,
+      });
       expect(await client.manifestDigest(image)).toBe(pushed);
       // Still TLS: ZENBUILD_INSECURE_REGISTRIES (plain http) does not reach it.
       const http = await failure(
         new RegistryClient({
           env: { ...noDockerConfig(), ZENBUILD_INSECURE_REGISTRIES: lan.host },
+          certsDirectories: [],
         }).manifestDigest(image),
       );
       expect(http.code).toBe('NOT_AVAILABLE');
+    } finally {
+      lan.close();
+    }
+  });
+
+  it("trusts a registry's private CA and sends its client certificate from certs.d/<host>, as the engines do", async () => {
+    const pushed = await pushImage(open, 'client/private-ca', 'v1');
+    const lan = await forwardFromNetworkAddress(open, { tls: true, requireClientCertificate: true });
+    try {
+      const image = `${lan.host}/client/private-ca:v1`;
+      const certs = mkdtempSync(path.join(tmpdir(), 'zenbuild-certs-d-'));
+      mkdirSync(path.join(certs, lan.host));
+      const copy = (from: string, to: string) =>
+        writeFileSync(path.join(certs, lan.host, to), readFileSync(path.join(lan.certs as string, from)));
+      copy('ca.pem', 'ca.crt');
+      // The CA alone: the server asks for a client certificate and ends the handshake without one.
+      const withoutClient = await failure(
+        new RegistryClient({ env: noDockerConfig(), certsDirectories: [certs] }).manifestDigest(image),
+      );
+      expect(withoutClient.code).toBe('NOT_AVAILABLE');
+      copy('client.pem', 'client.cert');
+      copy('client-key.pem', 'client.key');
+      const client = new RegistryClient({ env: noDockerConfig(), certsDirectories: ['/nonexistent', certs] });
+      expect(await client.manifestDigest(image)).toBe(pushed);
+      expect(await client.exists(`${lan.host}/client/private-ca:v2`)).toBe(false);
     } finally {
       lan.close();
     }

@@ -30,6 +30,7 @@ export * from './plan/dockerfile.js';
 export * from './plan/plan.js';
 export * from './plan/pulled-images.js';
 export * from './plan/requirements.js';
+export * from './registry/certs-d.js';
 export * from './registry/client.js';
 export * from './registry/credentials.js';
 export * from './registry/image-credentials.js';

@@ -1,6 +1,13 @@
+import path from 'node:path';
 import { invalidInput, notAvailable } from '../errors.js';
 import { parseImageReference } from '../naming/reference.js';
-import { type HttpRequestError, type HttpResponse, httpRequest } from '../util/http-request.js';
+import {
+  type HttpRequestError,
+  type HttpRequestOptions,
+  type HttpResponse,
+  httpRequest,
+} from '../util/http-request.js';
+import { certsDirectories, type RegistryTls, registryTls } from './certs-d.js';
 import {
   type CredentialHelperRunner,
   dockerConfigCredentials,
@@ -55,6 +62,8 @@ export interface RegistryClientOptions {
    * engine does: https without verifying the certificate, or plain http.
    */
   engineInsecure?: (host: string) => Promise<boolean>;
+  /** Where a registry's own CA and client certificate are looked for (default: `certsDirectories`). */
+  certsDirectories?: string[];
 }
 
 /** How a host the engine treats as insecure is spoken to, once https with verification failed. */
@@ -101,6 +110,9 @@ export class RegistryClient {
   readonly #engineAnswers = new Map<string, Promise<boolean>>();
   /** Hosts spoken to as the engine does, after https with verification failed. */
   readonly #insecureModes = new Map<string, InsecureMode>();
+  readonly #certsDirectories: string[];
+  /** Each https host's certs.d material, read once. */
+  readonly #tls = new Map<string, Promise<HttpRequestOptions['tls']>>();
   /** Authorization header per host and repository, reused across requests. */
   readonly #authorization = new Map<string, string>();
 
@@ -111,6 +123,7 @@ export class RegistryClient {
     this.#helperRunner = options.helperRunner;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#engineInsecure = options.engineInsecure;
+    this.#certsDirectories = options.certsDirectories ?? certsDirectories(this.#env);
   }
 
   /** The manifest digest the registry holds for an image (`sha256:...`), or undefined when it has none. */
@@ -239,6 +252,21 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
+  /** The host's CA and client certificate from certs.d, added to the system's CAs. */
+  #tlsFor(host: string): Promise<HttpRequestOptions['tls']> {
+    let tls = this.#tls.get(host);
+    if (!tls) {
+      tls = registryTls(host, this.#certsDirectories).then(
+        async (found) => (found ? withSystemCas(found) : undefined),
+        (error: Error) => {
+          throw notAvailable(`The certificates for registry ${host} cannot be read: ${error.message}.`);
+        },
+      );
+      this.#tls.set(host, tls);
+    }
+    return tls;
+  }
+
   #engineTreatsAsInsecure(host: string): Promise<boolean> {
     if (!this.#engineInsecure) return Promise.resolve(false);
     let answer = this.#engineAnswers.get(host);
@@ -262,11 +290,12 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     const mode = this.#insecureModes.get(host);
     const target = mode === 'http' ? url.replace(/^https:/, 'http:') : url;
+    const tls = target.startsWith('https:') ? await this.#tlsFor(host) : undefined;
     try {
       return await httpRequest(target, {
         ...init,
         timeoutMs: this.#timeoutMs,
-        ...(mode === 'unverified' ? { tls: { rejectUnauthorized: false } } : {}),
+        ...(mode === 'unverified' ? { tls: { ...tls, rejectUnauthorized: false } } : tls ? { tls } : {}),
       });
     } catch (error) {
       const code = (error as HttpRequestError).code;
@@ -284,7 +313,7 @@ export class RegistryClient {
           ? ` It answers in plain http, not https, and the engine does not treat it as an insecure registry: add it to ${engineConfig}, or list it in ZENBUILD_INSECURE_REGISTRIES=${host}.`
           : ` It answers in plain http, not https: if it is an insecure registry (the docker daemon's \`insecure-registries\`), list it in ZENBUILD_INSECURE_REGISTRIES=${host}.`;
       } else if (failure === 'unverified') {
-        hint = ` Its TLS certificate is not trusted: give node its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or, if it is an insecure registry, add it to ${engineConfig}${this.#engineInsecure ? ' (the engine does not treat it as one now)' : ''}.`;
+        hint = ` Its TLS certificate is not trusted: put its CA in ${path.join(this.#certsDirectories.at(-1) ?? '/etc/docker/certs.d', host, 'ca.crt')} (where docker and podman read it too), or, if it is an insecure registry, add it to ${engineConfig}${this.#engineInsecure ? ' (the engine does not treat it as one now)' : ''}.`;
       }
       throw notAvailable(
         `The registry ${host} cannot be reached (${code ?? (error as Error).message}).${hint}`,
@@ -292,6 +321,15 @@ export class RegistryClient {
       );
     }
   }
+}
+
+/** node's `ca` replaces the system's CAs: certs.d's come on top of them, as in the engines. */
+async function withSystemCas(found: RegistryTls): Promise<HttpRequestOptions['tls']> {
+  const { rootCertificates } = await import('node:tls');
+  return {
+    ...(found.ca.length > 0 ? { ca: [...rootCertificates, ...found.ca] } : {}),
+    ...(found.cert && found.key ? { cert: found.cert, key: found.key } : {}),
+  };
 }
 
 function basicAuthorization({ username, password }: RegistryCredentials): string {
