@@ -48,6 +48,7 @@ export * from './stack/validate.js';
 export * from './store/build-store.js';
 export * from './store/record.js';
 export * from './util/http-request.js';
+export { isRecord } from './util/is-record.js';
 // The adapter kit's zod (see util/zod.ts for what it holds and why not all of zod).
 export * as z from './util/zod.js';
 export type * from './warnings.js';

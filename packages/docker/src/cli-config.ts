@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ContainerRegistry,
   DOCKER_HUB_AUTH_KEY,
   dockerConfigDir,
   isDockerHub,
-  notAvailable,
+  isRecord,
+  readDockerConfig,
   registryHost,
 } from '@zenbuild/core';
 
@@ -23,17 +24,17 @@ export async function writeCliConfig(
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
   const userDir = dockerConfigDir(env);
-  const config = await readUserConfig(path.join(userDir, 'config.json'));
+  const { config } = await readDockerConfig(env);
   const host = registryHost(registry);
   const key = isDockerHub(host) ? DOCKER_HUB_AUTH_KEY : host;
   const { username, password } = registry.credentials;
-  const auths = isObject(config.auths) ? config.auths : {};
+  const auths = isRecord(config.auths) ? config.auths : {};
   auths[key] = { auth: Buffer.from(`${username}:${password}`).toString('base64') };
   config.auths = auths;
   // A credential store (or a helper for this host) would answer for the host before `auths` does; an
   // empty helper name sends the CLI to the file's entry for it.
-  if (config.credsStore || (isObject(config.credHelpers) && key in config.credHelpers)) {
-    config.credHelpers = { ...(isObject(config.credHelpers) ? config.credHelpers : {}), [key]: '' };
+  if (config.credsStore || (isRecord(config.credHelpers) && key in config.credHelpers)) {
+    config.credHelpers = { ...(isRecord(config.credHelpers) ? config.credHelpers : {}), [key]: '' };
   }
   const dir = path.join(into, 'docker-config');
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -41,25 +42,4 @@ export async function writeCliConfig(
   const contexts = path.join(userDir, 'contexts');
   if (existsSync(contexts)) await symlink(contexts, path.join(dir, 'contexts'));
   return dir;
-}
-
-async function readUserConfig(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw notAvailable(`The docker config ${file} cannot be read: ${(error as Error).message}`);
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isObject(parsed)) return parsed;
-  } catch {
-    // reported below
-  }
-  throw notAvailable(`The docker config ${file} is not a JSON object; the docker CLI cannot read it either.`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { dockerConfigDir, type RegistryCredentials } from '@zenbuild/core';
+import { dockerConfigDir, isRecord, type RegistryCredentials } from '@zenbuild/core';
 
 /**
  * The auth files podman reads when it is not given `--authfile`, lowest priority first (containers-
@@ -38,8 +38,8 @@ export async function readAuthFiles(files: string[]): Promise<AuthFileEntries> {
     } catch {
       continue; // podman would not have read it either
     }
-    if (isObject(parsed.auths)) Object.assign(merged.auths, parsed.auths);
-    if (isObject(parsed.credHelpers)) Object.assign(merged.credHelpers, parsed.credHelpers);
+    if (isRecord(parsed.auths)) Object.assign(merged.auths, parsed.auths);
+    if (isRecord(parsed.credHelpers)) Object.assign(merged.credHelpers, parsed.credHelpers);
   }
   return merged;
 }
@@ -55,8 +55,4 @@ export function authEntry(credentials: RegistryCredentials): Record<string, stri
         identitytoken: credentials.identityToken,
       }
     : { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

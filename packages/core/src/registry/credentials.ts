@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { notAvailable } from '../errors.js';
+import { isRecord } from '../util/is-record.js';
 import { runProgram } from '../util/run-program.js';
 
 export interface RegistryCredentials {
@@ -36,6 +37,35 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.DOCKER_CONFIG ? path.resolve(env.DOCKER_CONFIG) : path.join(os.homedir(), '.docker');
 }
 
+/**
+ * The docker config file (`config.json` in `dockerConfigDir`) as the docker CLI reads it: none is an
+ * empty config; one that cannot be read or is not a JSON object is an error naming the file, as it is
+ * for the CLI. `file` is its path, for messages.
+ */
+export async function readDockerConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ file: string; config: Record<string, unknown> }> {
+  const file = path.join(dockerConfigDir(env), 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file, config: {} };
+    throw notAvailable(`The docker config ${file} cannot be read: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!isRecord(parsed))
+    throw notAvailable(
+      `The docker config ${file} is not a JSON object; the docker CLI cannot read it either.`,
+    );
+  return { file, config: parsed };
+}
+
 /** Runs a credential helper (`docker-credential-<name> get`), the way the docker CLI does. */
 export type CredentialHelperRunner = (
   helper: string,
@@ -55,14 +85,8 @@ export async function dockerConfigCredentials(
   env: NodeJS.ProcessEnv = process.env,
   helperRunner: CredentialHelperRunner = runHelper,
 ): Promise<ResolvedCredentials | undefined> {
-  const file = path.join(dockerConfigDir(env), 'config.json');
-  let config: DockerConfig;
-  try {
-    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfig;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw notAvailable(`The docker config ${file} cannot be read: ${(error as Error).message}`);
-  }
+  const { file, config: read } = await readDockerConfig(env);
+  const config = read as DockerConfig;
   const serverUrl = isDockerHub(host) ? DOCKER_HUB_AUTH_KEY : host;
   const helper = config.credHelpers?.[host] ?? config.credsStore;
   if (helper) {
