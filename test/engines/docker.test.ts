@@ -44,6 +44,19 @@ describe('DockerCliEngine specifics', () => {
     expect(dockerFlavor.create({})).toBeInstanceOf(DockerEngine);
   });
 
+  it('runs the docker CLI with exactly the environment it is given, not this process’s on top', async () => {
+    // A DOCKER_HOST in this process that answers nothing: given an environment without one, the CLI
+    // must reach the default socket.
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:9';
+    try {
+      const availability = await new DockerCliEngine({ env: { PATH: process.env.PATH } }).check();
+      expect(availability.reason).not.toContain('127.0.0.1:9');
+      expect(availability.available).toBe(true);
+    } finally {
+      delete process.env.DOCKER_HOST;
+    }
+  });
+
   it('maps every option it supports to a docker build flag, and refuses squash', () => {
     expect(
       toDockerCliFlags({

@@ -56,6 +56,8 @@ export class DockerCliEngine implements ContainerEngine {
 
   constructor(options: DockerCliEngineOptions = {}) {
     // The classic builder reads a tar context from stdin with any CLI version; BuildKit needs buildx.
+    // Every docker command gets exactly this environment (execa with `extendEnv: false`), not
+    // process.env with it on top: a caller's environment without DOCKER_HOST means the default socket.
     this.#env = { ...(options.env ?? process.env), DOCKER_BUILDKIT: '0' };
     this.#binary = options.binary ?? 'docker';
   }
@@ -68,6 +70,7 @@ export class DockerCliEngine implements ContainerEngine {
     const execa = await loadExeca();
     const result = await execa(this.#binary, ['version', '--format', '{{.Server.Version}}'], {
       env: this.#env,
+      extendEnv: false,
       reject: false,
       timeout: 15_000,
     });
@@ -112,6 +115,7 @@ export class DockerCliEngine implements ContainerEngine {
         ],
         {
           env: this.#env,
+          extendEnv: false,
           stdin: 'pipe',
           all: true,
           reject: false,
@@ -157,7 +161,11 @@ export class DockerCliEngine implements ContainerEngine {
 
   async tag(source: string, target: string): Promise<void> {
     const execa = await loadExeca();
-    const result = await execa(this.#binary, ['tag', source, target], { env: this.#env, reject: false });
+    const result = await execa(this.#binary, ['tag', source, target], {
+      env: this.#env,
+      extendEnv: false,
+      reject: false,
+    });
     if (result.failed)
       throw notAvailable(`docker tag ${source} ${target} failed: ${lastLines(result.stderr)}`, {
         backend: 'docker',
@@ -173,6 +181,7 @@ export class DockerCliEngine implements ContainerEngine {
       const config = await this.#configDir(dir, registry);
       const subprocess = execa(this.#binary, [...config, 'push', image], {
         env: this.#env,
+        extendEnv: false,
         all: true,
         reject: false,
         cancelSignal: run.signal,
@@ -218,6 +227,7 @@ export class DockerCliEngine implements ContainerEngine {
       ['image', 'inspect', '--format', '{{.Id}} {{json .RepoDigests}}', image],
       {
         env: this.#env,
+        extendEnv: false,
         reject: false,
       },
     );
@@ -240,6 +250,7 @@ export class DockerCliEngine implements ContainerEngine {
       .then((execa) =>
         execa(this.#binary, ['info', '--format', '{{json .RegistryConfig}}'], {
           env: this.#env,
+          extendEnv: false,
           reject: false,
         }),
       )
@@ -260,7 +271,7 @@ export class DockerCliEngine implements ContainerEngine {
       const result = await execa(
         this.#binary,
         [...config, 'login', '--username', registry.credentials.username, '--password-stdin', host],
-        { env: this.#env, input: registry.credentials.password, reject: false },
+        { env: this.#env, extendEnv: false, input: registry.credentials.password, reject: false },
       );
       if (result.failed) {
         throw notAvailable(
