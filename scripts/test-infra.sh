@@ -24,9 +24,10 @@ STATE=${ZENBUILD_TEST_INFRA_DIR:-/var/run/zenbuild-test-infra}
 REGISTRY_PORT=${ZENBUILD_TEST_REGISTRY_PORT:-5000}
 AUTH_REGISTRY_PORT=${ZENBUILD_TEST_AUTH_REGISTRY_PORT:-5001}
 
-# unzip: the CodeBuild fake unpacks zip contexts with it, as CodeBuild does.
-PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap unzip openssl)
-BINARIES=(docker-registry dockerd runc busybox podman debootstrap unzip openssl)
+# unzip: the CodeBuild fake unpacks zip contexts with it, as CodeBuild does. iproute2 (ip): the tests
+# that start a second dockerd give it a bridge of its own.
+PACKAGES=(docker-registry docker.io runc busybox-static podman debootstrap unzip openssl iproute2)
+BINARIES=(docker-registry dockerd runc busybox podman debootstrap unzip openssl ip)
 
 missing() {
   local out=()
