@@ -248,6 +248,28 @@ describe('PodmanEngine specifics', () => {
     expect(() => toBuildFlags({ isolation: 'hyperv' })).toThrow(/only as oci, rootless or chroot/);
   });
 
+  it('refuses extra_hosts with network none before building: podman writes no /etc/hosts then', async () => {
+    expect(() => toBuildFlags({ network: 'none', extraHosts: { db: '10.0.0.1' } })).toThrow(
+      'The podman engine cannot honour `extra_hosts` with `network: none`',
+    );
+    expect(toBuildFlags({ network: 'none', extraHosts: {} })).toContain('none');
+    // Why: what podman itself does with both flags. If a podman version writes the hosts, this fails
+    // and the refusal can go.
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-hosts-'));
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      `FROM ${inject('podmanBaseImage')}\nRUN cat /etc/hosts > /hosts-seen 2>&1 || echo missing > /hosts-seen\n`,
+    );
+    const tag = `zenbuild-test/podman-hosts:${Math.random().toString(36).slice(2, 8)}`;
+    const built = spawnSync(
+      'podman',
+      ['build', '--no-cache', '--network', 'none', '--add-host', 'db:10.0.0.1', '-t', tag, dir],
+      { encoding: 'utf8' },
+    );
+    expect(built.status, built.stderr).toBe(0);
+    expect(runInPodman(tag, ['cat', '/hosts-seen'])).toBe('missing\n');
+  });
+
   it('takes cache_from as a repository of cache images, and refuses an image with a tag before building', async () => {
     expect(() => toBuildFlags({ cacheFrom: ['127.0.0.1:5000/team/cache:latest'] })).toThrow(
       'write `127.0.0.1:5000/team/cache` instead of `127.0.0.1:5000/team/cache:latest`',

@@ -63,6 +63,15 @@ export interface PodmanEngineOptions {
  */
 export function toBuildFlags(options: BuildOptions): string[] {
   for (const source of options.cacheFrom ?? []) refuseCacheImage(source);
+  // Docker writes the extra hosts into /etc/hosts whatever the network; podman gives a build without a
+  // network no /etc/hosts at all, so the hosts would be silently missing.
+  if (options.network === 'none' && Object.keys(options.extraHosts ?? {}).length > 0) {
+    const field = buildOptionYamlName('extraHosts');
+    throw invalidInput(
+      `The podman engine cannot honour \`${field}\` with \`${buildOptionYamlName('network')}: none\`: podman gives a build without a network no /etc/hosts, so the hosts would be missing. Drop one of the two, or build with docker.`,
+      { path: field },
+    );
+  }
   const flags = [
     '--format',
     'docker',
