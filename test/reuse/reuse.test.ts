@@ -78,6 +78,16 @@ async function recordBuild(dir: string, stack: Stack, home: string) {
 
 const exists = (image: string) => client.exists(image);
 
+/** The reuse decision for the pipeline as `now` planned it, against the builds recorded in `home`. */
+const decideNow = (now: Awaited<ReturnType<typeof checksumOf>>, stack: Stack, home: string) =>
+  findReusableBuild({
+    store: new BuildStore(home),
+    plan: now.plan,
+    checksum: now.checksums.checksum,
+    stack,
+    exists,
+  });
+
 describe('build reuse against a real registry', () => {
   it('reuses an earlier build with the same checksum whose images exist, even when they contain code', async () => {
     const { dir, parent, stack, home } = setup();
@@ -87,13 +97,7 @@ describe('build reuse against a real registry', () => {
     const { record } = await recordBuild(dir, stack, home);
     expect(record.containsCode).toBe(true);
     const now = await checksumOf(dir, stack, home);
-    const decision = await findReusableBuild({
-      store: new BuildStore(home),
-      plan: now.plan,
-      checksum: now.checksums.checksum,
-      stack,
-      exists,
-    });
+    const decision = await decideNow(now, stack, home);
     expect(decision.record?.id).toBe(record.id);
     expect(decision.reason).toContain('same stack, registry and checksum, and its images still exist');
   });
@@ -107,13 +111,7 @@ describe('build reuse against a real registry', () => {
     const after = await checksumOf(dir, stack, home);
     expect(after.parentDigests[parent]).not.toBe(before.parentDigests[parent]);
     expect(after.checksums.checksum).not.toBe(before.checksums.checksum);
-    const decision = await findReusableBuild({
-      store: new BuildStore(home),
-      plan: after.plan,
-      checksum: after.checksums.checksum,
-      stack,
-      exists,
-    });
+    const decision = await decideNow(after, stack, home);
     expect(decision.record).toBeUndefined();
   });
 
@@ -136,13 +134,7 @@ describe('build reuse against a real registry', () => {
     const after = await checksumOf(dir, stack, home);
     expect(after.parentDigests[`${tools}:1`]).toBe(before.parentDigests[`${tools}:1`]);
     expect(after.parentDigests[`${tools}:2`]).not.toBe(before.parentDigests[`${tools}:2`]);
-    const decision = await findReusableBuild({
-      store: new BuildStore(home),
-      plan: after.plan,
-      checksum: after.checksums.checksum,
-      stack,
-      exists,
-    });
+    const decision = await decideNow(after, stack, home);
     expect(decision.record).toBeUndefined();
   });
 
