@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -152,6 +153,42 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(first.images.orchestrator.image).toBe(`zenml:${name}-orchestrator`);
     expect(runInImage(first.images.orchestrator.image, ['sh', '-c', 'echo $C'])).toBe('3\n');
     expect(JSON.parse(build(['--json']).stdout).reused).toBe(true);
+  });
+
+  it('a podman reuse hit without a registry runs three podman queries at once and nothing after them', () => {
+    const { dir, build } = setup({});
+    writeFileSync(
+      path.join(dir, 'pipeline.yaml'),
+      JSON.stringify({
+        name: 'podman-reuse',
+        settings: { docker: { parent_image: podmanBaseImage, environment: { RUN: String(Math.random()) } } },
+      }),
+    );
+    expect(build([], { ZENML_CONTAINER_ENGINE: 'podman' }).code).toBe(0);
+    // podman behind a wrapper that logs each command with its start and end, in ms.
+    const bin = mkdtempSync(path.join(tmpdir(), 'zenbuild-podman-log-'));
+    const log = path.join(bin, 'log');
+    const podman = spawnSync('sh', ['-c', 'command -v podman'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(
+      path.join(bin, 'podman'),
+      `#!/bin/sh\ns=$(date +%s%3N)\n${podman} "$@"\nrc=$?\necho "$s $(date +%s%3N) $1 $2" >> ${log}\nexit $rc\n`,
+      { mode: 0o755 },
+    );
+    const second = build([], { ZENML_CONTAINER_ENGINE: 'podman', PATH: `${bin}:${process.env.PATH}` });
+    expect(second.stderr).toContain('Reusing build');
+    const commands = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '));
+    // The availability check, the parent's inspect and the inspect of the recorded image.
+    expect(commands.map(([, , verb, what]) => `${verb} ${what}`).sort()).toEqual([
+      'image inspect',
+      'image inspect',
+      'version --format',
+    ]);
+    // All started before the first ended: beside each other, not one after the other.
+    const firstEnd = Math.min(...commands.map(([, end]) => Number(end)));
+    for (const [start] of commands) expect(Number(start)).toBeLessThanOrEqual(firstEnd);
   });
 
   it('builds a custom Dockerfile first, then the generated image on top of it', () => {

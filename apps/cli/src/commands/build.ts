@@ -62,10 +62,12 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
       : {}),
   });
   // The parents' inspects start as soon as an engine exists, beside its availability check: for podman
-  // two commands at once instead of one after the other.
+  // two commands at once instead of one after the other. Without a registry, so do the inspects of the
+  // images the plan builds, which are what a local record holds and what its reuse check asks about.
   const inspects = new WeakMap<ContainerEngine, Map<string, ReturnType<ContainerEngine['localImage']>>>();
   const onEngine = (engine: ContainerEngine) => {
-    const started = new Map(parentImagesOf(plan).map((image) => [image, engine.localImage(image)]));
+    const images = [...parentImagesOf(plan), ...(registry ? [] : plan.builds.map((b) => b.imageName))];
+    const started = new Map(images.map((image) => [image, engine.localImage(image)]));
     // An engine that turns out unavailable is dropped with its inspects, which must not go unhandled.
     for (const inspect of started.values()) inspect.catch(() => {});
     inspects.set(engine, started);
@@ -106,7 +108,10 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
     // Pushed images are checked in the registry; local ones with the engine that built them.
     exists: async (image) => {
       if (registry) return client.exists(image);
-      return (await (await localEngine())?.imageExists(image)) ?? false;
+      const engine = await localEngine();
+      if (!engine) return false;
+      const inspected = inspects.get(engine)?.get(image);
+      return inspected ? (await inspected) !== undefined : engine.imageExists(image);
     },
   });
   if (decision.record) {
