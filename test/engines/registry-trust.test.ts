@@ -4,15 +4,17 @@
 // with a private CA, whose certificate the engines take from /etc/docker/certs.d/<host>/ca.crt.
 // zenbuild's registry client must reach both as the engine does, to look up the parent's digest and to
 // check the recorded images for reuse.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RegistryClient } from '@zenbuild/core';
+import { imagesPulledBy, RegistryClient } from '@zenbuild/core';
 import { DockerCliEngine, DockerEngine } from '@zenbuild/docker';
-import { PodmanEngine } from '@zenbuild/podman';
+import { PodmanEngine, registriesConfWithInsecure } from '@zenbuild/podman';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildRequest, runContext } from '../conformance/container-engine.js';
 import { repoRoot, tempHome, zenbuildAsync } from '../helpers/cli.js';
-import { pushToRegistry, startScratchDockerd } from '../infra/dockerd.js';
+import { pushToRegistry, runInPodman, startScratchDockerd } from '../infra/dockerd.js';
 import { forwardFromNetworkAddress, networkAddress, privateCa } from '../infra/network-forward.js';
 import { freePort, startTlsRegistry } from '../infra/registries.js';
 
@@ -169,3 +171,47 @@ async function expectBuiltPushedAndReused(
   expect(second.code).toBe(0);
   expect(second.stderr).toContain(`Reusing build ${record.id}`);
 }
+
+describe('a podman build that pulls from a plain-http registry and a TLS one at once', () => {
+  it('marks only the plain-http registry insecure, so the TLS one is still verified', async () => {
+    // --tls-verify=false would cover both registries: zenbuild gives podman a registries.conf instead.
+    const loopbackParent = parent.replace(lan.host, open);
+    const dockerfile = `FROM ${loopbackParent}\nCOPY --from=${tlsParent} /bin/busybox /copied/busybox\nRUN /copied/busybox true\n`;
+    const image = `zenbuild-test/podman-mixed-pulls:${Math.random().toString(36).slice(2, 8)}`;
+    const request = await buildRequest(image, dockerfile, {
+      pulls: imagesPulledBy(dockerfile),
+      options: { pull: true },
+    });
+    expect(request.pulls).toEqual([loopbackParent, tlsParent]);
+    const engine = new PodmanEngine({
+      env: { PATH: process.env.PATH, DOCKER_CONFIG: mkdtempSync(path.join(tmpdir(), 'zenbuild-dc-')) },
+    });
+    await engine.build(request, runContext());
+    expect(runInPodman(image, ['sh', '-c', 'test -x /copied/busybox && echo copied'])).toBe('copied\n');
+  });
+
+  it('writes that registries.conf as podman reads it: the main file kept, the hosts it lacks added', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-registries-'));
+    const main = path.join(dir, 'main.conf');
+    writeFileSync(
+      main,
+      'unqualified-search-registries = ["docker.io"]\n[[registry]]\nlocation = "127.0.0.1:7000"\ninsecure = false\n',
+    );
+    const env = { PATH: process.env.PATH, CONTAINERS_REGISTRIES_CONF: main };
+    const file = await registriesConfWithInsecure(env, ['127.0.0.1:7000', '127.0.0.1:7001'], dir);
+    expect(file).toBeDefined();
+    // podman's own reading of it: the user's entry kept as it was, the missing host added insecure.
+    const info = spawnSync('podman', ['info', '--format', '{{json .Registries}}'], {
+      env: { ...env, CONTAINERS_REGISTRIES_CONF: file },
+      encoding: 'utf8',
+    });
+    expect(info.status, info.stderr).toBe(0);
+    const registries = JSON.parse(info.stdout);
+    expect(registries['127.0.0.1:7000'].Insecure).toBe(false);
+    expect(registries['127.0.0.1:7001'].Insecure).toBe(true);
+    expect(registries.search).toEqual(['docker.io']);
+    // The version 1 format cannot take a [[registry]] table: no file, and the build goes on without one.
+    writeFileSync(main, '[registries.insecure]\nregistries = []\n');
+    expect(await registriesConfWithInsecure(env, ['127.0.0.1:7001'], dir)).toBeUndefined();
+  });
+});

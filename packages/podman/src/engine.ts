@@ -30,6 +30,7 @@ import {
 } from '@zenbuild/core';
 import { authEntry, podmanAuthFiles, readAuthFiles } from './auth-files.js';
 import { podmanTreatsAsInsecure } from './insecure-registries.js';
+import { registriesConfWithInsecure } from './registries-conf.js';
 import { loadExeca, podmanQuery } from './subprocess.js';
 import { UnpackedContexts } from './unpacked-contexts.js';
 
@@ -153,10 +154,16 @@ export class PodmanEngine implements ContainerEngine {
       ...(request.registry ? { stack: request.registry } : {}),
       fromDockerConfig: await this.#dockerConfigEntries(pulled, request.registry),
     });
-    // Loopback registries speak plain http, as for a push; the flag covers every registry the build
-    // speaks to, so only when every image it pulls is on one.
-    const tls =
-      pulled.length > 0 && pulled.every((host) => this.#plainHttp(host)) ? ['--tls-verify=false'] : [];
+    // Loopback registries speak plain http, as for a push. The flag covers every registry the build
+    // speaks to, so only when every image it pulls is on one; a build that also pulls over TLS gets a
+    // registries.conf that marks just the plain-http ones insecure instead.
+    const plainHttp = pulled.filter((host) => this.#plainHttp(host));
+    const everyPullPlain = pulled.length > 0 && plainHttp.length === pulled.length;
+    const tls = everyPullPlain ? ['--tls-verify=false'] : [];
+    const registriesConf =
+      !everyPullPlain && plainHttp.length > 0
+        ? await registriesConfWithInsecure(this.#env, plainHttp, dir)
+        : undefined;
     const tailLines: string[] = [];
     let context: Awaited<ReturnType<UnpackedContexts['checkOut']>> | undefined;
     try {
@@ -202,7 +209,13 @@ export class PodmanEngine implements ContainerEngine {
           ...auth.flags,
           context.dir,
         ],
-        { env: this.#env, extendEnv: false, all: true, reject: false, cancelSignal: run.signal },
+        {
+          env: registriesConf ? { ...this.#env, CONTAINERS_REGISTRIES_CONF: registriesConf } : this.#env,
+          extendEnv: false,
+          all: true,
+          reject: false,
+          cancelSignal: run.signal,
+        },
       );
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), request.imageName, run, tailLines);
       const result = await subprocess;
