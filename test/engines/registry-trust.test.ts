@@ -195,7 +195,8 @@ describe('a podman build that pulls from a plain-http registry and a TLS one at 
     const main = path.join(dir, 'main.conf');
     writeFileSync(
       main,
-      'unqualified-search-registries = ["docker.io"]\n[[registry]]\nlocation = "127.0.0.1:7000"\ninsecure = false\n',
+      // A host named elsewhere (here as a search registry) still gets its table.
+      'unqualified-search-registries = ["docker.io", "127.0.0.1:7001"]\n[[registry]]\nlocation = "127.0.0.1:7000"\ninsecure = false\n',
     );
     const env = { PATH: process.env.PATH, CONTAINERS_REGISTRIES_CONF: main };
     const file = await registriesConfWithInsecure(env, ['127.0.0.1:7000', '127.0.0.1:7001'], dir);
@@ -209,7 +210,7 @@ describe('a podman build that pulls from a plain-http registry and a TLS one at 
     const registries = JSON.parse(info.stdout);
     expect(registries['127.0.0.1:7000'].Insecure).toBe(false);
     expect(registries['127.0.0.1:7001'].Insecure).toBe(true);
-    expect(registries.search).toEqual(['docker.io']);
+    expect(registries.search).toEqual(['docker.io', '127.0.0.1:7001']);
     // The version 1 format cannot take a [[registry]] table: no file, and the build goes on without one.
     writeFileSync(main, '[registries.insecure]\nregistries = []\n');
     expect(await registriesConfWithInsecure(env, ['127.0.0.1:7001'], dir)).toBeUndefined();

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isRecord } from '@zenbuild/core';
 
 /**
  * The main registries.conf podman reads (containers-registries.conf(5)): `$CONTAINERS_REGISTRIES_CONF`,
@@ -25,13 +26,14 @@ export async function mainRegistriesConf(env: NodeJS.ProcessEnv): Promise<{ file
 
 /**
  * A registries.conf for one podman command in which these plain-http hosts are `insecure = true`: the
- * main file podman would read, as it is, with a `[[registry]]` table added for each host it does not
- * mention yet (one it mentions keeps the user's own settings). For a build that pulls from a plain-http
+ * main file podman would read, as it is, with a `[[registry]]` table added for each host that has none
+ * yet (one the user configured keeps the user's settings). For a build that pulls from a plain-http
  * registry and a TLS one at once, where `--tls-verify=false` would turn verification off for both.
  * The system's drop-ins in registries.conf.d still apply after it.
  *
- * Undefined when there is nothing to add, or when the main file is in the version 1 format
- * (`[registries.insecure]`), which a `[[registry]]` table cannot be mixed with.
+ * Undefined when there is nothing to add, when the main file is in the version 1 format
+ * (`[registries.insecure]`), which a `[[registry]]` table cannot be mixed with, or when it is not TOML
+ * at all (podman then reports it itself).
  */
 export async function registriesConfWithInsecure(
   env: NodeJS.ProcessEnv,
@@ -39,9 +41,21 @@ export async function registriesConfWithInsecure(
   into: string,
 ): Promise<string | undefined> {
   const { text } = await mainRegistriesConf(env);
-  if (/^\s*\[registries\./m.test(text)) return undefined;
-  const quoted = (host: string) => text.includes(`"${host}"`) || text.includes(`'${host}'`);
-  const added = hosts.filter((host) => !quoted(host));
+  // smol-toml only for such a build: most builds never need it.
+  const { parse } = await import('smol-toml');
+  let config: Record<string, unknown>;
+  try {
+    config = parse(text);
+  } catch {
+    return undefined;
+  }
+  if (isRecord(config.registries)) return undefined;
+  const configured = new Set(
+    (Array.isArray(config.registry) ? config.registry : [])
+      .filter(isRecord)
+      .map((entry) => entry.prefix ?? entry.location),
+  );
+  const added = hosts.filter((host) => !configured.has(host));
   if (added.length === 0) return undefined;
   const tables = added.map((host) => `[[registry]]\nlocation = ${JSON.stringify(host)}\ninsecure = true\n`);
   const file = path.join(into, 'registries.conf');
