@@ -200,6 +200,18 @@ describe('PodmanEngine specifics', () => {
     expect(runInPodman(child, ['cat', '/mounted-id'])).toBe(`${tools}\n`);
   });
 
+  it('says how to name a short-name parent that podman cannot resolve, as docker would have', async () => {
+    const parent = `zenbuild-test/nowhere-${Math.random().toString(36).slice(2, 8)}:1`;
+    const error = await failure(
+      engine.build(await buildRequest('zenbuild-test/short-name-child:1', `FROM ${parent}\n`), runContext()),
+    );
+    expect(error.code).toBe('BUILD_FAILED');
+    expect(error.message).toContain(`short-name "${parent}" did not resolve`);
+    expect(error.message).toContain(
+      `write the full name, \`docker.io/${parent}\` for Docker Hub, or \`localhost/${parent}\` for an image built or loaded into podman here`,
+    );
+  });
+
   it('maps every build option to a podman flag, docker format first', () => {
     expect(
       toBuildFlags({

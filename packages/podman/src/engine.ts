@@ -222,10 +222,14 @@ export class PodmanEngine implements ContainerEngine {
       if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
       if (result.failed) {
         const last = errorLine(tailLines) ?? `podman build exited with code ${result.exitCode}`;
-        throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${last}`, {
-          backend: ENGINE_NAME,
-          details: { command: 'podman build', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
-        });
+        throw new ZenbuildError(
+          'BUILD_FAILED',
+          `Building ${request.imageName} failed: ${last}${hintFor(last)}`,
+          {
+            backend: ENGINE_NAME,
+            details: { command: 'podman build', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
+          },
+        );
       }
       this.#localImages.delete(request.imageName);
       return { imageId: `sha256:${(await readFile(iidfile, 'utf8')).trim().replace(/^sha256:/, '')}` };
@@ -432,6 +436,16 @@ export class PodmanEngine implements ContainerEngine {
   #podman(args: string[]) {
     return podmanQuery(this.#binary, args, this.#env);
   }
+}
+
+/** What to do about a podman error whose own words do not say it. */
+function hintFor(message: string): string {
+  // Docker takes `team/base` as docker.io/team/base, or as the local image of that name; podman looks a
+  // short name up only through registries.conf, and a local image is `localhost/team/base` there.
+  const shortName = /short-name "([^"]+)" did not resolve/.exec(message)?.[1];
+  if (shortName)
+    return ` (podman resolves a short name only through registries.conf: write the full name, \`docker.io/${shortName}\` for Docker Hub, or \`localhost/${shortName}\` for an image built or loaded into podman here)`;
+  return '';
 }
 
 function cancelled(what: string): ZenbuildError {
