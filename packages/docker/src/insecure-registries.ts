@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { hostWithoutPort } from '@zenbuild/core';
 
 /** The part of the daemon's `/info` (`docker info`) that says which registries it treats as insecure. */
 export interface DaemonRegistryConfig {
@@ -29,16 +30,9 @@ export async function daemonTreatsAsInsecure(
     if (family === 0 || prefix === undefined) continue;
     blocks.addSubnet(network as string, Number(prefix), family === 6 ? 'ipv6' : 'ipv4');
   }
-  const name = hostName(host);
+  const name = hostWithoutPort(host);
   const addresses = isIP(name) ? [name] : await resolve(name).catch(() => []);
   return addresses.some((address) => blocks.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4'));
-}
-
-/** The host without its port; an IPv6 address without its brackets. */
-function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
-  const colons = host.split(':').length - 1;
-  return colons === 1 ? host.slice(0, host.indexOf(':')) : host;
 }
 
 async function resolveAll(name: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 export { ENGINE_NAME, engine, PodmanEngine, type PodmanEngineOptions, toBuildFlags } from './engine.js';
 export { type PodmanRegistryEntry, podmanTreatsAsInsecure } from './insecure-registries.js';
-export { mainRegistriesConf, registriesConfWithInsecure } from './registries-conf.js';
+export { registriesConfWithInsecure } from './registries-conf.js';
 export {
   type CheckedOutContext,
   DEFAULT_KEPT_CONTEXTS,

@@ -1,3 +1,5 @@
+import { isRecord } from '@zenbuild/core';
+
 /** One `[[registry]]` of registries.conf as `podman info` reports it, keyed by its prefix. */
 export interface PodmanRegistryEntry {
   Prefix?: string;
@@ -14,10 +16,7 @@ export function podmanTreatsAsInsecure(
   registries: Record<string, unknown> | undefined,
   host: string,
 ): boolean {
-  const entries = Object.values(registries ?? {}).filter(
-    (entry): entry is PodmanRegistryEntry =>
-      typeof entry === 'object' && entry !== null && !Array.isArray(entry),
-  );
+  const entries = Object.values(registries ?? {}).filter(isRecord) as PodmanRegistryEntry[];
   const exact = entries.find((entry) => entry.Prefix === host);
   if (exact) return exact.Insecure === true;
   const wildcards = entries

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { isRecord } from '@zenbuild/core';
 
 /**
- * The main registries.conf podman reads (containers-registries.conf(5)): `$CONTAINERS_REGISTRIES_CONF`,
+ * The text of the main registries.conf podman reads (containers-registries.conf(5)): `$CONTAINERS_REGISTRIES_CONF`,
  * else the user's `~/.config/containers/registries.conf` when there is one, else the system's.
  */
-export async function mainRegistriesConf(env: NodeJS.ProcessEnv): Promise<{ file: string; text: string }> {
+async function mainRegistriesConfText(env: NodeJS.ProcessEnv): Promise<string> {
   const candidates = env.CONTAINERS_REGISTRIES_CONF
     ? [env.CONTAINERS_REGISTRIES_CONF]
     : [
@@ -16,12 +16,12 @@ export async function mainRegistriesConf(env: NodeJS.ProcessEnv): Promise<{ file
       ];
   for (const file of candidates) {
     try {
-      return { file, text: await readFile(file, 'utf8') };
+      return await readFile(file, 'utf8');
     } catch {
       // not there: the next one, as podman does
     }
   }
-  return { file: candidates.at(-1) as string, text: '' };
+  return '';
 }
 
 /**
@@ -40,7 +40,7 @@ export async function registriesConfWithInsecure(
   hosts: string[],
   into: string,
 ): Promise<string | undefined> {
-  const { text } = await mainRegistriesConf(env);
+  const text = await mainRegistriesConfText(env);
   // smol-toml only for such a build: most builds never need it.
   const { parse } = await import('smol-toml');
   let config: Record<string, unknown>;

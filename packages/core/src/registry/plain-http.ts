@@ -6,9 +6,7 @@
 export function isPlainHttpRegistry(host: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const listed = (env.ZENBUILD_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim());
   if (listed.includes(host)) return true;
-  const name = (
-    host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '')
-  ).toLowerCase();
+  const name = hostWithoutPort(host).toLowerCase();
   return (
     name === 'localhost' ||
     name === '::1' ||
@@ -17,4 +15,14 @@ export function isPlainHttpRegistry(host: string, env: NodeJS.ProcessEnv = proce
     // The mapped address as the URL parser writes it: ::ffff:7f00:1.
     /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(name)
   );
+}
+
+/**
+ * A registry host (`host` or `host:port`) without its port, and an IPv6 address without its brackets,
+ * as Go's SplitHostPort leaves it: an unbracketed address with several colons is taken whole.
+ */
+export function hostWithoutPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const colon = host.indexOf(':');
+  return colon >= 0 && colon === host.lastIndexOf(':') ? host.slice(0, colon) : host;
 }
