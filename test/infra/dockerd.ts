@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './stop-child.js';
 
 const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const SOCKET = '/var/run/docker.sock';
@@ -78,11 +79,7 @@ export async function ensureDockerd(): Promise<() => Promise<void>> {
     child.exitCode !== null ? `dockerd exited with code ${child.exitCode}` : undefined,
   );
   return async () => {
-    await new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   };
 }
@@ -157,11 +154,7 @@ export async function startScratchDockerd(
   return {
     host: `unix://${socket}`,
     stop: async () => {
-      await new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
+      await stopChild(child);
       spawnSync('ip', ['link', 'delete', bridge]);
       rmSync(dir, { recursive: true, force: true });
     },

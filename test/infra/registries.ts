@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
+import { stopChild } from './stop-child.js';
 
 /** What the tests get to know about the registries the global setup started. */
 export interface TestRegistries {
@@ -76,16 +77,7 @@ export async function startRegistries(): Promise<{ registries: TestRegistries; s
   return {
     registries,
     stop: async () => {
-      await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              child.once('exit', () => resolve());
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
+      await Promise.all(children.map(stopChild));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -120,11 +112,7 @@ export async function startTlsRegistry(options: {
   return {
     host: options.addr,
     stop: async () => {
-      await new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
+      await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
