@@ -12,7 +12,7 @@ function engineWith(
   const engine = {
     name: 'docker',
     ...(pullsIfNewer ? { pullsIfNewer } : {}),
-    localImage: async () => local,
+    localImage: async (image: string) => (image === 'zenml:p' ? { id: 'sha256:x', repoDigests: [] } : local),
     build: async (request: BuildRequest) => {
       seen.push(request.options.pull);
       return { imageId: 'sha256:x' };
@@ -54,5 +54,21 @@ describe('the if-not-local pull policy', () => {
     const { engine, seen } = engineWith(local, pullsIfNewer);
     await new LocalImageBuilder(engine).build(request('team/base:1'), run);
     expect(seen).toEqual([expected]);
+  });
+});
+
+describe('the image a build records', () => {
+  it('is refused when its name points at another image after the build', async () => {
+    // Another process built the same name while this build ran: its image is not this build's.
+    const engine = {
+      name: 'docker',
+      localImage: async () => ({ id: 'sha256:other', repoDigests: [] }),
+      build: async () => ({ imageId: 'sha256:mine' }),
+    } as unknown as ContainerEngine;
+    const error = await new LocalImageBuilder(engine).build(request('team/base:1'), run).catch((e) => e);
+    expect(error.code).toBe('BUILD_FAILED');
+    expect(error.message).toMatch(
+      /zenml:p no longer names the image this build made \(mine\): it names other/,
+    );
   });
 });

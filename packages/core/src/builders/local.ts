@@ -7,7 +7,7 @@ import type {
   RunContext,
   StackProblem,
 } from '../contracts.js';
-import { isZenbuildError } from '../errors.js';
+import { isZenbuildError, ZenbuildError } from '../errors.js';
 import { pulledAs } from '../registry/pulled-as.js';
 import type { BuildOptions } from '../settings/build-options.js';
 import type { ContainerRegistry, Stack } from '../stack/stack.js';
@@ -46,14 +46,36 @@ export class LocalImageBuilder implements ImageBuilder {
     const { registry } = request;
     const { repository, tag } = imageTarget(request.imageName, registry);
     const pull = await this.#pull(request);
-    await this.engine.build(
+    const { imageId } = await this.engine.build(
       { ...request, options: { ...request.options, ...(pull === undefined ? {} : { pull }) } },
       run,
     );
-    if (!registry) return { image: request.imageName, tag };
+    if (!registry) {
+      await this.#verifyName(request.imageName, imageId);
+      return { image: request.imageName, tag };
+    }
     await this.#login(registry);
     const digest = await this.engine.push(request.imageName, registry, run);
+    // Checked after the push: if the name still points at this build's image, that is what was pushed.
+    await this.#verifyName(request.imageName, imageId);
     return { image: `${repository}@${digest}`, digest, tag };
+  }
+
+  /**
+   * The name must still point at the image this build made: another build of the same name (another
+   * zenbuild process, or a user's `docker build -t`) would otherwise have its image recorded as this one.
+   */
+  async #verifyName(imageName: string, imageId: string): Promise<void> {
+    const current = await this.engine.localImage(imageName);
+    if (current?.id === imageId) return;
+    throw new ZenbuildError(
+      'BUILD_FAILED',
+      `${imageName} no longer names the image this build made (${shortId(imageId)}): it ${current ? `names ${shortId(current.id)}` : 'is gone'}, so another build of the same name ran at the same time. Nothing was recorded; build again.`,
+      {
+        backend: this.engine.name,
+        details: { image: imageName, built: imageId, found: current?.id ?? null },
+      },
+    );
   }
 
   /**
@@ -88,4 +110,8 @@ export class LocalImageBuilder implements ImageBuilder {
     }
     await login;
   }
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
 }

@@ -78,3 +78,32 @@ describe('image references', () => {
     expect(repositoryOf('host:5000/a/b:tag')).toBe('host:5000/a/b');
   });
 });
+
+describe('long pipeline names', () => {
+  const long = `p${'x'.repeat(140)}`;
+  it('keep the step and key whole and stay within 128 characters', () => {
+    const tag = imageTag({ pipeline: long, step: 'trainer', key: 'orchestrator' });
+    expect(tag).toHaveLength(128);
+    expect(tag).toMatch(/^px+-[0-9a-f]{8}-trainer-orchestrator$/);
+  });
+  it('give distinct tags for distinct steps and pipelines, where cutting at 128 made them equal', () => {
+    const tags = [
+      imageTag({ pipeline: long, key: 'orchestrator' }),
+      imageTag({ pipeline: long, step: 'trainer', key: 'orchestrator' }),
+      imageTag({ pipeline: long, step: 'evaluator', key: 'orchestrator' }),
+      imageTag({ pipeline: `${long}a`, key: 'orchestrator' }),
+      imageTag({ pipeline: `${long}b`, key: 'orchestrator' }),
+    ];
+    expect(new Set(tags).size).toBe(tags.length);
+    expect(sanitizeTag(`${long}a-orchestrator`)).toBe(sanitizeTag(`${long}b-orchestrator`));
+  });
+  it('leave a name that fits as ZenML writes it', () => {
+    const fits = 'x'.repeat(100);
+    expect(imageTag({ pipeline: fits, step: 's', key: 'orchestrator' })).toBe(`${fits}-s-orchestrator`);
+  });
+  it('cut a very long step name from its start, keeping the key', () => {
+    const tag = imageTag({ pipeline: 'p', step: 's'.repeat(200), key: 'orchestrator' });
+    expect(tag.length).toBeLessThanOrEqual(128);
+    expect(tag).toMatch(/^p-[0-9a-f]{8}-s+-orchestrator$/);
+  });
+});

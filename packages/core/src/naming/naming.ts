@@ -1,21 +1,28 @@
+import { createHash } from 'node:crypto';
 import { invalidInput } from '../errors.js';
 import { parseImageReference } from './reference.js';
 
 export const DEFAULT_REPOSITORY = 'zenml';
 const MAX_TAG_LENGTH = 128;
+const HASH_LENGTH = 8;
 
 /**
  * ZenML's tag sanitising (§5): drop characters outside `[A-Za-z0-9_.-]`, replace a leading `-` or `.`
  * with `_`, refuse an empty result, cut to 128 characters.
  */
 export function sanitizeTag(raw: string): string {
-  let tag = raw.replace(/[^A-Za-z0-9_.-]/g, '');
+  let tag = dropInvalidTagCharacters(raw);
   if (tag.startsWith('-') || tag.startsWith('.')) tag = `_${tag.slice(1)}`;
   if (!tag) throw invalidInput(`Docker image tag cannot be empty (derived from \`${raw}\`).`);
   return tag.slice(0, MAX_TAG_LENGTH);
 }
 
-/** `<pipeline>[-<step>]-<key>`, sanitised, unless the settings give an explicit `image_tag`. */
+/**
+ * `<pipeline>[-<step>]-<key>`, sanitised, unless the settings give an explicit `image_tag`. ZenML cuts
+ * such a tag at 128 characters, so with a long pipeline name every image got the same tag and a step
+ * could run another step's image. A tag that would be cut keeps its step and key whole and shortens the
+ * pipeline part instead, with a short hash of the whole name so that distinct names stay distinct.
+ */
 export function imageTag(options: {
   pipeline: string;
   step?: string | undefined;
@@ -24,7 +31,18 @@ export function imageTag(options: {
 }): string {
   if (options.imageTag) return options.imageTag;
   const parts = [options.pipeline, ...(options.step ? [options.step] : []), options.key];
-  return sanitizeTag(parts.join('-'));
+  const whole = parts.join('-');
+  if (dropInvalidTagCharacters(whole).length <= MAX_TAG_LENGTH) return sanitizeTag(whole);
+  const hash = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, HASH_LENGTH);
+  // The step and key part keeps at most half the tag, so that some of the pipeline name stays readable.
+  const suffix = dropInvalidTagCharacters(parts.slice(1).join('-')).slice(-(MAX_TAG_LENGTH / 2));
+  const room = MAX_TAG_LENGTH - suffix.length - HASH_LENGTH - 2;
+  const pipelinePart = dropInvalidTagCharacters(options.pipeline).slice(0, room);
+  return sanitizeTag(`${pipelinePart}-${hash}-${suffix}`);
+}
+
+function dropInvalidTagCharacters(raw: string): string {
+  return raw.replace(/[^A-Za-z0-9_.-]/g, '');
 }
 
 /** The repository: `target_repository`, else the registry's `default_repository`, else `zenml`. */

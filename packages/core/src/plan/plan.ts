@@ -187,6 +187,8 @@ export function planBuilds(input: PlanInput): BuildPlan {
     builds.push(...plannedImage.builds);
   }
 
+  refuseSharedImageNames(builds, images);
+
   const steps: Record<string, string> = {};
   for (const step of pipeline.steps)
     steps[step.name] = step.hasOwnSettings ? `${step.name}.${ORCHESTRATOR_KEY}` : ORCHESTRATOR_KEY;
@@ -206,6 +208,26 @@ export function planBuilds(input: PlanInput): BuildPlan {
     builds,
     warnings,
   };
+}
+
+/**
+ * Two builds that produce one image name would overwrite each other: a step would run the other's image,
+ * and a record could hold the other's digest. ZenML lets the last one keep the name; zenbuild refuses.
+ */
+function refuseSharedImageNames(builds: PlannedBuild[], images: Record<string, PlannedImage>): void {
+  const byName = new Map<string, PlannedBuild>();
+  for (const build of builds) {
+    const other = byName.get(build.imageName);
+    if (other) {
+      const field = (b: PlannedBuild) =>
+        images[b.key]?.step ? `steps.${images[b.key]?.step}.settings.docker` : 'settings.docker';
+      throw invalidInput(
+        `Images \`${other.key}\` and \`${build.key}\` would both be built as ${build.imageName}, and one would overwrite the other. Give them different \`image_tag\` or \`target_repository\` values (${field(other)}, ${field(build)}).`,
+        { path: `${field(build)}.image_tag` },
+      );
+    }
+    byName.set(build.imageName, build);
+  }
 }
 
 /** ZenML's orchestrator rule: one image for the pipeline's settings, one more per step that differs. */
