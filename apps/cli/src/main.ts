@@ -1,7 +1,7 @@
 import { ZENBUILD_VERSION } from '@zenbuild/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { buildCommand } from './commands/build.js';
-import { buildsListCommand, buildsShowCommand } from './commands/builds.js';
+import { buildsCheckCommand, buildsListCommand, buildsShowCommand } from './commands/builds.js';
 import { contextCommand } from './commands/context.js';
 import { engineCommand } from './commands/engine.js';
 import { planCommand } from './commands/plan.js';
@@ -105,6 +105,12 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .argument('<id>', 'build id, as `builds list` shows it')
     .addOption(jsonOption())
     .action(run((id: string, options) => buildsShowCommand(io, id, options)));
+  builds
+    .command('check')
+    .description('list records that cannot be read (exit 1 when there are any); --fix moves them aside')
+    .option('--fix', 'move damaged records to $ZENBUILD_HOME/damaged/')
+    .addOption(jsonOption())
+    .action(run((options) => buildsCheckCommand(io, options)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
