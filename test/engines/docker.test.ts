@@ -72,8 +72,9 @@ describe('DockerCliEngine specifics', () => {
         extraHosts: { db: '10.0.0.1' },
       }),
     ).toEqual([
+      // The value goes in the CLI's environment (buildArgsThroughEnv), never on its command line.
       '--build-arg',
-      'A=1',
+      'A',
       '--label',
       'team=ml',
       '--target',

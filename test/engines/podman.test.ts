@@ -233,8 +233,9 @@ describe('PodmanEngine specifics', () => {
     ).toEqual([
       '--format',
       'docker',
+      // The value goes in the CLI's environment (buildArgsThroughEnv), never on its command line.
       '--build-arg',
-      'A=1',
+      'A',
       '--label',
       'team=ml',
       '--target',

@@ -17,6 +17,7 @@ export * from './contracts.js';
 export * from './engine/byte-progress.js';
 export * from './engine/cli-flags.js';
 export * from './engine/output.js';
+export { stopProcessTree, superviseEngineProcess } from './engine/process-tree.js';
 export * from './engine/select.js';
 export * from './errors.js';
 export * from './flavors/registry.js';
@@ -49,6 +50,12 @@ export * from './store/build-store.js';
 export * from './store/record.js';
 export * from './util/http-request.js';
 export { isRecord } from './util/is-record.js';
+export {
+  makePrivateTempDir,
+  removePrivateTempDir,
+  removePrivateTempDirsSync,
+  sweepPrivateTempDirs,
+} from './util/private-temp.js';
 // The adapter kit's zod (see util/zod.ts for what it holds and why not all of zod).
 export * as z from './util/zod.js';
 export type * from './warnings.js';

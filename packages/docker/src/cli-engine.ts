@@ -1,20 +1,23 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type Availability,
   type BuildOptions,
   type BuildRequest,
+  buildArgsThroughEnv,
   buildOptionYamlName,
   type ContainerEngine,
   type ContainerRegistry,
   forwardOutputLines,
   invalidInput,
   lastLines,
+  makePrivateTempDir,
   notAvailable,
   type RunContext,
   registryHost,
+  removePrivateTempDir,
   sharedBuildFlags,
+  superviseEngineProcess,
   ZenbuildError,
 } from '@zenbuild/core';
 import { writeCliConfig } from './cli-config.js';
@@ -32,7 +35,7 @@ export function toDockerCliFlags(options: BuildOptions): string[] {
       `The docker CLI engine does not support \`${buildOptionYamlName('squash')}\` (it needs an experimental daemon).`,
     );
   }
-  const flags = sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
+  const flags = sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []), 'env');
   if (options.isolation) flags.push('--isolation', options.isolation);
   return flags;
 }
@@ -94,7 +97,7 @@ export class DockerCliEngine implements ContainerEngine {
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
     const execa = await loadExeca();
     const flags = toDockerCliFlags(request.options);
-    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
+    const dir = await makePrivateTempDir('docker-cli');
     const lines: string[] = [];
     run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'docker CLI' });
     try {
@@ -114,16 +117,16 @@ export class DockerCliEngine implements ContainerEngine {
           '-',
         ],
         {
-          env: this.#env,
+          env: { ...this.#env, ...buildArgsThroughEnv(request.options).env },
           extendEnv: false,
           stdin: 'pipe',
           all: true,
           reject: false,
-          cancelSignal: run.signal,
-          // The CLI ignores SIGTERM while it waits for the context on stdin; don't wait 5 s to kill it.
-          forceKillAfterDelay: 1_000,
+          detached: true,
         },
       );
+      // The CLI ignores SIGTERM while it waits for the context on stdin; don't wait long to kill it.
+      superviseEngineProcess(subprocess, run.signal, 1_000);
       // A context whose stream fails (a file changed after planning) stops the build with the archive's
       // reason, not the daemon's "unexpected EOF"; any other failed build says why itself.
       // Piped, the upload reuses its file memory once stdin has written it, as for the daemon.
@@ -155,7 +158,7 @@ export class DockerCliEngine implements ContainerEngine {
       }
       return { imageId: (await readFile(path.join(dir, 'iid'), 'utf8')).trim() };
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removePrivateTempDir(dir);
     }
   }
 
@@ -174,7 +177,7 @@ export class DockerCliEngine implements ContainerEngine {
 
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
     const execa = await loadExeca();
-    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
+    const dir = await makePrivateTempDir('docker-cli');
     const lines: string[] = [];
     run.emit({ type: 'phase', image, phase: 'push' });
     try {
@@ -184,8 +187,9 @@ export class DockerCliEngine implements ContainerEngine {
         extendEnv: false,
         all: true,
         reject: false,
-        cancelSignal: run.signal,
+        detached: true,
       });
+      superviseEngineProcess(subprocess, run.signal);
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), image, run, lines);
       const result = await subprocess;
       const output = lines.join('\n');
@@ -212,7 +216,7 @@ export class DockerCliEngine implements ContainerEngine {
         });
       return digest;
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removePrivateTempDir(dir);
     }
   }
 
@@ -261,7 +265,7 @@ export class DockerCliEngine implements ContainerEngine {
 
   async login(registry: ContainerRegistry): Promise<void> {
     if (!registry.credentials) return;
-    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-docker-cli-'));
+    const dir = await makePrivateTempDir('docker-cli');
     try {
       // `docker login` checks the credentials (through the daemon of the user's context) and writes
       // them into the throwaway config, where the stack's entry already is.
@@ -280,7 +284,7 @@ export class DockerCliEngine implements ContainerEngine {
         );
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removePrivateTempDir(dir);
     }
   }
 

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type Availability,
   type BuildOptions,
   type BuildRequest,
+  buildArgsThroughEnv,
   buildOptionYamlName,
   byteProgressEvents,
   type ContainerEngine,
@@ -17,14 +17,17 @@ import {
   isPlainHttpRegistry,
   lastLines,
   locateImage,
+  makePrivateTempDir,
   notAvailable,
   parseImageReference,
   pulledRegistryHosts,
   type RegistryCredentials,
   type RunContext,
   registryHost,
+  removePrivateTempDir,
   repositoryOf,
   sharedBuildFlags,
+  superviseEngineProcess,
   ZenbuildError,
   zenbuildHome,
 } from '@zenbuild/core';
@@ -76,7 +79,7 @@ export function toBuildFlags(options: BuildOptions): string[] {
   const flags = [
     '--format',
     'docker',
-    ...sharedBuildFlags(options, (pull) => [`--pull=${pull ? 'always' : 'never'}`]),
+    ...sharedBuildFlags(options, (pull) => [`--pull=${pull ? 'always' : 'never'}`], 'env'),
   ];
   if (options.squash) flags.push('--squash');
   if (options.isolation) {
@@ -140,7 +143,7 @@ export class PodmanEngine implements ContainerEngine {
     // imported, or a registry that does not answer) is used as it is.
     if (request.options.pull === undefined && request.pullPolicy === 'if-not-local')
       flags.push('--pull=newer');
-    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
+    const dir = await makePrivateTempDir('podman');
     const iidfile = path.join(dir, 'iid');
     // The context is core's, already filtered by the dockerignore. Podman would apply a .containerignore
     // among its files a second time (dropping files the context hash counts), and an empty ignore file
@@ -210,13 +213,18 @@ export class PodmanEngine implements ContainerEngine {
           context.dir,
         ],
         {
-          env: registriesConf ? { ...this.#env, CONTAINERS_REGISTRIES_CONF: registriesConf } : this.#env,
+          env: {
+            ...this.#engineEnv(dir),
+            ...buildArgsThroughEnv(request.options).env,
+            ...(registriesConf ? { CONTAINERS_REGISTRIES_CONF: registriesConf } : {}),
+          },
           extendEnv: false,
           all: true,
           reject: false,
-          cancelSignal: run.signal,
+          detached: true,
         },
       );
+      superviseEngineProcess(subprocess, run.signal);
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), request.imageName, run, tailLines);
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
@@ -235,7 +243,7 @@ export class PodmanEngine implements ContainerEngine {
       return { imageId: `sha256:${(await readFile(iidfile, 'utf8')).trim().replace(/^sha256:/, '')}` };
     } finally {
       await context?.release();
-      await rm(dir, { recursive: true, force: true });
+      await removePrivateTempDir(dir);
     }
   }
 
@@ -249,7 +257,7 @@ export class PodmanEngine implements ContainerEngine {
   }
 
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
+    const dir = await makePrivateTempDir('podman');
     const digestfile = path.join(dir, 'digest');
     const tailLines: string[] = [];
     run.emit({ type: 'phase', image, phase: 'push' });
@@ -273,8 +281,9 @@ export class PodmanEngine implements ContainerEngine {
           ...auth.flags,
           image,
         ],
-        { env: this.#env, extendEnv: false, all: true, reject: false, cancelSignal: run.signal },
+        { env: this.#engineEnv(dir), extendEnv: false, all: true, reject: false, detached: true },
       );
+      superviseEngineProcess(subprocess, run.signal);
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), image, run, tailLines);
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`push of ${image}`);
@@ -294,7 +303,7 @@ export class PodmanEngine implements ContainerEngine {
       }
       return (await readFile(digestfile, 'utf8')).trim();
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removePrivateTempDir(dir);
     }
   }
 
@@ -355,7 +364,7 @@ export class PodmanEngine implements ContainerEngine {
 
   async login(registry: ContainerRegistry): Promise<void> {
     if (!registry.credentials) return;
-    const dir = await mkdtemp(path.join(tmpdir(), 'zenbuild-podman-'));
+    const dir = await makePrivateTempDir('podman');
     try {
       const host = registryHost(registry);
       const { execa } = await loadExeca();
@@ -371,7 +380,12 @@ export class PodmanEngine implements ContainerEngine {
           '--password-stdin',
           host,
         ],
-        { env: this.#env, extendEnv: false, input: registry.credentials.password, reject: false },
+        {
+          env: this.#engineEnv(dir),
+          extendEnv: false,
+          input: registry.credentials.password,
+          reject: false,
+        },
       );
       if (result.failed) {
         throw notAvailable(
@@ -380,8 +394,16 @@ export class PodmanEngine implements ContainerEngine {
         );
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removePrivateTempDir(dir);
     }
+  }
+
+  /**
+   * The environment of a podman command that may handle credentials: its TMPDIR is the command's own
+   * private directory, so the copies podman makes there (buildah's copy of the auth file) go with it.
+   */
+  #engineEnv(dir: string): NodeJS.ProcessEnv {
+    return { ...this.#env, TMPDIR: dir };
   }
 
   /** Loopback registries speak plain http, as Docker assumes by default; podman must be told. */

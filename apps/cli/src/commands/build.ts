@@ -1,5 +1,5 @@
 import {
-  BuildStore,
+  type BuildStore,
   type ContainerEngine,
   contextHashesOf,
   ensureZenbuildHome,
@@ -16,7 +16,9 @@ import {
   prepareContexts,
   RegistryClient,
   registryHost,
+  removePrivateTempDirsSync,
   resolveParentDigests,
+  sweepPrivateTempDirs,
   verifyCustomBuild,
   type Warning,
 } from '@zenbuild/core';
@@ -24,6 +26,7 @@ import { reportError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { printWarnings } from '../warnings.js';
+import { openBuildStore } from './builds.js';
 import { type PlanOptions, preparePlan } from './plan.js';
 
 export interface BuildOptions extends PlanOptions {
@@ -36,15 +39,20 @@ export interface BuildOptions extends PlanOptions {
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export const EXIT_ON_SIGTERM = 143;
+const EXIT_ON_SIGINT = 130;
 
 /**
  * `zenbuild build`: plan, reuse an earlier build when one matches, otherwise build every needed image
  * (parents first, `--concurrency` at a time), push when the stack has a registry, record the build.
  */
 export async function buildCommand(io: Io, pipelineFile: string, options: BuildOptions): Promise<number> {
+  // What a zenbuild killed outright (kill -9) left in the temp folder: engine auth files among it.
+  await sweepPrivateTempDirs();
   const { plan, stack } = await preparePlan(io, pipelineFile, options);
   const home = ensureZenbuildHome(io.env);
-  const store = new BuildStore(home);
+  const store = openBuildStore(io);
+  // A store that cannot take the record is found before anything is built, not after.
+  await store.prepare();
   const contexts = await prepareContexts(plan, { home });
   for (const context of Object.values(contexts)) printWarnings(io, context.walked.warnings);
   const registry = stack.containerRegistry;
@@ -124,13 +132,19 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   const progress = await createProgress(io, options.progress ?? 'auto', labels);
   const controller = new AbortController();
   // SIGTERM too: it is how CI cancels a job and how `timeout` ends one, and a remote build left
-  // running would go on costing. The handler goes after the first signal, so a second one forces.
+  // running would go on costing. A second signal forces: zenbuild exits at once, removing its temp
+  // files with credentials on the way out, and its watchdog stops the engine CLIs it ran.
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     stoppedBy = signal;
     io.err(`Stopping the running builds (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to force)...`);
     controller.abort();
     removeSignalHandlers();
+    for (const again of STOP_SIGNALS) process.once(again, onForce);
+  };
+  const onForce = (signal: NodeJS.Signals) => {
+    removePrivateTempDirsSync();
+    process.exit(signal === 'SIGTERM' ? EXIT_ON_SIGTERM : EXIT_ON_SIGINT);
   };
   const removeSignalHandlers = () => {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
@@ -159,9 +173,12 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   } finally {
     progress.done();
     removeSignalHandlers();
+    for (const signal of STOP_SIGNALS) process.off(signal, onForce);
   }
-  await store.save(record);
-  return printRecord(io, record, options.json);
+  // A record outlives this process and its secrets: it is saved as it is shown, masked.
+  const saved = io.secrets.redactValue(record);
+  await store.save(saved);
+  return printRecord(io, saved, options.json);
 }
 
 async function useGivenBuild(

@@ -1,13 +1,47 @@
 import type { BuildOptions } from '../settings/build-options.js';
 
 /**
- * The flags the docker and podman CLIs spell alike, in one order. Each CLI engine adds what differs
- * (how `pull` is written, podman's `--format`, which of squash and isolation it accepts).
+ * Build-arg names the engine CLIs read as their own settings: given to the CLI's environment they would
+ * change where it connects or what it reads, so these alone go on the command line as `NAME=value`.
  */
-export function sharedBuildFlags(options: BuildOptions, pullFlag: (pull: boolean) => string[]): string[] {
+const CLI_SETTING =
+  /^(DOCKER_|BUILDKIT_|BUILDX_|CONTAINERS_|BUILDAH_|STORAGE_|XDG_)|^(PATH|HOME|TMPDIR|REGISTRY_AUTH_FILE)$/;
+
+/**
+ * The build args a local engine CLI takes from its environment: `--build-arg NAME` without a value reads
+ * NAME there (docker and podman alike), so a value (a token from `${VAR}`) never shows in `ps` or
+ * /proc/<pid>/cmdline. `env` goes into the CLI's environment.
+ */
+export function buildArgsThroughEnv(options: BuildOptions): { flags: string[]; env: Record<string, string> } {
   const flags: string[] = [];
-  for (const [key, value] of Object.entries(options.buildArgs ?? {}))
-    flags.push('--build-arg', `${key}=${value}`);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.buildArgs ?? {})) {
+    if (CLI_SETTING.test(key)) {
+      flags.push('--build-arg', `${key}=${value}`);
+    } else {
+      flags.push('--build-arg', key);
+      env[key] = value;
+    }
+  }
+  return { flags, env };
+}
+
+/**
+ * The flags the docker and podman CLIs spell alike, in one order. Each CLI engine adds what differs
+ * (how `pull` is written, podman's `--format`, which of squash and isolation it accepts). Build args
+ * are written `NAME=value` for a command that runs elsewhere (a remote builder's docker); a local CLI
+ * takes `buildArgsThroughEnv` instead (`buildArgs: 'env'`).
+ */
+export function sharedBuildFlags(
+  options: BuildOptions,
+  pullFlag: (pull: boolean) => string[],
+  buildArgs: 'flags' | 'env' = 'flags',
+): string[] {
+  const flags: string[] = [];
+  if (buildArgs === 'env') flags.push(...buildArgsThroughEnv(options).flags);
+  else
+    for (const [key, value] of Object.entries(options.buildArgs ?? {}))
+      flags.push('--build-arg', `${key}=${value}`);
   for (const [key, value] of Object.entries(options.labels ?? {})) flags.push('--label', `${key}=${value}`);
   if (options.target) flags.push('--target', options.target);
   if (options.platform) flags.push('--platform', options.platform);
