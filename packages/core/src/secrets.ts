@@ -32,6 +32,18 @@ export class SecretSet {
     return this.#values.size;
   }
 
+  /** Every string inside a value (a record about to be saved), masked; the shape is kept. */
+  redactValue<T>(value: T): T {
+    const walk = (item: unknown): unknown => {
+      if (typeof item === 'string') return this.redact(item);
+      if (Array.isArray(item)) return item.map(walk);
+      if (item !== null && typeof item === 'object')
+        return Object.fromEntries(Object.entries(item).map(([k, v]) => [this.redact(k), walk(v)]));
+      return item;
+    };
+    return this.#values.size === 0 ? value : (walk(value) as T);
+  }
+
   redact(text: string): string {
     let out = text;
     // Longest first, so a secret that contains another is masked whole.

@@ -94,7 +94,23 @@ export function completeSettings(
 ): DockerSettings {
   const settings = toDockerSettings(mergeSettingsLevels(prepared), { basePath, ...(file ? { file } : {}) });
   checkSettings(settings, basePath, context.warnings, file);
+  registerNamedSecrets(settings, context.secrets);
   return settings;
+}
+
+/**
+ * Values under a secret-looking name are masked however they were written: a literal
+ * `DB_PASSWORD: hunter22` as much as one from `${VAR}`.
+ */
+function registerNamedSecrets(settings: DockerSettings, secrets: SecretSet): void {
+  const maps = [
+    settings.environment,
+    settings.runtimeEnvironment,
+    settings.buildConfig?.buildOptions?.buildArgs ?? {},
+    settings.parentImageBuildConfig?.buildOptions?.buildArgs ?? {},
+  ];
+  for (const map of maps)
+    for (const [name, value] of Object.entries(map)) if (looksSecret(name)) secrets.add(String(value));
 }
 
 /** Rules that span several fields (ZenML's model validators), plus warnings about ignored values. */
@@ -137,14 +153,15 @@ export function checkSettings(
       message: `Environment variable names are kept as written (${lowerKeys.join(', ')}); ZenML would upper-case them.`,
     });
   }
-  const bakedSecrets = [
-    ...Object.keys(settings.environment),
-    ...Object.keys(settings.runtimeEnvironment),
-  ].filter(looksSecret);
-  if (bakedSecrets.length > 0) {
+  for (const [field, map] of [
+    ['environment', settings.environment],
+    ['runtime_environment', settings.runtimeEnvironment],
+  ] as const) {
+    const baked = Object.keys(map).filter(looksSecret);
+    if (baked.length === 0) continue;
     warnings.push({
-      path: at('environment'),
-      message: `${bakedSecrets.join(', ')} will be baked into the image as ENV, readable by anyone who can pull it. Prefer passing secrets at run time.`,
+      path: at(field),
+      message: `${baked.join(', ')} will be baked into the image as ENV: anyone who can pull the image reads ${baked.length > 1 ? 'them' : 'it'} (\`docker inspect\`, \`docker history\`). Pass ${baked.length > 1 ? 'them' : 'it'} at run time instead, or, where only the build needs ${baked.length > 1 ? 'them' : 'it'}, use a build secret (\`RUN --mount=type=secret\` in a custom Dockerfile).`,
     });
   }
 }
