@@ -25,9 +25,7 @@ export async function imageBuilderFor(
       ...(options.importer ? { importer: options.importer } : {}),
       ...(options.onEngine ? { onEngine: options.onEngine } : {}),
       // ZenML's use_subprocess_call: the docker engine drives the CLI; podman always does.
-      ...(stack.imageBuilder.config.use_subprocess_call
-        ? { engineOptions: { subprocess: true, env: options.env } }
-        : {}),
+      ...(stack.imageBuilder.config.use_subprocess_call ? { engineOptions: { subprocess: true } } : {}),
     });
     return new LocalImageBuilder(selection.engine, { available: true, reason: selection.reason });
   }

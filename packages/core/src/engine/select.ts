@@ -87,12 +87,13 @@ export function pinnedEngine(env: NodeJS.ProcessEnv): ContainerEngineName | unde
 
 async function probeEngine(
   name: ContainerEngineName,
-  { importer, engineOptions, onEngine }: SelectEngineOptions,
+  { importer, engineOptions, onEngine, env }: SelectEngineOptions,
 ): Promise<{ engine?: ContainerEngine; availability: Availability }> {
   let engine: ContainerEngine;
   try {
     const flavor = await loadEngineFlavor(name, importer);
-    engine = flavor.create(engineOptions);
+    // The engine reads the caller's environment (DOCKER_HOST, REGISTRY_AUTH_FILE), not this process's.
+    engine = flavor.create({ ...(env ? { env } : {}), ...engineOptions });
   } catch (error) {
     if (error instanceof ZenbuildError && error.code === 'NOT_AVAILABLE') {
       return {
@@ -109,20 +110,28 @@ async function probeEngine(
   return { engine, availability: await engine.check() };
 }
 
-const selections = new Map<string, Promise<EngineSelection>>();
+/** Per environment object: a program that builds for several environments gets an engine for each. */
+const selections = new WeakMap<NodeJS.ProcessEnv, Map<string, Promise<EngineSelection>>>();
 
 /**
  * selectEngine, probed once per process for a given pin (ZenML re-probes on every call: §11.12). Only
  * the call that probes sees `onEngine`.
  */
 export function selectEngineOnce(options: SelectEngineOptions = {}): Promise<EngineSelection> {
-  const key = `${(options.env ?? process.env)[ENGINE_ENV_VAR] ?? ''} ${JSON.stringify(options.engineOptions ?? {})}`;
-  let selection = selections.get(key);
+  const env = options.env ?? process.env;
+  const key = `${env[ENGINE_ENV_VAR] ?? ''} ${JSON.stringify(options.engineOptions ?? {})}`;
+  let known = selections.get(env);
+  if (!known) {
+    known = new Map();
+    selections.set(env, known);
+  }
+  const cache = known;
+  let selection = cache.get(key);
   if (!selection) {
     selection = selectEngine(options);
     // A failed probe is not cached: the user may start the daemon and try again in the same process.
-    selection.catch(() => selections.delete(key));
-    selections.set(key, selection);
+    selection.catch(() => cache.delete(key));
+    cache.set(key, selection);
   }
   return selection;
 }
