@@ -71,15 +71,28 @@ const ignored = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => 
 // `settings` holds other components' settings too (resources, orchestrator.*); only `docker` is ours.
 const settingsSchema = z.record(z.string(), z.unknown()).nullish();
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them.
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
 const stepSchema = z.strictObject({ settings: settingsSchema, ...ignored(IGNORED_STEP_KEYS) }).nullish();
 
 const pipelineConfigSchema = z.strictObject({
   name: z
     .string({ error: 'the pipeline needs a name (image tags derive from it)' })
-    .min(1, 'must not be empty'),
+    .min(1, 'must not be empty')
+    // A control character (NUL, a newline) would reach image tags, records and terminals.
+    .regex(NO_CONTROL_CHARACTERS, 'must not hold control characters (NUL, newlines, escapes)'),
   source_root: z.string().min(1).nullish(),
   settings: settingsSchema,
-  steps: z.record(z.string().min(1, 'step names must not be empty'), stepSchema).nullish(),
+  steps: z
+    .record(
+      z
+        .string()
+        .min(1, 'step names must not be empty')
+        .regex(NO_CONTROL_CHARACTERS, 'step names must not hold control characters'),
+      stepSchema,
+    )
+    .nullish(),
   ...ignored(IGNORED_RUN_KEYS),
 });
 

@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { invalidInput } from '../errors.js';
 import type { DigestCache } from './digest-cache.js';
 import { digestFiles, type FileToHash, hashThreadCount } from './hash-threads.js';
-import type { ContextEntry, Fingerprint } from './walk.js';
+import { type ContextEntry, type Fingerprint, unreadable } from './walk.js';
 
 export interface HashOptions {
   cache?: DigestCache;
@@ -95,7 +95,12 @@ export function contextHashOf(entries: ContextEntry[]): string {
  * version that was walked, or that changes while it is read.
  */
 function digestFile(absolute: string, size: number, mtimeMs: number, buffer: Buffer): string {
-  const fd = openSync(absolute, 'r');
+  let fd: number;
+  try {
+    fd = openSync(absolute, 'r');
+  } catch (error) {
+    throw unreadable(absolute, error);
+  }
   try {
     const hash = createHash('sha256');
     let total = 0;

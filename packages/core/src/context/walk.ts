@@ -1,7 +1,7 @@
 import { type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import dockerignore from '@balena/dockerignore';
-import { directoryProblem, fileProblem } from '../config/file-problem.js';
+import { directoryProblem, errnoReason, fileProblem, readProblem } from '../config/file-problem.js';
 import { invalidInput } from '../errors.js';
 import type { Warning } from '../warnings.js';
 
@@ -99,7 +99,7 @@ export async function walkContext(spec: ContextSpecInput): Promise<WalkedContext
           'not applied: zenbuild reads .dockerignore, as Docker and ZenML do, whichever engine builds. Rename it, or set build_config.dockerignore to it.',
       });
     }
-    const patterns = ignoreFile ? parseIgnoreFile(readFileSync(ignoreFile, 'utf8')) : [];
+    const patterns = ignoreFile ? readIgnorePatterns(ignoreFile) : [];
     const matcher = ignore({ ignorecase: false }).add([...patterns, ...ALWAYS_INCLUDED]);
     const excludedPaths = new Map((spec.exclude ?? []).map((x) => [path.resolve(x.path), x.reason]));
     const exceptions = patterns
@@ -232,9 +232,39 @@ function selectIgnoreFile(root: string, spec: ContextSpecInput): string | undefi
     : path.join(root, 'Dockerfile');
   for (const candidate of [`${dockerfile}.dockerignore`, path.join(root, '.dockerignore')]) {
     // Followed when it is a symlink, as Docker reads it: a linked .dockerignore still excludes.
-    if (fileProblem(candidate) === undefined) return candidate;
+    const problem = fileProblem(candidate);
+    if (problem === undefined) return candidate;
+    // There but not a readable file (a directory): Docker refuses the context, and so does zenbuild,
+    // rather than build with nothing excluded.
+    if (!problem.startsWith('does not exist')) {
+      throw invalidInput(`The dockerignore file ${candidate} ${problem}; remove it or make it a file.`, {
+        file: candidate,
+      });
+    }
   }
   return undefined;
+}
+
+/** The patterns of an ignore file, each checked: Docker refuses a pattern it cannot match with. */
+function readIgnorePatterns(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalidInput(`The dockerignore file ${file} ${readProblem(error)}.`, { file });
+  }
+  const patterns = parseIgnoreFile(text);
+  for (const pattern of patterns) {
+    try {
+      ignore().add([pattern]).ignores('a/b');
+    } catch {
+      throw invalidInput(
+        `The dockerignore file ${file} has a pattern Docker cannot match with: \`${pattern}\` (an unclosed \`[\` or a bad range). Escape a literal bracket as \`\\[\`.`,
+        { file },
+      );
+    }
+  }
+  return patterns;
 }
 
 /** Docker's parsing: one pattern per line, trimmed, `#` comments and blank lines dropped. */
@@ -322,9 +352,19 @@ function kindOf(stats: Dirent): string {
   return 'special file';
 }
 
-function unreadable(p: string, error: unknown) {
+/** Why a path of the context cannot go into it, as an input error that says what to do. */
+export function unreadable(p: string, error: unknown) {
   const code = (error as NodeJS.ErrnoException).code;
+  // readdir decodes names as UTF-8; a name that is not (Latin-1 from an old archive) comes back with
+  // U+FFFD in it, and that name does not exist on disk.
+  if (code === 'ENOENT' && p.includes('\uFFFD')) {
+    return invalidInput(
+      `${p}: the file name is not valid UTF-8 (\uFFFD marks the bytes that are not), so it cannot go into a build context. Rename it, or exclude it in .dockerignore.`,
+      { file: p },
+    );
+  }
   return invalidInput(
-    `${p} cannot be read for the build context (${code ?? String(error)}). Fix its permissions or exclude it in .dockerignore.`,
+    `${p} cannot be read for the build context (${errnoReason(error)}). ${code === 'EACCES' || code === 'EPERM' ? 'Fix its permissions' : 'Check it'} or exclude it in .dockerignore.`,
+    { file: p },
   );
 }

@@ -429,6 +429,7 @@ function planImage(
       requiresCodeDownload,
       loggingColorsDisabled: (input.env ?? process.env).ZENML_LOGGING_COLORS_DISABLED ?? 'False',
     });
+    refuseLongLines(finalDockerfile, (line) => fieldOfLine(line, s, where));
     buildOptions = mergeBuildOptions(s.buildConfig?.buildOptions ?? {});
     const parentBuild = builds[0];
     const defaultPull: PullPolicy =
@@ -546,10 +547,15 @@ function readCustomDockerfile(
   const field = `${where}.dockerfile`;
   let problem = fileProblem(absolute);
   if (!problem) {
+    let content: string | undefined;
     try {
-      return { path: absolute, content: readFileSync(absolute, 'utf8') };
+      content = readFileSync(absolute, 'utf8');
     } catch (error) {
       problem = readProblem(error);
+    }
+    if (content !== undefined) {
+      refuseLongLines(content, (_line, number) => `${absolute}:${number}`);
+      return { path: absolute, content };
     }
   }
   throw invalidInput(`${field}: the Dockerfile ${absolute} ${problem}.`, { path: field });
@@ -571,4 +577,33 @@ function resolveDirectory(dir: string, baseDir: string, where: string): string {
   const problem = directoryProblem(absolute);
   if (problem) throw invalidInput(`${where}: ${absolute} ${problem}.`, { path: where });
   return absolute;
+}
+
+/** Docker's Dockerfile parser refuses a line of 64 KiB or more (its scanner's limit); podman cuts it. */
+export const MAX_DOCKERFILE_LINE = 65_535;
+
+function refuseLongLines(dockerfile: string, where: (line: string, number: number) => string): void {
+  const lines = dockerfile.split('\n');
+  for (const [index, line] of lines.entries()) {
+    const bytes = Buffer.byteLength(line);
+    if (bytes <= MAX_DOCKERFILE_LINE) continue;
+    const at = where(line, index + 1);
+    throw invalidInput(
+      `${at}: a Dockerfile line of ${bytes.toLocaleString('en')} bytes, more than the ${MAX_DOCKERFILE_LINE.toLocaleString('en')} Docker's parser accepts (podman would cut it short). Pass a value that large as a file in the image instead.`,
+      { path: at },
+    );
+  }
+}
+
+/** The settings field an overlong generated line comes from: an environment value, or the settings. */
+function fieldOfLine(line: string, s: DockerSettings, where: string): string {
+  for (const [field, map] of [
+    ['environment', s.environment],
+    ['runtime_environment', s.runtimeEnvironment],
+  ] as const) {
+    for (const key of Object.keys(map)) {
+      if (line.replace(/^(ENV )?\s*/, '').startsWith(`${key}=`)) return `${where}.${field}.${key}`;
+    }
+  }
+  return where;
 }

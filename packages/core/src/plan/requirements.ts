@@ -222,16 +222,24 @@ export const runCommand: CommandRunner = async (command, cwd) => {
  * alternatives in order, and returns their outputs for planBuilds.
  */
 export async function collectClientInputs(
-  items: Array<{ settings: DockerSettings; baseDir: string; sourceRoot: string }>,
+  items: Array<{ settings: DockerSettings; baseDir: string; sourceRoot: string; where?: string }>,
   runner: CommandRunner = runCommand,
 ): Promise<ClientInputs> {
   const outputs: Record<string, string> = {};
-  for (const { settings, baseDir, sourceRoot } of items) {
+  for (const { settings, baseDir, sourceRoot, where } of items) {
     const groups: string[][][] = [];
     const command = localEnvironmentCommand(settings);
     if (command) groups.push([command]);
     const pyproject = pyprojectFor(settings, baseDir, sourceRoot);
-    if (pyproject) groups.push(pyprojectCommands(settings, pyproject));
+    if (pyproject) {
+      // An export of a file that is not there would fail as "not installed" or worse; say what is wrong.
+      const problem = fileProblem(pyproject);
+      if (problem) {
+        const field = `${where ?? 'settings.docker'}.pyproject_path`;
+        throw invalidInput(`${field}: ${pyproject} ${problem}.`, { path: field });
+      }
+      groups.push(pyprojectCommands(settings, pyproject));
+    }
     for (const candidates of groups) {
       if (candidates.some((c) => outputs[commandKey(c)] !== undefined)) continue;
       const failures: string[] = [];

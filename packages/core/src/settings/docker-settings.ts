@@ -98,9 +98,22 @@ export const dockerSettingsSchema = z.strictObject({
   pyproject_path: nonEmpty.nullish(),
   pyproject_export_command: z.array(nonEmpty).min(1, 'must name a command').nullish(),
   requirements: z
-    .union([nonEmpty, z.array(singleLine('a requirement'))], {
-      error: 'must be the path of a requirements file or a list of requirements',
-    })
+    .union(
+      [
+        nonEmpty,
+        z.array(
+          singleLine('a requirement').refine((line) => !line.trimStart().startsWith('-'), {
+            // pip reads an option line in a requirements file as an option: `--index-url` would send
+            // every install to another index, `-r /etc/shadow` would read any file.
+            error:
+              'is a pip option, not a requirement: options do not belong in a requirement list (index options go in `python_package_installer_args`)',
+          }),
+        ),
+      ],
+      {
+        error: 'must be the path of a requirements file or a list of requirements',
+      },
+    )
     .nullish(),
   required_integrations: z.array(nonEmpty).nullish(),
   install_stack_requirements: z.boolean().nullish(),
