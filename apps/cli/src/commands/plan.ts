@@ -1,6 +1,7 @@
 import {
   type BuildPlan,
   collectClientInputs,
+  commandKey,
   contextHashesOf,
   describePlan,
   ensureZenbuildHome,
@@ -23,12 +24,16 @@ export interface PlanOptions {
   integrations?: string;
 }
 
+/** A client-side command `zenbuild build` runs (pip freeze, a pyproject export) and `plan` does not. */
+const deferredOutput = (command: string[]) =>
+  `# zenbuild plan runs nothing: \`zenbuild build\` puts the output of \`${commandKey(command)}\` here\n`;
+
 /** Everything up to a plan: stack, pipeline config, client inputs. Shared by `plan` and `build`. */
 export async function preparePlan(
   io: Io,
   pipelineFile: string,
-  options: PlanOptions,
-): Promise<{ plan: BuildPlan; stack: Stack }> {
+  options: PlanOptions & { runCommands?: boolean },
+): Promise<{ plan: BuildPlan; stack: Stack; deferredCommands: string[] }> {
   const { stack, warnings: stackWarnings } = await loadStack(options.stack, { env: io.env });
   io.secrets.merge(stack.secrets);
   const warnings: StackProblem[] = [...stackWarnings];
@@ -46,9 +51,20 @@ export async function preparePlan(
   const pipeline = await loadPipelineConfig(pipelineFile, { env: io.env });
   io.secrets.merge(pipeline.secrets);
   const catalog = await loadIntegrationCatalog(options.integrations ?? io.env.ZENBUILD_INTEGRATIONS);
-  const settings = [pipeline.settings, ...pipeline.steps.map((s) => s.settings)];
+  const settings = [
+    { settings: pipeline.settings, where: 'settings.docker' },
+    ...pipeline.steps.map((s) => ({ settings: s.settings, where: `steps.${s.name}.settings.docker` })),
+  ];
+  // `plan` promises to run nothing: it shows which commands `build` would run, in their place.
+  const deferredCommands: string[] = [];
   const clientInputs = await collectClientInputs(
-    settings.map((s) => ({ settings: s, baseDir: pipeline.baseDir, sourceRoot: pipeline.sourceRoot })),
+    settings.map((s) => ({ ...s, baseDir: pipeline.baseDir, sourceRoot: pipeline.sourceRoot })),
+    options.runCommands === false
+      ? async (command) => {
+          deferredCommands.push(commandKey(command));
+          return deferredOutput(command);
+        }
+      : undefined,
   );
   const plan = planBuilds({
     pipeline,
@@ -60,7 +76,7 @@ export async function preparePlan(
     ...(io.env.ZENBUILD_PYTHON_VERSION ? { pythonVersion: io.env.ZENBUILD_PYTHON_VERSION } : {}),
   });
   printWarnings(io, [...warnings, ...plan.warnings]);
-  return { plan, stack };
+  return { plan, stack, deferredCommands };
 }
 
 /** Walks and hashes every build context (file digests cached under $ZENBUILD_HOME). */
@@ -71,10 +87,22 @@ export async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<str
 }
 
 export async function planCommand(io: Io, pipelineFile: string, options: PlanOptions): Promise<number> {
-  const { plan } = await preparePlan(io, pipelineFile, options);
+  const { plan, deferredCommands } = await preparePlan(io, pipelineFile, { ...options, runCommands: false });
   const hashes = await contextHashes(io, plan);
-  if (options.json) io.json(describePlan(plan, hashes));
-  else io.out(renderPlan(plan, hashes));
+  if (options.json) {
+    io.json({ ...describePlan(plan, hashes), commandsBuildRuns: deferredCommands });
+    return 0;
+  }
+  io.out(renderPlan(plan, hashes));
+  if (deferredCommands.length > 0) {
+    io.out(
+      [
+        'Commands `zenbuild build` runs on this machine, which `plan` does not run (their output is a',
+        'placeholder above, and so the context hashes differ from the build):',
+        ...deferredCommands.map((command) => `  ${command}`),
+      ].join('\n'),
+    );
+  }
   return 0;
 }
 

@@ -90,6 +90,12 @@ describe('${VAR} substitution', () => {
     expect(substituteEnv('$HOME ${} ${NOT-A-VAR}', {}).value).toBe('$HOME ${} ${NOT-A-VAR}');
   });
 
+  it('takes $${NAME} as the literal text ${NAME}, set or not (ZenML has no escape)', () => {
+    const { value, substitutions } = substituteEnv('a $${UNSET_NAME} b $${A} ${A}', { A: '1' });
+    expect(value).toBe('a ${UNSET_NAME} b ${A} 1');
+    expect(substitutions.map((s) => s.variable)).toEqual(['A']);
+  });
+
   it('names the missing variable and where it was used', () => {
     const error = errorOf(() =>
       pipeline({ settings: { docker: { environment: { TOKEN: '${HF_TOKEN}' } } } }),

@@ -1,7 +1,11 @@
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { invalidInput } from '../errors.js';
 
-const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+/**
+ * ZenML's placeholder (`\$\{([a-zA-Z0-9_]+)\}` in src/zenml/utils/env_utils.py), plus an escape
+ * ZenML does not have: `$${NAME}` is the literal text `${NAME}`.
+ */
+const PLACEHOLDER = /\$(\$?)\{([A-Za-z0-9_]+)\}/g;
 
 export interface Substitution {
   path: string;
@@ -15,7 +19,7 @@ export interface SubstitutionResult<T> {
 }
 
 /**
- * Replaces `${VAR}` placeholders in every string of a YAML value (recursing into lists and maps,
+ * Replaces `${VAR}` placeholders (not `$${VAR}`, the escape for a literal `${VAR}`) in every string of a YAML value (recursing into lists and maps,
  * keys included) with values from `env`. A missing variable is an error naming it and where it is used;
  * unlike ZenML we never substitute an empty string silently.
  */
@@ -28,7 +32,8 @@ export function substituteEnv<T>(
   const substitutions: Substitution[] = [];
 
   const replace = (text: string, path: ConfigPath): string =>
-    text.replace(PLACEHOLDER, (_match, variable: string) => {
+    text.replace(PLACEHOLDER, (_match, escaped: string, variable: string) => {
+      if (escaped) return `\${${variable}}`;
       const value = env[variable];
       if (value === undefined) {
         throw invalidInput(
