@@ -105,6 +105,10 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   const contextHashes = contextHashesOf(contexts);
   const checksums = planChecksums(plan, contextHashes, parentDigests);
 
+  // The stack's credentials are tried before anything is built, as `docker login` would try them.
+  const pushed = plan.builds.find((b) => b.push);
+  if (pushed && registry?.credentials) await client.checkLogin(pushed.imageName);
+
   if (options.build) return useGivenBuild(io, store, options.build, { plan, stack, checksums }, options.json);
 
   const decision = await findReusableBuild({

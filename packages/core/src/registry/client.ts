@@ -148,6 +148,20 @@ export class RegistryClient {
     return digest;
   }
 
+  /**
+   * Logs in to an image's registry as `docker login` does (`GET /v2/` with the credentials, through the
+   * token service when it has one), so that wrong credentials are found before anything is built.
+   */
+  async checkLogin(image: string): Promise<void> {
+    const location = locateImage(image);
+    const response = await this.#request(location, 'GET', '/v2/', {});
+    if (!response.ok) {
+      throw notAvailable(`The registry ${location.host} answered ${response.status} to a login.`, {
+        details: { host: location.host, status: response.status },
+      });
+    }
+  }
+
   async exists(image: string): Promise<boolean> {
     return (await this.manifestDigest(image)) !== undefined;
   }
