@@ -118,7 +118,18 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.
-      return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+      if (error.exitCode === 0) return 0;
+      // Commander has printed the message; a --json caller still gets its one document on stdout.
+      if (argv.includes('--json')) {
+        io.json({
+          error: {
+            code: 'INVALID_INPUT',
+            message: error.message.replace(/^error: /, ''),
+            details: { usage: error.code },
+          },
+        });
+      }
+      return USAGE_EXIT_CODE;
     }
     return reportError(io, error, json);
   }
