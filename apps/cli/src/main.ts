@@ -49,6 +49,10 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .description('show which images a pipeline needs, how each is built and why (no engine needed)')
     .argument('<pipeline>', 'pipeline config file (YAML)')
     .option('--stack <file>', 'stack definition (default: the default stack)')
+    .option(
+      '--name <name>',
+      "the pipeline's name, for a ZenML config that has none (ZenML takes it from code)",
+    )
     .option('--integrations <file>', 'extra integrations catalog (YAML); also $ZENBUILD_INTEGRATIONS')
     .addOption(jsonOption())
     .action(run((pipeline: string, options) => planCommand(io, pipeline, options)));
@@ -58,6 +62,10 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .description('build every image the pipeline needs (or reuse an earlier build), push, and record it')
     .argument('<pipeline>', 'pipeline config file (YAML)')
     .option('--stack <file>', 'stack definition (default: the default stack)')
+    .option(
+      '--name <name>',
+      "the pipeline's name, for a ZenML config that has none (ZenML takes it from code)",
+    )
     .option('--integrations <file>', 'extra integrations catalog (YAML); also $ZENBUILD_INTEGRATIONS')
     .addOption(
       new Option('--progress <mode>', 'how to show progress on stderr')

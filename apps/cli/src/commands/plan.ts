@@ -22,6 +22,8 @@ export interface PlanOptions {
   stack?: string;
   json?: boolean;
   integrations?: string;
+  /** The pipeline's name, for a ZenML config that has none. */
+  name?: string;
 }
 
 /** A client-side command `zenbuild build` runs (pip freeze, a pyproject export) and `plan` does not. */
@@ -48,7 +50,10 @@ export async function preparePlan(
       message: `${error.message} The plan is shown, but the image builder's config was not checked.`,
     });
   }
-  const pipeline = await loadPipelineConfig(pipelineFile, { env: io.env });
+  const pipeline = await loadPipelineConfig(pipelineFile, {
+    env: io.env,
+    ...(options.name !== undefined ? { name: options.name } : {}),
+  });
   io.secrets.merge(pipeline.secrets);
   const catalog = await loadIntegrationCatalog(options.integrations ?? io.env.ZENBUILD_INTEGRATIONS);
   const settings = [

@@ -18,8 +18,10 @@ import { issuesToError, userInputParse } from './issues.js';
 import { readYamlFile } from './yaml-file.js';
 
 /**
- * Keys of a ZenML run configuration that do not concern images. They are accepted (a real ZenML config
- * file works as it is) and ignored; anything else is reported as unknown.
+ * Keys of a ZenML run configuration that do not concern images (`PipelineRunConfiguration` in
+ * src/zenml/config/pipeline_run_configuration.py, `StepConfigurationUpdate` in step_configurations.py).
+ * They are accepted (a real ZenML config file works as it is) and ignored; anything else is reported as
+ * unknown.
  */
 const IGNORED_RUN_KEYS = [
   'run_name',
@@ -43,6 +45,13 @@ const IGNORED_RUN_KEYS = [
   'secrets',
   'display_name',
   'config_path',
+  'enable_heartbeat',
+  'execution_mode',
+  'init_hook_source',
+  'init_hook_kwargs',
+  'cleanup_hook_source',
+  'start_hook_source',
+  'end_hook_source',
 ] as const;
 
 const IGNORED_STEP_KEYS = [
@@ -64,6 +73,11 @@ const IGNORED_STEP_KEYS = [
   'cache_policy',
   'environment',
   'secrets',
+  'start_hook_source',
+  'end_hook_source',
+  'runtime',
+  'heartbeat_healthy_threshold',
+  'group',
 ] as const;
 
 const ignored = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, z.unknown().optional()]));
@@ -74,14 +88,17 @@ const settingsSchema = z.record(z.string(), z.unknown()).nullish();
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them.
 const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
+const pipelineName = z
+  .string({ error: 'the pipeline name must be text (image tags derive from it)' })
+  .min(1, 'must not be empty')
+  // A control character (NUL, a newline) would reach image tags, records and terminals.
+  .regex(NO_CONTROL_CHARACTERS, 'must not hold control characters (NUL, newlines, escapes)');
+
 const stepSchema = z.strictObject({ settings: settingsSchema, ...ignored(IGNORED_STEP_KEYS) }).nullish();
 
 const pipelineConfigSchema = z.strictObject({
-  name: z
-    .string({ error: 'the pipeline needs a name (image tags derive from it)' })
-    .min(1, 'must not be empty')
-    // A control character (NUL, a newline) would reach image tags, records and terminals.
-    .regex(NO_CONTROL_CHARACTERS, 'must not hold control characters (NUL, newlines, escapes)'),
+  // ZenML takes the name from code, so its configs have none: `--name` gives it (LoadPipelineOptions).
+  name: pipelineName.optional(),
   source_root: z.string().min(1).nullish(),
   settings: settingsSchema,
   steps: z
@@ -122,6 +139,8 @@ export interface PipelineConfig {
 
 export interface LoadPipelineOptions {
   env?: NodeJS.ProcessEnv;
+  /** The pipeline's name, as ZenML takes it from code; wins over a `name` in the file. */
+  name?: string;
 }
 
 /** Loads and resolves a pipeline config file: structure, `${VAR}`, every step's effective settings. */
@@ -146,6 +165,17 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
     throw issuesToError(parsed.error, { what: 'pipeline config', ...(file ? { file } : {}) });
   }
   const config = parsed.data;
+  const name = options.name ?? config.name;
+  if (name === undefined) {
+    throw invalidInput(
+      `The pipeline config${file ? ` ${file}` : ''} has no \`name\`: a ZenML config takes the pipeline's name from code. Pass it with \`--name NAME\`.`,
+      { path: 'name', ...(file ? { file } : {}) },
+    );
+  }
+  const nameProblem = pipelineName.safeParse(name);
+  if (!nameProblem.success) {
+    throw invalidInput(`--name: ${nameProblem.error.issues[0]?.message ?? 'invalid'}`, { path: 'name' });
+  }
   const env = options.env ?? process.env;
   const context: ResolveContext = { env, warnings: [], secrets: new SecretSet() };
   const fileField = file ? { file } : {};
@@ -159,15 +189,25 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   const settings = completeSettings([pipelineLevel], context, pipelinePath, file);
   const pipelineKey = JSON.stringify(settings);
 
-  const steps: PipelineStep[] = Object.entries(config.steps ?? {}).map(([name, step]) => {
-    const stepPath = ['steps', name, 'settings', 'docker'];
-    const stepLevel = prepareSettingsLevel(
-      { settings: step?.settings?.docker as SettingsLevel['settings'], path: stepPath, ...fileField },
-      context,
-    );
-    const stepSettings = completeSettings([pipelineLevel, stepLevel], context, stepPath, file);
-    const settingsKey = JSON.stringify(stepSettings);
-    return { name, settings: stepSettings, settingsKey, hasOwnSettings: settingsKey !== pipelineKey };
+  // Steps with the same settings as written resolve once: a 2,000-step config over a few distinct
+  // settings does the work of a few. A step's own problems (errors, warnings) still name that step:
+  // the first step of each kind is resolved under its own path, and an error stops there.
+  const resolved = new Map<string, { settings: DockerSettings; settingsKey: string }>();
+  const steps: PipelineStep[] = Object.entries(config.steps ?? {}).map(([stepName, step]) => {
+    const raw = step?.settings?.docker;
+    const cacheKey = raw === undefined || raw === null ? '' : JSON.stringify(raw);
+    let known = resolved.get(cacheKey);
+    if (!known) {
+      const stepPath = ['steps', stepName, 'settings', 'docker'];
+      const stepLevel = prepareSettingsLevel(
+        { settings: raw as SettingsLevel['settings'], path: stepPath, ...fileField },
+        context,
+      );
+      const stepSettings = completeSettings([pipelineLevel, stepLevel], context, stepPath, file);
+      known = { settings: stepSettings, settingsKey: JSON.stringify(stepSettings) };
+      resolved.set(cacheKey, known);
+    }
+    return { name: stepName, ...known, hasOwnSettings: known.settingsKey !== pipelineKey };
   });
 
   const sourceRootRaw = config.source_root
@@ -185,7 +225,7 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   }
 
   return {
-    name: config.name,
+    name,
     ...fileField,
     baseDir: options.baseDir,
     sourceRoot,

@@ -198,10 +198,10 @@ describe('DockerSettings validation', () => {
       /command/,
     ],
     [
-      'skip_build not a bool',
-      { skip_build: 'yes' },
+      'skip_build not a bool pydantic accepts',
+      { skip_build: 'sometimes' },
       'settings.docker.skip_build',
-      /expected true or false, got text/,
+      /must be a boolean \(true\/false, yes\/no, on\/off, 1\/0, t\/f or y\/n\)/,
     ],
     [
       'install command with a newline',

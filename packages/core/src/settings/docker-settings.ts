@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { issuesToError, userInputParse } from '../config/issues.js';
+import { laxBoolean } from '../config/lax-boolean.js';
 import type { ConfigPath } from '../config/path.js';
 import { isImageReference, REPOSITORY_PATH, TAG } from '../naming/reference.js';
 import { type BuildOptions, parseBuildOptions } from './build-options.js';
@@ -20,8 +21,9 @@ export const ENVIRONMENT_EXPORT_METHODS = ['pip_freeze', 'poetry_export'] as con
 export type EnvironmentExportMethod = (typeof ENVIRONMENT_EXPORT_METHODS)[number];
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// Debian package names (policy §5.6.1), optionally with :arch and =version.
-const APT_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
+// What apt-get install takes: a Debian package name (policy §5.6.1), optionally `:arch`, then `=version`
+// (with apt's `*` glob) or `/release`. No shell metacharacters, nothing starting with `-`.
+const APT_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:*-]+|\/[A-Za-z0-9.+~-]+)?$/;
 const INSTALLER_ARG_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 const NO_NEWLINE = /^[^\r\n\0]*$/;
@@ -74,8 +76,8 @@ export const dockerSettingsSchema = z.strictObject({
   dockerfile: nonEmpty.nullish(),
   build_context_root: nonEmpty.nullish(),
   parent_image_build_config: buildConfig.nullish(),
-  skip_build: z.boolean().nullish(),
-  prevent_build_reuse: z.boolean().nullish(),
+  skip_build: laxBoolean.nullish(),
+  prevent_build_reuse: laxBoolean.nullish(),
   target_repository: nonEmpty
     .regex(
       REPOSITORY_PATH,
@@ -89,9 +91,9 @@ export const dockerSettingsSchema = z.strictObject({
       z.union([z.string().regex(NO_NEWLINE, 'must be one line'), z.number(), z.boolean(), z.null()]),
     )
     .nullish(),
-  disable_automatic_requirements_detection: z.boolean().nullish(),
+  disable_automatic_requirements_detection: laxBoolean.nullish(),
   replicate_local_python_environment: z
-    .union([z.boolean(), z.enum(ENVIRONMENT_EXPORT_METHODS), z.array(nonEmpty).min(1)], {
+    .union([z.array(nonEmpty).min(1), z.enum(ENVIRONMENT_EXPORT_METHODS), laxBoolean], {
       error: 'must be true/false, `pip_freeze`, `poetry_export`, or a command as a list of strings',
     })
     .nullish(),
@@ -116,8 +118,8 @@ export const dockerSettingsSchema = z.strictObject({
     )
     .nullish(),
   required_integrations: z.array(nonEmpty).nullish(),
-  install_stack_requirements: z.boolean().nullish(),
-  install_deployment_requirements: z.boolean().nullish(),
+  install_stack_requirements: laxBoolean.nullish(),
+  install_deployment_requirements: laxBoolean.nullish(),
   local_project_install_command: singleLine('the install command').nullish(),
   apt_packages: z
     .array(
@@ -125,7 +127,7 @@ export const dockerSettingsSchema = z.strictObject({
         .string()
         .regex(
           APT_PACKAGE,
-          'must be a Debian package name such as `git` or `libgomp1` (optionally `=version`)',
+          'must be a Debian package name such as `git` or `libgomp1`, optionally with `:arch`, `=version` or `/release`',
         ),
     )
     .nullish(),
@@ -133,14 +135,14 @@ export const dockerSettingsSchema = z.strictObject({
   runtime_environment: envMap.nullish(),
   user: nonEmpty.regex(USER, 'must be a user name or uid, optionally `:group`').nullish(),
   build_config: buildConfig.nullish(),
-  allow_including_files_in_images: z.boolean().nullish(),
-  allow_download_from_code_repository: z.boolean().nullish(),
-  allow_download_from_artifact_store: z.boolean().nullish(),
+  allow_including_files_in_images: laxBoolean.nullish(),
+  allow_download_from_code_repository: laxBoolean.nullish(),
+  allow_download_from_artifact_store: laxBoolean.nullish(),
   // Deprecated in ZenML; migrated by migrateLegacySettings before this schema sees them.
   build_options: z.record(z.string(), z.unknown()).nullish(),
   dockerignore: nonEmpty.nullish(),
-  copy_files: z.boolean().nullish(),
-  copy_global_config: z.boolean().nullish(),
+  copy_files: laxBoolean.nullish(),
+  copy_global_config: laxBoolean.nullish(),
   required_hub_plugins: z.array(nonEmpty).nullish(),
   source_files: z.string().nullish(),
 });

@@ -86,13 +86,18 @@ export function migrateLegacySettings(
     const legacy = s.build_options;
     delete s.build_options;
     if (isRecord(legacy) && Object.keys(legacy).length > 0) {
-      if (s.parent_image_build_config) {
+      // ZenML: `parent_image_build_config.build_options or build_options` (pipeline_docker_image_builder.py):
+      // the legacy options apply unless the new field has options of its own.
+      const config = isRecord(s.parent_image_build_config) ? s.parent_image_build_config : {};
+      const own = config.build_options;
+      if (isRecord(own) && Object.keys(own).length > 0) {
         warnings.push({
           path: at('build_options'),
-          message: '`build_options` is deprecated and ignored because `parent_image_build_config` is set.',
+          message:
+            '`build_options` is deprecated and ignored because `parent_image_build_config.build_options` is set.',
         });
       } else {
-        s.parent_image_build_config = { build_options: legacy };
+        s.parent_image_build_config = { ...config, build_options: legacy };
         warnings.push({
           path: at('build_options'),
           message: '`build_options` is deprecated; use `parent_image_build_config.build_options`.',

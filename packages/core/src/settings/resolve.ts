@@ -26,10 +26,6 @@ export interface ResolveContext {
   secrets: SecretSet;
 }
 
-/** Map-valued settings merge key by key across levels; every other field is replaced whole. */
-const MAP_FIELDS = new Set(['environment', 'runtime_environment', 'python_package_installer_args']);
-const BUILD_CONFIG_FIELDS = new Set(['build_config', 'parent_image_build_config']);
-
 /**
  * Prepares one level: camelCase keys renamed, `${VAR}` substituted, deprecated fields migrated, every
  * value validated with its full path. Returns only the fields the level sets.
@@ -53,26 +49,26 @@ export function prepareSettingsLevel(level: SettingsLevel, context: ResolveConte
   });
 }
 
-/** Later levels win field by field; map fields and build configs merge key by key (ZenML's recursive update). */
+/**
+ * Later levels win; a mapping merges into the mapping below it at any depth, as ZenML's
+ * `recursive_update` (src/zenml/utils/dict_utils.py) merges step settings over the pipeline's: a step's
+ * `build_config.build_options.buildargs: {B: "2"}` over the pipeline's `{A: "1"}` gives both. Lists and
+ * other values are replaced whole.
+ */
 export function mergeSettingsLevels(levels: DockerSettingsYaml[]): DockerSettingsYaml {
-  const out: Record<string, unknown> = {};
-  for (const level of levels) {
-    for (const [key, value] of Object.entries(level)) {
-      const current = out[key];
-      if (MAP_FIELDS.has(key) && isRecord(current) && isRecord(value)) {
-        out[key] = { ...current, ...value };
-      } else if (BUILD_CONFIG_FIELDS.has(key) && isRecord(current) && isRecord(value)) {
-        const options =
-          isRecord(current.build_options) && isRecord(value.build_options)
-            ? { ...current.build_options, ...value.build_options }
-            : (value.build_options ?? current.build_options);
-        out[key] = { ...current, ...value, ...(options !== undefined ? { build_options: options } : {}) };
-      } else {
-        out[key] = value;
-      }
-    }
-  }
+  let out: Record<string, unknown> = {};
+  for (const level of levels) out = recursiveUpdate(out, level);
   return out as DockerSettingsYaml;
+}
+
+function recursiveUpdate(original: Record<string, unknown>, update: Record<string, unknown>) {
+  const out = { ...original };
+  for (const [key, value] of Object.entries(update)) {
+    // ZenML: `original.get(key) or {}`, so a null below counts as an empty mapping.
+    const below = out[key] ?? {};
+    out[key] = isRecord(value) && isRecord(below) ? recursiveUpdate(below, value) : value;
+  }
+  return out;
 }
 
 /**
