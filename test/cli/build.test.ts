@@ -66,7 +66,8 @@ describe('zenbuild build with the local image builder on Docker', () => {
     const { build, name } = setup(
       {
         allow_download_from_artifact_store: false,
-        environment: { MODEL_DIR: '/models', GREETING: 'say "hi" to $HOME' },
+        // A backslash before $ keeps it literal; a bare $VAR expands as in ZenML's raw ENV lines.
+        environment: { MODEL_DIR: '/models', GREETING: 'say "hi" to \\$HOME in $MODEL_DIR' },
         runtime_environment: { LOG_LEVEL: 'info' },
         user: 'app',
       },
@@ -90,7 +91,9 @@ describe('zenbuild build with the local image builder on Docker', () => {
       '-c',
       'id -un; echo "$MODEL_DIR|$GREETING|$LOG_LEVEL"; cat /app/src/train.py; stat -c %U /app/src/train.py',
     ]);
-    expect(inside).toMatch(/^app\n\/models\|say "hi" to \$HOME\|info\nprint\("trained [\d.]+"\)\napp\n$/);
+    expect(inside).toMatch(
+      /^app\n\/models\|say "hi" to \$HOME in \/models\|info\nprint\("trained [\d.]+"\)\napp\n$/,
+    );
     expect(result.stderr).toContain('[orchestrator] Step 1/');
     // The context's upload, as the docker CLI's "Sending build context": here only its end, it is small.
     expect(result.stderr).toMatch(/\[orchestrator\] context: [\d.]+ (B|KiB|MiB) sent, done\n/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envInstruction } from './plan/dockerfile.js';
+import { envInstructions } from './plan/dockerfile.js';
 import { looksSecret, SecretSet } from './secrets.js';
 
 describe('secret masking', () => {
@@ -21,10 +21,13 @@ describe('secret masking', () => {
     const secrets = new SecretSet();
     const value = 'p@ss"w$rd\\x';
     secrets.add(value);
-    const dockerfile = envInstruction({ TOKEN: value });
+    const dockerfile = envInstructions({ TOKEN: value }).join('\n');
     expect(secrets.redact(`raw ${value}`)).toBe('raw ***');
     expect(secrets.redact(dockerfile)).toBe('ENV TOKEN="***"');
     expect(secrets.redact(JSON.stringify({ dockerfile }))).not.toContain('w$rd');
+    const escaped = new SecretSet();
+    escaped.add('a\\$literal-dollar');
+    expect(escaped.redact(envInstructions({ T: 'a\\$literal-dollar' })[0] ?? '')).toBe('ENV T="***"');
     expect(secrets.redact(JSON.stringify({ value }))).toBe('{"value":"***"}');
   });
 

@@ -1,3 +1,5 @@
+import { quoteEnvValue } from './plan/dockerfile.js';
+
 /**
  * Values that must never be printed: registry passwords and whatever `${VAR}` brought in under a
  * secret-looking name. Output goes through `redact` before it reaches a terminal, a log or a record.
@@ -17,7 +19,7 @@ export class SecretSet {
     // Very short values would mask ordinary text everywhere; they are not secrets worth the name.
     if (!value || value.length < 4) return;
     // Also as it appears once escaped: inside a JSON string, and inside a Dockerfile's quoted ENV value.
-    const dockerfile = value.replace(/[\\"$]/g, (c) => `\\${c}`);
+    const dockerfile = quoteEnvValue(value).slice(1, -1);
     for (const form of [value, dockerfile]) {
       this.#values.add(form);
       this.#values.add(JSON.stringify(form).slice(1, -1));

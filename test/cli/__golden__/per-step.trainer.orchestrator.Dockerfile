@@ -1,11 +1,11 @@
 FROM python:3.11-slim
 WORKDIR /app
-ENV ZENML_LOGGING_COLORS_DISABLED="False" \
-    ZENML_ENABLE_REPO_INIT_WARNINGS="False" \
-    ZENML_CONFIG_PATH="/app/.zenconfig" \
-    ZENML_REQUIRES_CODE_DOWNLOAD="True"
-ENV MODEL_DIR="/models" \
-    CUDA_VISIBLE_DEVICES="0"
+ENV ZENML_LOGGING_COLORS_DISABLED="False"
+ENV ZENML_ENABLE_REPO_INIT_WARNINGS="False"
+ENV ZENML_CONFIG_PATH="/app/.zenconfig"
+ENV ZENML_REQUIRES_CODE_DOWNLOAD="True"
+ENV MODEL_DIR="/models"
+ENV CUDA_VISIBLE_DEVICES="0"
 RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
 RUN command -v uv >/dev/null 2>&1 || pip install --no-cache-dir uv
 COPY .zenml_integration_requirements .

@@ -1,18 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { dockerPipeline, onlyImage, plan } from '../__fixtures__/pipeline.js';
-import { envInstruction, quoteEnvValue, renderInstallerArgs, shellQuote } from './dockerfile.js';
+import { envInstructions, quoteEnvValue, renderInstallerArgs, shellQuote } from './dockerfile.js';
 
 const dockerfileOf = (docker: Record<string, unknown>) =>
   onlyImage(plan(dockerPipeline({ parent_image: 'python:3.11-slim', ...docker }))).dockerfile ?? '';
 
-describe('ENV rendering (ZenML §11.3 fixed)', () => {
-  it('quotes values and escapes backslash, double quote and $', () => {
+describe('ENV rendering', () => {
+  it('quotes values, escaping backslash and double quote, and leaves $VAR for Docker to expand as ZenML does', () => {
     expect(quoteEnvValue('a b')).toBe('"a b"');
-    expect(quoteEnvValue('say "hi" to $USER\\n')).toBe('"say \\"hi\\" to \\$USER\\\\n"');
+    // ZenML writes `ENV KEY=value` raw, so Docker expands $PATH (pipeline_docker_image_builder.py).
+    expect(quoteEnvValue('/opt/venv/bin:$PATH')).toBe('"/opt/venv/bin:$PATH"');
+    expect(quoteEnvValue('say "hi" to ${USER}\\n')).toBe('"say \\"hi\\" to ${USER}\\\\n"');
   });
 
-  it('puts every variable in one ENV instruction, one per line', () => {
-    expect(envInstruction({ A: '1', B: 'two words' })).toBe('ENV A="1" \\\n    B="two words"');
+  it('keeps \\$ as the escape for a literal $', () => {
+    expect(quoteEnvValue('costs \\$5')).toBe('"costs \\$5"');
+  });
+
+  it('writes one ENV instruction per variable, as ZenML does, so a value can use the ones before it', () => {
+    expect(envInstructions({ A: '1', B: '$A/two words' })).toEqual(['ENV A="1"', 'ENV B="$A/two words"']);
   });
 
   it('keeps key case as written', () => {
@@ -43,7 +49,7 @@ describe("each setting's effect on the generated Dockerfile", () => {
     expect(text.split('\n').slice(0, 3)).toEqual([
       'FROM python:3.11-slim',
       'WORKDIR /app',
-      'ENV ZENML_LOGGING_COLORS_DISABLED="False" \\',
+      'ENV ZENML_LOGGING_COLORS_DISABLED="False"',
     ]);
     expect(text).toContain('ZENML_CONFIG_PATH="/app/.zenconfig"');
   });
@@ -58,14 +64,20 @@ describe("each setting's effect on the generated Dockerfile", () => {
     expect(text.indexOf('apt-get')).toBeLessThan(text.indexOf('pip install'));
   });
 
-  it('runtime_environment: ENV after installs, before code', () => {
+  it('runtime_environment: ENV after every install, the local project install included, last of all', () => {
+    // ZenML documents runtime_environment as set right before the entrypoint, after all installs.
     const text = dockerfileOf({
-      runtime_environment: { LOG: 'info' },
+      runtime_environment: { LOG: 'info', PIP_INDEX_URL: 'http://runtime-only' },
       requirements: ['a'],
+      apt_packages: ['git'],
+      local_project_install_command: 'pip install .',
+      user: 'app',
       allow_download_from_artifact_store: false,
     });
-    expect(text.indexOf('uv pip install')).toBeLessThan(text.indexOf('ENV LOG="info"'));
-    expect(text.indexOf('ENV LOG="info"')).toBeLessThan(text.indexOf('COPY . .'));
+    const lines = text.trimEnd().split('\n');
+    expect(lines.slice(-2)).toEqual(['ENV LOG="info"', 'ENV PIP_INDEX_URL="http://runtime-only"']);
+    expect(text.indexOf('RUN pip install . && chown -R app /app')).toBeLessThan(text.indexOf('ENV LOG'));
+    expect(text.indexOf('uv pip install')).toBeLessThan(text.indexOf('ENV LOG'));
   });
 
   it('apt_packages: one install that cleans the lists', () => {

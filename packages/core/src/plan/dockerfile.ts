@@ -46,10 +46,10 @@ export function renderDockerfile(input: DockerfileInput): string {
     ZENML_CONFIG_PATH: `${APP_DIR}/.zenconfig`,
   };
   if (input.requiresCodeDownload) zenmlEnv.ZENML_REQUIRES_CODE_DOWNLOAD = 'True';
-  lines.push(envInstruction(zenmlEnv));
+  lines.push(...envInstructions(zenmlEnv));
 
   // Build-time environment comes before installs on purpose: it may configure the installers (ZenML #1665).
-  if (Object.keys(settings.environment).length > 0) lines.push(envInstruction(settings.environment));
+  lines.push(...envInstructions(settings.environment));
 
   if (input.aptPackages.length > 0) {
     lines.push(
@@ -71,9 +71,6 @@ export function renderDockerfile(input: DockerfileInput): string {
     }
   }
 
-  if (Object.keys(settings.runtimeEnvironment).length > 0)
-    lines.push(envInstruction(settings.runtimeEnvironment));
-
   if (input.includeCode) lines.push(settings.user ? `COPY --chown=${settings.user} . .` : 'COPY . .');
   const install = settings.localProjectInstallCommand;
   if (install && settings.user) {
@@ -86,18 +83,27 @@ export function renderDockerfile(input: DockerfileInput): string {
     lines.push(`RUN chown ${settings.user} ${APP_DIR}`);
   }
   if (settings.user) lines.push(`USER ${settings.user}`);
+  // The run-time environment comes last, after every install (ZenML's docs: it is set right before the
+  // entrypoint), so a run-time-only PIP_INDEX_URL or PATH cannot change what the build installs.
+  lines.push(...envInstructions(settings.runtimeEnvironment));
   return `${lines.join('\n')}\n`;
 }
 
-/** One ENV instruction, one `KEY="value"` per line; values escaped for Dockerfile double quotes. */
-export function envInstruction(env: Record<string, string>): string {
-  const pairs = Object.entries(env).map(([key, value]) => `${key}=${quoteEnvValue(value)}`);
-  return `ENV ${pairs.join(' \\\n    ')}`;
+/**
+ * One ENV instruction per variable, as ZenML writes them, so that a value can use the variables before
+ * it (`B: "$A/sub"`): Docker expands variables from the instructions above, not from the same one.
+ */
+export function envInstructions(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([key, value]) => `ENV ${key}=${quoteEnvValue(value)}`);
 }
 
-/** Inside double quotes a Dockerfile treats `\`, `"` and `$` specially; escape exactly those. */
+/**
+ * A value in Dockerfile double quotes: spaces and quotes stay as written, and `$VAR` / `${VAR}` expand as
+ * Docker expands them in ZenML's raw `ENV KEY=value` (`PATH: "/opt/venv/bin:$PATH"`). `\$` is a literal
+ * `$`; any other backslash and every `"` are escaped, so they reach the image as written.
+ */
 export function quoteEnvValue(value: string): string {
-  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+  return `"${value.replace(/\\\$|[\\"]/g, (match) => (match === '\\$' ? match : `\\${match}`))}"`;
 }
 
 /** `{flag: null|true}` → `--flag`, `{key: value}` → `--key=value`, `false` → left out. */

@@ -272,6 +272,8 @@ export function stackIntegrations(stack: Stack): string[] {
       ? CONTAINER_REGISTRY_FLAVORS[stack.containerRegistry.flavor]?.integration
       : undefined,
     ARTIFACT_STORE_FLAVORS[stack.artifactStore.flavor]?.integration,
+    // Every other component too, as ZenML's `Stack.requirements()` collects them all.
+    ...(stack.otherComponents ?? []).map((component) => component.integration),
   ];
   return [...new Set(names.filter((n): n is string => Boolean(n)))].sort();
 }
@@ -427,7 +429,7 @@ function planImage(
       aptPackages,
       includeCode,
       requiresCodeDownload,
-      loggingColorsDisabled: (input.env ?? process.env).ZENML_LOGGING_COLORS_DISABLED ?? 'False',
+      loggingColorsDisabled: zenmlBoolEnv((input.env ?? process.env).ZENML_LOGGING_COLORS_DISABLED),
     });
     refuseLongLines(finalDockerfile, (line) => fieldOfLine(line, s, where));
     buildOptions = mergeBuildOptions(s.buildConfig?.buildOptions ?? {});
@@ -606,4 +608,12 @@ function fieldOfLine(line: string, s: DockerSettings, where: string): string {
     }
   }
   return where;
+}
+
+/**
+ * ZenML's `str(handle_bool_env_var(var, False))` (src/zenml/constants.py): `True` for 1, y, yes, True and
+ * true, `False` for anything else, unset included.
+ */
+export function zenmlBoolEnv(value: string | undefined): 'True' | 'False' {
+  return value !== undefined && ['1', 'y', 'yes', 'True', 'true'].includes(value) ? 'True' : 'False';
 }
