@@ -39,13 +39,14 @@ const withStack = (components: Record<string, unknown>, name = 'bad') => ({
   pipeline: docker({ environment: { A: '1' } }),
   stack: { name, components },
 });
-const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-`;
+// Nine aliases a level, nine levels deep: 81 aliases that stand for 9^9 (387 million) values.
+const bomb = `${Array.from({ length: 9 }, (_, level) =>
+  level === 0
+    ? 'l0: &l0 [x, x, x, x, x, x, x, x, x]'
+    : `l${level}: &l${level} [${Array(9)
+        .fill(`*l${level - 1}`)
+        .join(', ')}]`,
+).join('\n')}\n`;
 
 const cases: Record<string, Case> = {
   // The document itself.
@@ -59,10 +60,13 @@ const cases: Record<string, Case> = {
   'a list at the top': { pipeline: '- a\n- b\n', message: /must be a YAML mapping at the top level/ },
   'a scalar at the top': { pipeline: 'just text\n', message: /must be a YAML mapping at the top level/ },
   'a number at the top': { pipeline: '42\n', message: /must be a YAML mapping at the top level/ },
-  'an alias bomb': { pipeline: `name: p\n${bomb}`, message: /pipeline\.yaml is refused: its aliases/ },
+  'an alias bomb': {
+    pipeline: `name: p\nextra:\n  ${bomb.trimEnd().split('\n').join('\n  ')}\n`,
+    message: /pipeline\.yaml is refused: its aliases/,
+  },
   'an undefined alias': {
     pipeline: 'name: *nope\n',
-    message: /pipeline\.yaml is not valid YAML: Unresolved alias/,
+    message: /pipeline\.yaml:1:\d+ is not valid YAML: unidentified alias "nope"/,
   },
   'a duplicate key': {
     pipeline: 'name: a\nname: b\n',
@@ -80,9 +84,12 @@ const cases: Record<string, Case> = {
     pipeline: 'name: "a\\e[31mb"\n',
     message: /name: must not hold control characters/,
   },
-  'no name': { pipeline: { settings: {} }, message: /name: the pipeline needs a name/ },
+  'no name and no --name': {
+    pipeline: { settings: {} },
+    message: /has no `name`: a ZenML config takes the pipeline's name from code\. Pass it with `--name NAME`/,
+  },
   'an empty name': { pipeline: { name: '' }, message: /name: must not be empty/ },
-  'a list as the name': { pipeline: { name: ['a'] }, message: /name: the pipeline needs a name/ },
+  'a list as the name': { pipeline: { name: ['a'] }, message: /name: the pipeline name must be text/ },
   'an unknown top key': {
     pipeline: { name: 'p', nmae: 'x' },
     message: /nmae: unknown key `nmae`; did you mean `name`\?/,
@@ -472,7 +479,8 @@ const cases: Record<string, Case> = {
   // The stack.
   'a stack alias bomb': {
     ...withStack({}),
-    stack: `name: s\n${bomb}`,
+    // Inside a component's config, which the stack loader walks for ${VAR}s.
+    stack: `name: s\ncomponents:\n  image_builder:\n    flavor: local\n    config:\n      ${bomb.trimEnd().split('\n').join('\n      ')}\n`,
     message: /stack\.yaml is refused: its aliases/,
   },
   'a stack that is not UTF-8': {

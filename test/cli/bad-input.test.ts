@@ -101,7 +101,10 @@ const stackCases: Array<[file: string, message: RegExp]> = [
     /components\.container_registry: The aws image builder requires a container registry/,
   ],
   ['stack-registry-scheme.yaml', /components\.container_registry\.config\.uri: must not start with a scheme/],
-  ['stack-unknown-component.yaml', /components\.orchestrator: unknown key/],
+  [
+    'stack-unknown-component.yaml',
+    /components\.orchestrater: unknown key `orchestrater`; did you mean `orchestrator`\?/,
+  ],
 ];
 
 describe('bad stacks are refused with exit code 2 by every command that reads them', () => {

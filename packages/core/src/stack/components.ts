@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { laxBoolean } from '../config/lax-boolean.js';
 import { REGISTRY_URI } from '../naming/reference.js';
 
 /**
@@ -96,5 +97,42 @@ export const ARTIFACT_STORE_FLAVORS: Record<
 
 /** The local image builder's own config (ZenML §7.2). */
 export const localImageBuilderConfigSchema = z.strictObject({
-  use_subprocess_call: z.boolean().default(false),
+  use_subprocess_call: laxBoolean.default(false),
 });
+
+/**
+ * The other stack components ZenML knows (`StackComponentType` in src/zenml/enums.py), each flavor with
+ * the integration its requirements come from (the integration that ships the flavor), or none for
+ * ZenML's own. ZenML adds every component's integration requirements to the image (`Stack.requirements`),
+ * so a stack's orchestrator or experiment tracker changes what the image installs.
+ */
+export const OTHER_COMPONENT_FLAVORS: Readonly<Record<string, Readonly<Record<string, string | null>>>> = {
+  orchestrator: {
+    local: null,
+    local_docker: null,
+    kubernetes: 'kubernetes',
+    kubeflow: 'kubeflow',
+    airflow: 'airflow',
+    sagemaker: 'aws',
+    vertex: 'gcp',
+    azureml: 'azure',
+    databricks: 'databricks',
+  },
+  step_operator: { sagemaker: 'aws', vertex: 'gcp', azureml: 'azure', kubernetes: 'kubernetes' },
+  experiment_tracker: { mlflow: 'mlflow', wandb: 'wandb', neptune: 'neptune', comet: 'comet' },
+  model_deployer: {
+    mlflow: 'mlflow',
+    bentoml: 'bentoml',
+    huggingface: 'huggingface',
+    databricks: 'databricks',
+  },
+  model_registry: { mlflow: 'mlflow' },
+  alerter: { slack: 'slack' },
+  data_validator: {
+    great_expectations: 'great_expectations',
+    deepchecks: 'deepchecks',
+    evidently: 'evidently',
+  },
+  feature_store: { feast: 'feast' },
+  deployer: { local: null, docker: null },
+};

@@ -15,6 +15,7 @@ import {
   type ContainerRegistryConfig,
   containerRegistryConfigSchema,
   localImageBuilderConfigSchema,
+  OTHER_COMPONENT_FLAVORS,
 } from './components.js';
 
 export interface ContainerRegistry {
@@ -38,6 +39,15 @@ export interface ImageBuilderComponent {
   config: Record<string, unknown>;
 }
 
+/** A component that does not build images but brings requirements (an orchestrator, a tracker). */
+export interface OtherComponent {
+  type: string;
+  flavor: string;
+  name: string;
+  /** The integration whose requirements it adds, when it has one. */
+  integration?: string;
+}
+
 export interface Stack {
   name: string;
   /** The file the stack came from; absent for the default stack. */
@@ -45,11 +55,18 @@ export interface Stack {
   imageBuilder: ImageBuilderComponent;
   containerRegistry?: ContainerRegistry;
   artifactStore: ArtifactStore;
+  /** The other components (orchestrator, step operator, experiment tracker, ...), in the file's order. */
+  otherComponents?: OtherComponent[];
   /** Values (registry passwords, secret `${VAR}`s) that must never be printed. */
   secrets: SecretSet;
 }
 
-const COMPONENT_TYPES = ['image_builder', 'container_registry', 'artifact_store'] as const;
+const COMPONENT_TYPES = [
+  'image_builder',
+  'container_registry',
+  'artifact_store',
+  ...Object.keys(OTHER_COMPONENT_FLAVORS),
+] as const;
 
 const componentSchema = z.looseObject({
   flavor: z.string({ error: 'every component needs a `flavor`' }).min(1),
@@ -61,7 +78,7 @@ const stackFileSchema = z.strictObject({
   name: z.string({ error: 'the stack needs a `name`' }).min(1, 'must not be empty'),
   components: z.strictObject(
     Object.fromEntries(COMPONENT_TYPES.map((type) => [type, componentSchema.optional()])) as Record<
-      (typeof COMPONENT_TYPES)[number],
+      string,
       z.ZodOptional<typeof componentSchema>
     >,
   ),
@@ -191,12 +208,28 @@ export function stackFromData(
     };
   }
 
+  const otherComponents: OtherComponent[] = [];
+  for (const [type, flavors] of Object.entries(OTHER_COMPONENT_FLAVORS)) {
+    const component = (components as Record<string, z.output<typeof componentSchema> | undefined>)[type];
+    if (!component) continue;
+    if (!(component.flavor in flavors))
+      throw unknownFlavor(type, component.flavor, Object.keys(flavors), file);
+    const integration = flavors[component.flavor];
+    otherComponents.push({
+      type,
+      flavor: component.flavor,
+      name: component.name ?? component.flavor,
+      ...(integration ? { integration } : {}),
+    });
+  }
+
   const stack: Stack = {
     name: raw.name,
     ...fileField,
     imageBuilder,
     ...(containerRegistry ? { containerRegistry } : {}),
     artifactStore,
+    ...(otherComponents.length > 0 ? { otherComponents } : {}),
     secrets,
   };
   const problems = [...warnings, ...stackRuleProblems(stack)];
@@ -343,5 +376,11 @@ export function describeStack(stack: Stack): Record<string, unknown> {
       name: stack.artifactStore.name,
       ...(stack.artifactStore.path ? { path: stack.artifactStore.path } : {}),
     },
+    ...Object.fromEntries(
+      (stack.otherComponents ?? []).map((c) => [
+        c.type,
+        { flavor: c.flavor, name: c.name, integration: c.integration ?? null },
+      ]),
+    ),
   };
 }
