@@ -21,7 +21,7 @@ function librariesLoaded(esmLog: string): Set<string> {
 }
 
 // Libraries core's bundle carries, then one the CLI's carries.
-const INLINED = ['zod', 'yaml', '@balena/dockerignore', 'p-limit', 'commander'];
+const INLINED = ['zod', 'js-yaml', '@balena/dockerignore', 'p-limit', 'commander'];
 const PACKAGES = ['core', 'docker', 'podman', 'aws', 'gcp'];
 
 // Every package ships one bundle (scripts/bundle.mjs); these check what a user gets from it.
