@@ -1,10 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { localBuildEnv } from '../fakes/local-build-env.js';
 import { zenbuild } from '../helpers/cli.js';
 import { expectPushedDigest } from '../helpers/pushed.js';
 import { remoteProject } from '../helpers/remote-project.js';
-import { pushToRegistry, runInImage } from '../infra/dockerd.js';
+import { inspectLabel, pushToRegistry, runInImage } from '../infra/dockerd.js';
 
 const { open } = inject('registries');
 const BUCKET = 'zenbuild-artifacts';
@@ -19,7 +21,7 @@ beforeAll(async () => {
 afterAll(async () => gcp?.close());
 
 /** A project whose stack builds in the fake and pushes to the local registry. */
-function setup(docker: Record<string, unknown>) {
+function setup(docker: Record<string, unknown>, builder: Record<string, unknown> = {}) {
   return remoteProject({
     flavor: 'gcp',
     parentImage: baseImage,
@@ -33,6 +35,7 @@ function setup(docker: Record<string, unknown>) {
             project: 'demo-project',
             api_endpoint: '${GCP_TEST_ENDPOINT}',
             storage_endpoint: '${GCP_TEST_ENDPOINT}',
+            ...builder,
           },
         },
         container_registry: { flavor: 'gcp', uri: open },
@@ -94,6 +97,55 @@ describe('zenbuild build with a gcp stack (Cloud Build and GCS fakes)', () => {
     expect(result.stderr).toMatch(
       /The Cloud Build build \S+ ended FAILURE: step 0 \(gcr\.io\/cloud-builders\/docker\) FAILURE/,
     );
+    expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
+  }, 120_000);
+
+  it('a $ in a label or build arg arrives byte for byte, not as a Cloud Build substitution', async () => {
+    // Cloud Build reads $VAR, ${VAR} and $$ in step args (substitute-variable-values in its docs):
+    // unescaped, `a$b` fails the build (MUST_MATCH) and $PROJECT_ID becomes the project.
+    // zenbuild's own $${c} is the literal ${c} (its ${VAR} substitution runs first).
+    const values = { V: '$PROJECT_ID', W: 'a$b ${c} $$d' };
+    const { build, dir } = setup({
+      dockerfile: 'Dockerfile',
+      build_context_root: '.',
+      parent_image_build_config: {
+        build_options: { buildargs: { ...values, W: 'a$b $${c} $$d' }, labels: { note: 'a$b' } },
+      },
+    });
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      `FROM ${baseImage}\nARG V\nARG W\nRUN echo -n "$V|$W" > /values\n`,
+    );
+    const result = await build(['--json']);
+    expect(result.stderr).not.toMatch(/zenbuild:/);
+    expect(result.code).toBe(0);
+    const image = JSON.parse(result.stdout).images.orchestrator.image;
+    expect(runInImage(image, ['cat', '/values'])).toBe(`${values.V}|${values.W}`);
+    expect(inspectLabel(image, 'note')).toBe('a$b');
+  }, 120_000);
+
+  it('a regional build that fails says which step, the status, the last log lines and the log URL', async () => {
+    const { build, home } = setup(
+      { local_project_install_command: 'echo failing-in-region && exit 4' },
+      { location: 'europe-west1' },
+    );
+    const result = await build();
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toMatch(/internal error|This is a bug/);
+    expect(result.stderr).toMatch(
+      /The Cloud Build build \S+ ended FAILURE: step 0 \(gcr\.io\/cloud-builders\/docker\) FAILURE: Build step failure/,
+    );
+    expect(result.stderr).toMatch(/Last log lines:\n(.*\n)*.*failing-in-region/);
+    expect(result.stderr).toMatch(/Logs: https:\/\/console\.cloud\.google\.com\/cloud-build\/builds\//);
+    // The build ran in its region, and was looked up under its regional name, which is where it lives.
+    const create = gcp.cloudbuild.calls
+      .filter((c) => c.method === 'POST' && c.path.endsWith('/builds'))
+      .at(-1);
+    expect(create?.path).toBe('/v1/projects/demo-project/locations/europe-west1/builds');
+    const lookups = gcp.cloudbuild.calls.filter(
+      (c) => c.method === 'GET' && /\/builds\/[^/:]+$/.test(c.path),
+    );
+    expect(lookups.at(-1)?.path).toMatch(/^\/v1\/projects\/demo-project\/locations\/europe-west1\/builds\//);
     expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
   }, 120_000);
 

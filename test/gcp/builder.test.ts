@@ -104,7 +104,8 @@ describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
             'build',
             '--network=cloudbuild',
             '--build-arg',
-            'GREETING=a "quoted" $value',
+            // Cloud Build's escape for one $ (it reads $value as a substitution); the image has `$value`.
+            'GREETING=a "quoted" $$value',
             '-f',
             'Dockerfile',
             '-t',

@@ -51,6 +51,7 @@ export function remoteProject(options: RemoteProjectOptions) {
   return {
     name,
     home,
+    dir,
     build: (extra: string[] = [], onStderr?: Parameters<typeof zenbuildAsync>[3]) =>
       zenbuildAsync(args(extra), env, project, onStderr),
   };

@@ -126,11 +126,11 @@ export class GcpImageBuilder implements ImageBuilder {
     const parent = this.config.location ? `projects/${project}/locations/${this.config.location}` : undefined;
     let operation: BuildOperation;
     try {
-      [operation] = await this.cloudbuild.createBuild({
-        projectId: project,
-        ...(parent ? { parent } : {}),
-        build,
-      });
+      // A regional build is created under its parent alone: given a project id too, the client takes
+      // the global path, and the build would run outside the region (and its private pool).
+      [operation] = await this.cloudbuild.createBuild(
+        parent ? { parent, build } : { projectId: project, build },
+      );
     } catch (error) {
       throw gcpError(error, {
         action: 'create the Cloud Build build',
@@ -245,10 +245,16 @@ export class GcpImageBuilder implements ImageBuilder {
     const result = operation.promise().then(
       ([build]) => build as IBuild,
       async (error: unknown) => {
-        // A failed build can end the operation with an error; its metadata is stale, so ask again.
-        if ((error as { code?: number }).code === 2 && buildId) {
-          const [build] = await this.cloudbuild.getBuild({ projectId: project, id: buildId });
-          return build;
+        // However a build ends (FAILURE, INTERNAL_ERROR, TIMEOUT, CANCELLED, EXPIRED), the operation may
+        // end with an error of any code, and its metadata is stale: the build itself says what happened.
+        if (buildId) {
+          try {
+            // A regional build is known only under its full name: the global path answers 404.
+            const [build] = await this.cloudbuild.getBuild(this.#buildRef(project, buildId));
+            if (TERMINAL.has(statusName(build.status))) return build;
+          } catch {
+            // The operation's own error below says more than a failed look-up.
+          }
         }
         throw gcpError(error, {
           action: 'wait for the Cloud Build build',
@@ -282,13 +288,7 @@ export class GcpImageBuilder implements ImageBuilder {
   async #cancel(project: string, buildId: string, run: RunContext, image: string): Promise<void> {
     run.emit({ type: 'phase', image, phase: 'cancelling', detail: buildId });
     try {
-      const name = this.config.location
-        ? `projects/${project}/locations/${this.config.location}/builds/${buildId}`
-        : undefined;
-      await this.cloudbuild.cancelBuild(
-        { projectId: project, id: buildId, ...(name ? { name } : {}) },
-        { timeout: 30_000 },
-      );
+      await this.cloudbuild.cancelBuild(this.#buildRef(project, buildId), { timeout: 30_000 });
     } catch (error) {
       run.emit({
         type: 'warning',
@@ -296,6 +296,16 @@ export class GcpImageBuilder implements ImageBuilder {
         message: `Could not cancel Cloud Build build ${buildId}: ${(error as Error).message}. Cancel it in the console.`,
       });
     }
+  }
+
+  /**
+   * How getBuild and cancelBuild find a build: a regional one only by its full resource name, alone (the
+   * client takes the global path whenever project and id are given, and the global path answers 404).
+   */
+  #buildRef(project: string, buildId: string): { name: string } | { projectId: string; id: string } {
+    return this.config.location
+      ? { name: `projects/${project}/locations/${this.config.location}/builds/${buildId}` }
+      : { projectId: project, id: buildId };
   }
 
   async #project(): Promise<string> {
@@ -327,7 +337,16 @@ export function dockerBuildArgs(
     '-t',
     request.imageName,
     '.',
-  ];
+  ].map(escapeSubstitutions);
+}
+
+/**
+ * Cloud Build reads `$VAR`, `${VAR}` and `$$` in step arguments as substitutions: a label or build arg
+ * `a$b` would fail the build in the default MUST_MATCH mode (or lose `$b` with ALLOW_LOOSE), and
+ * `$PROJECT_ID` would become the project. `$$` is Cloud Build's escape for one `$`.
+ */
+export function escapeSubstitutions(arg: string): string {
+  return arg.replaceAll('$', '$$$$');
 }
 
 function dockerFlags(options: BuildOptions): string[] {
@@ -338,6 +357,9 @@ function dockerFlags(options: BuildOptions): string[] {
     network: 'the build network comes from the `network` field of the image builder config; set it there',
   });
 }
+
+/** The statuses a build ends in; each is reported the same way (step, status, detail, log tail, URL). */
+const TERMINAL = new Set(['SUCCESS', 'FAILURE', 'INTERNAL_ERROR', 'TIMEOUT', 'CANCELLED', 'EXPIRED']);
 
 /** Numeric (operation results) and string (getBuild) enums both occur; compare by name. */
 export function statusName(status: IBuild['status']): string {

@@ -23,6 +23,8 @@ interface Step {
 export interface FakeCloudBuildBuild {
   id: string;
   projectId: string;
+  /** The region of a regional build (`projects/P/locations/L/builds`); absent for a global one. */
+  location?: string;
   status: string;
   statusDetail?: string;
   source: { storageSource: { bucket: string; object: string } };
@@ -88,7 +90,7 @@ export class FakeCloudBuild {
       const project = m[1] as string;
       const denied = this.#projectProblem(project);
       if (denied) return error(res, denied.status, denied.code, denied.message, denied.details);
-      return this.#create(res, project, parsed ?? {});
+      return this.#create(res, project, m[2], parsed ?? {});
     }
     m = /^\/v1\/operations\/build\/([^/]+)\/([^/]+)$/.exec(p);
     if (m && method === 'GET') {
@@ -96,11 +98,13 @@ export class FakeCloudBuild {
       if (!build) return error(res, 404, 'NOT_FOUND', 'Operation not found');
       return json(res, this.#operation(build));
     }
-    m = /^\/v1\/projects\/([^/]+)(?:\/locations\/[^/]+)?\/builds\/([^/:]+)(:cancel)?$/.exec(p);
+    m = /^\/v1\/projects\/([^/]+)(?:\/locations\/([^/]+))?\/builds\/([^/:]+)(:cancel)?$/.exec(p);
     if (m) {
-      const build = this.builds.get(m[2] as string);
-      if (!build || build.projectId !== m[1]) return error(res, 404, 'NOT_FOUND', `Build ${m[2]} not found`);
-      if (m[3] && method === 'POST') {
+      const build = this.builds.get(m[3] as string);
+      // A regional build exists only under its region's path: the global path does not know it.
+      if (!build || build.projectId !== m[1] || build.location !== m[2])
+        return error(res, 404, 'NOT_FOUND', `Requested entity was not found.`);
+      if (m[4] && method === 'POST') {
         const running = this.#running.get(build.id);
         if (running && !['SUCCESS', 'FAILURE', 'CANCELLED', 'TIMEOUT'].includes(build.status)) {
           running.cancel = true;
@@ -135,7 +139,12 @@ export class FakeCloudBuild {
     return undefined;
   }
 
-  #create(res: ServerResponse, project: string, spec: Record<string, unknown>): boolean {
+  #create(
+    res: ServerResponse,
+    project: string,
+    location: string | undefined,
+    spec: Record<string, unknown>,
+  ): boolean {
     const source = (spec.source as { storageSource?: { bucket?: string; object?: string } } | undefined)
       ?.storageSource;
     if (!source?.bucket || !source.object) {
@@ -169,13 +178,40 @@ export class FakeCloudBuild {
       );
     }
     const id = randomUUID();
+    // Cloud Build reads $VAR, ${VAR} and $$ in step args as substitutions, checked before the build
+    // exists: an unknown key fails it in the default MUST_MATCH mode, and is empty with ALLOW_LOOSE.
+    const loose = ['ALLOW_LOOSE', 1].includes(options.substitutionOption as string);
+    const values: Record<string, string> = {
+      PROJECT_ID: project,
+      BUILD_ID: id,
+      PROJECT_NUMBER,
+      LOCATION: location ?? 'global',
+      ...((spec.substitutions as Record<string, string> | undefined) ?? {}),
+    };
+    const steps: Step[] = [];
+    for (const s of (spec.steps as Step[] | undefined) ?? []) {
+      const args: string[] = [];
+      for (const arg of s.args ?? []) {
+        const result = substitute(arg, values, loose);
+        if (typeof result !== 'string')
+          return error(
+            res,
+            400,
+            'INVALID_ARGUMENT',
+            `invalid value for 'build.substitutions': ${result.error}`,
+          );
+        args.push(result);
+      }
+      steps.push({ name: s.name, args });
+    }
     const logsBucket = String(spec.logsBucket ?? `gs://${DEFAULT_LOGS_BUCKET}`);
     const build: FakeCloudBuildBuild = {
       id,
       projectId: project,
       status: 'QUEUED',
       source: { storageSource: { bucket: source.bucket, object: source.object } },
-      steps: ((spec.steps as Step[] | undefined) ?? []).map((s) => ({ name: s.name, args: s.args ?? [] })),
+      ...(location ? { location } : {}),
+      steps,
       images: (spec.images as string[] | undefined) ?? [],
       createTime: new Date().toISOString(),
       timeout: typeof spec.timeout === 'string' ? spec.timeout : '600s',
@@ -210,8 +246,9 @@ export class FakeCloudBuild {
     };
     if (done) {
       if (build.status !== 'SUCCESS' && this.options.failureAs !== 'response') {
+        // The code differs with the way the build ended (google.rpc.Code); clients must not rely on it.
         operation.error = {
-          code: 2,
+          code: OPERATION_ERROR_CODES[build.status] ?? 2,
           message: `Build ${build.status === 'FAILURE' ? 'failed' : build.status.toLowerCase()}; check build logs for details`,
         };
       } else {
@@ -382,6 +419,54 @@ export class FakeCloudBuild {
     const bucket = build.logsBucket.replace(/^gs:\/\//, '').split('/')[0] as string;
     this.options.gcs.append(bucket, `log-${build.id}.txt`, `${text}\n`);
   }
+}
+
+const OPERATION_ERROR_CODES: Record<string, number> = {
+  FAILURE: 2,
+  INTERNAL_ERROR: 13,
+  TIMEOUT: 4,
+  CANCELLED: 1,
+  EXPIRED: 4,
+};
+
+/** Cloud Build's default substitutions (always, then for triggered builds; empty without a trigger). */
+const BUILT_IN_SUBSTITUTIONS = new Set([
+  'PROJECT_ID',
+  'BUILD_ID',
+  'PROJECT_NUMBER',
+  'LOCATION',
+  'TRIGGER_NAME',
+  'COMMIT_SHA',
+  'REVISION_ID',
+  'SHORT_SHA',
+  'REPO_NAME',
+  'REPO_FULL_NAME',
+  'BRANCH_NAME',
+  'TAG_NAME',
+  'REF_NAME',
+  'TRIGGER_BUILD_CONFIG_PATH',
+  'SERVICE_ACCOUNT_EMAIL',
+  'SERVICE_ACCOUNT',
+]);
+
+/** One template, as Cloud Build substitutes it: `$$` is `$`, `$KEY` and `${KEY}` are looked up. */
+function substitute(
+  text: string,
+  values: Record<string, string>,
+  loose: boolean,
+): string | { error: string } {
+  let failure: string | undefined;
+  const out = text.replace(/\$(?:(\$)|\{([^}]*)\}|([A-Za-z0-9_]+))/g, (_m, dollar, braced, bare) => {
+    if (dollar) return '$';
+    const key = (braced ?? bare) as string;
+    if (key in values) return values[key] as string;
+    if (BUILT_IN_SUBSTITUTIONS.has(key) || loose) return '';
+    failure ??= key.startsWith('_')
+      ? `key "${key}" in the template is not matched in the substitution list`
+      : `key in the template "${key}" is not a valid built-in substitution`;
+    return '';
+  });
+  return failure ? { error: failure } : out;
 }
 
 function ensureNetwork(name: string): void {
