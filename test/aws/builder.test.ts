@@ -207,6 +207,31 @@ describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
     expect(await registryClient.exists(imageName)).toBe(false);
   });
 
+  it("a failing build's last log lines arrive although CloudWatch answers empty pages before them", async () => {
+    // GetLogEvents (API reference): empty pages do not end the stream while the token still changes.
+    aws.codebuild.options.emptyLogPages = 3;
+    try {
+      const stack = awsStack({ uri: open });
+      const error = await failure(
+        builderFor(stack).build(
+          await buildRequest(
+            `${open}/zenbuild-test/aws-empty-pages:${unique()}`,
+            `FROM ${baseImage}\nRUN echo last-words-before-failing && exit 5\n`,
+            { registry: stack.containerRegistry },
+          ),
+          recorder(),
+        ),
+      );
+      expect(error.code).toBe('BUILD_FAILED');
+      expect(error.message).toContain('last-words-before-failing');
+      expect(error.message).toMatch(
+        /Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command/,
+      );
+    } finally {
+      aws.codebuild.options.emptyLogPages = 0;
+    }
+  });
+
   it('stops the remote build when the run is cancelled', async () => {
     const stack = awsStack({ uri: open });
     const controller = new AbortController();

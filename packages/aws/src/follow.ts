@@ -50,9 +50,9 @@ export async function followBuild(options: FollowOptions): Promise<FollowResult>
       await logReader.read(build.logs.groupName, build.logs.streamName, options.deadline);
     }
     if (build.buildStatus && TERMINAL_STATUSES.has(build.buildStatus)) {
-      // CloudWatch can lag behind the status; one more read picks up the last lines.
+      // CloudWatch can lag behind the status; one more read, to the end, picks up the last lines.
       if (build.logs?.groupName && build.logs.streamName) {
-        await logReader.read(build.logs.groupName, build.logs.streamName, options.deadline);
+        await logReader.read(build.logs.groupName, build.logs.streamName, options.deadline, true);
       }
       return { build, tail: logReader.tail };
     }
@@ -90,8 +90,15 @@ class LogReader {
     private readonly run: RunContext,
   ) {}
 
-  async read(group: string, stream: string, signal: AbortSignal): Promise<void> {
-    for (;;) {
+  /**
+   * Reads on from the last token. While the build runs, an empty page ends the read (the next poll goes
+   * on); the final read pages on until the token comes back unchanged, because "partially full or empty
+   * pages don't necessarily mean that pagination is finished" (GetLogEvents, API reference): the failing
+   * command's output and CodeBuild's COMMAND_EXECUTION_ERROR come last. Bounded, so a service that never
+   * repeats its token cannot hold the build's result.
+   */
+  async read(group: string, stream: string, signal: AbortSignal, toTheEnd = false): Promise<void> {
+    for (let pages = 0; pages < MAX_PAGES_PER_READ; pages++) {
       let reply: { events?: { message?: string }[]; nextForwardToken?: string };
       try {
         reply = await this.logs.send(
@@ -127,10 +134,12 @@ class LogReader {
       // CloudWatch returns the same token when there is nothing more (yet).
       if (!reply.nextForwardToken || reply.nextForwardToken === this.#token) return;
       this.#token = reply.nextForwardToken;
-      if ((reply.events ?? []).length === 0) return;
+      if ((reply.events ?? []).length === 0 && !toTheEnd) return;
     }
   }
 }
+
+const MAX_PAGES_PER_READ = 200;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -63,6 +63,13 @@ export interface FakeCodeBuildOptions {
   parameters?: Record<string, string>;
   /** The environment of the "build image": PATH, DOCKER_HOST, DOCKER_BUILDKIT... */
   buildEnv?: NodeJS.ProcessEnv;
+  /**
+   * GetLogEvents answers this many empty pages, each with a new token, before each page of events.
+   * The API reference allows it: "Partially full or empty pages don't necessarily mean that pagination
+   * is finished. As long as the nextForwardToken returned is NOT equal to the nextToken that you passed
+   * into the API call, there might be more log events available."
+   */
+  emptyLogPages?: number;
 }
 
 const ACCOUNT = '000000000000';
@@ -430,6 +437,12 @@ export class FakeCodeBuild {
     if (!outcome.ok)
       phase.contexts = [{ statusCode: outcome.code ?? 'ERROR', message: outcome.message ?? '' }];
     this.#log(build, `[Container] ${stamp()} Phase complete: ${phase.phaseType} State: ${phase.phaseStatus}`);
+    if (!outcome.ok && outcome.code !== 'CLIENT_ERROR') {
+      this.#log(
+        build,
+        `[Container] ${stamp()} Phase context status code: ${outcome.code ?? 'ERROR'} Message: ${outcome.message ?? ''}`,
+      );
+    }
   }
 
   #stopped(build: FakeBuild): void {
@@ -462,14 +475,22 @@ export class FakeCodeBuild {
     const events = this.logStreams.get(`${body.logGroupName}/${body.logStreamName}`);
     if (!events)
       throw new ServiceError('ResourceNotFoundException', 'The specified log stream does not exist.');
+    // Tokens are `f/<next event>/<empty pages given before it>`.
     const token = body.nextToken as string | undefined;
-    const from = token ? Number(token.slice(2)) : 0;
+    const [fromText = '0', skippedText = '0'] = token ? token.slice(2).split('/') : [];
+    const from = Number(fromText);
+    const skipped = Number(skippedText);
+    const forward = (next: number, empties: number) => `f/${String(next).padStart(20, '0')}/${empties}`;
+    if (from < events.length && skipped < (this.options.emptyLogPages ?? 0)) {
+      return { events: [], nextForwardToken: forward(from, skipped + 1), nextBackwardToken: `b/${from}` };
+    }
     const limit = Math.min(Number(body.limit ?? 10_000), 10_000);
     const page = events.slice(from, from + limit);
     const next = from + page.length;
     return {
       events: page,
-      nextForwardToken: `f/${String(next).padStart(20, '0')}`,
+      // Nothing more: the token given is returned unchanged.
+      nextForwardToken: page.length === 0 && token ? token : forward(next, 0),
       nextBackwardToken: `b/${from}`,
     };
   }
