@@ -199,6 +199,36 @@ describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
     expect(gcp.cloudbuild.builds.get(id)?.status).toBe('CANCELLED');
   });
 
+  it('a log object that never appears is a warning naming it, not silence', async () => {
+    // A wrong logs bucket or storage endpoint looks like "not written yet" (404) to a follower.
+    gcp.cloudbuild.options.writeLogObjects = false;
+    try {
+      const stack = gcpStack();
+      const run = recorder();
+      const built = await builderFor(stack).build(
+        await buildRequest(
+          `${open}/zenbuild-test/gcp-no-log:${unique()}`,
+          `FROM ${baseImage}\nRUN echo no-log\n`,
+          {
+            registry: stack.containerRegistry,
+          },
+        ),
+        run,
+      );
+      expect(built.digest).toMatch(/^sha256:/);
+      const warnings = run.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^The build log gs://\\S+/log-${built.remoteBuildId}\\.txt does not exist \\(404\\) although the build has ended`,
+          ),
+        ),
+      ]);
+    } finally {
+      gcp.cloudbuild.options.writeLogObjects = true;
+    }
+  });
+
   it('cancels and fails when the overall timeout passes', async () => {
     const stack = gcpStack();
     const error = await failure(

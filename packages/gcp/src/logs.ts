@@ -9,6 +9,7 @@ export class GcsLogFollower {
   #offset = 0;
   #partial = '';
   #warned = false;
+  readonly #started = Date.now();
   readonly tail: string[] = [];
 
   constructor(
@@ -17,6 +18,8 @@ export class GcsLogFollower {
     private readonly object: string,
     private readonly image: string,
     private readonly run: RunContext,
+    /** How long a missing object counts as "not written yet" before it is worth a warning. */
+    private readonly missingGraceMs = 120_000,
   ) {}
 
   async read(final = false): Promise<void> {
@@ -30,18 +33,26 @@ export class GcsLogFollower {
         this.#emit(this.#partial + chunk.toString('utf8'));
       }
     } catch (error) {
-      const code = (error as { code?: number }).code;
-      // The object appears once the build writes its first line.
-      if (code !== 404 && !this.#warned) {
-        this.#warned = true;
-        this.run.emit({
-          type: 'warning',
-          image: this.image,
-          message: `Cannot read the build log gs://${this.bucket}/${this.object} (${(error as Error).message}); the build is still followed. The account needs storage.objects.get on the logs bucket.`,
-        });
+      const where = `gs://${this.bucket}/${this.object}`;
+      if ((error as { code?: number }).code !== 404) {
+        this.#warn(
+          `Cannot read the build log ${where} (${(error as Error).message}); the build is still followed. The account needs storage.objects.get on the logs bucket.`,
+        );
+      } else if (final || this.#offset > 0 || Date.now() - this.#started > this.missingGraceMs) {
+        // The object appears once the build writes its first line. Missing after the build wrote some,
+        // after the build ended, or long after it started, it is in another place than zenbuild reads.
+        this.#warn(
+          `The build log ${where} does not exist (404)${final ? ' although the build has ended' : ''}, so its lines are not shown: check the image builder's \`logs_bucket\` and \`storage_endpoint\`, and the build's \`logging\` option. The build itself is still followed.`,
+        );
       }
     }
     if (final && this.#partial) this.#emit(`${this.#partial}\n`);
+  }
+
+  #warn(message: string): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.run.emit({ type: 'warning', image: this.image, message });
   }
 
   #emit(text: string): void {

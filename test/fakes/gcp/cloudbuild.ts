@@ -54,6 +54,8 @@ export interface FakeCloudBuildOptions {
   /** How a failed build ends its operation: with `error` (code 2) or with a Build `response`. */
   failureAs?: 'error' | 'response';
   buildEnv?: NodeJS.ProcessEnv;
+  /** False: the build writes no log object (its logs go to Cloud Logging only, whatever it asked). */
+  writeLogObjects?: boolean;
 }
 
 /**
@@ -416,6 +418,7 @@ export class FakeCloudBuild {
   }
 
   #log(build: FakeCloudBuildBuild, text: string): void {
+    if (this.options.writeLogObjects === false) return;
     const bucket = build.logsBucket.replace(/^gs:\/\//, '').split('/')[0] as string;
     this.options.gcs.append(bucket, `log-${build.id}.txt`, `${text}\n`);
   }
