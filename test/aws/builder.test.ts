@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AwsImageBuilder,
@@ -230,6 +234,83 @@ describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
     } finally {
       aws.codebuild.options.emptyLogPages = 0;
     }
+  });
+
+  describe("the build image's Docker daemon (CodeBuild's samples start dockerd in the install phase)", () => {
+    /**
+     * A build image whose daemon is not running yet: `docker info` fails until its `dockerd` has started
+     * (a stand-in that comes up after `delay` seconds, or never); every other docker command is the real
+     * CLI on this machine's daemon.
+     */
+    function imageWithoutDaemon(delay: number | 'never') {
+      const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-no-daemon-'));
+      const docker = spawnSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).stdout.trim();
+      const script = (name: string, body: string) => {
+        writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`);
+        chmodSync(path.join(dir, name), 0o755);
+      };
+      script(
+        'docker',
+        `if [ "$1" = info ] && [ ! -e ${dir}/up ]; then echo "Cannot connect to the Docker daemon" >&2; exit 1; fi\nexec ${docker} "$@"`,
+      );
+      script(
+        'dockerd',
+        `echo "$@" > ${dir}/args\n${delay === 'never' ? 'exit 0' : `sleep ${delay}; touch ${dir}/up`}`,
+      );
+      const env = localBuildEnv();
+      aws.codebuild.options.buildEnv = { ...env, PATH: `${dir}:${env.PATH}`, ZENBUILD_DOCKERD_WAIT: '3' };
+      return dir;
+    }
+
+    afterAll(() => {
+      aws.codebuild.options.buildEnv = localBuildEnv();
+    });
+
+    it('starts dockerd when docker info fails, waits for it, and says so in the log', async () => {
+      const dir = imageWithoutDaemon(1);
+      const stack = awsStack({ uri: open });
+      const run = recorder();
+      const built = await builderFor(stack).build(
+        await buildRequest(
+          `${open}/zenbuild-test/aws-dockerd:${unique()}`,
+          `FROM ${baseImage}\nRUN echo daemon-started\n`,
+          {
+            registry: stack.containerRegistry,
+          },
+        ),
+        run,
+      );
+      expect(built.digest).toMatch(/^sha256:/);
+      expect(readFileSync(path.join(dir, 'args'), 'utf8')).toMatch(
+        /^--host=unix:\/\/\/var\/run\/docker\.sock|^--host=/,
+      );
+      const lines = run.events.flatMap((e) => (e.type === 'log' ? [e.line] : []));
+      expect(lines).toContain(
+        'zenbuild: docker info failed: starting dockerd (the build image runs no Docker daemon)',
+      );
+      expect(lines.some((l) => /^zenbuild: dockerd is up after \d+ s$/.test(l))).toBe(true);
+    });
+
+    it('fails the install phase, with the daemon log, when dockerd does not come up in time', async () => {
+      const dir = imageWithoutDaemon('never');
+      const stack = awsStack({ uri: open });
+      const error = await failure(
+        builderFor(stack).build(
+          await buildRequest(
+            `${open}/zenbuild-test/aws-no-dockerd:${unique()}`,
+            `FROM ${baseImage}\nRUN echo x\n`,
+            {
+              registry: stack.containerRegistry,
+            },
+          ),
+          recorder(),
+        ),
+      );
+      expect(existsSync(path.join(dir, 'args'))).toBe(true);
+      expect(error.code).toBe('BUILD_FAILED');
+      expect(error.message).toMatch(/phase INSTALL FAILED/);
+      expect(error.message).toContain('zenbuild: dockerd did not answer within 3 s');
+    });
   });
 
   it('stops the remote build when the run is cancelled', async () => {

@@ -26,6 +26,10 @@ describe('createBuildspec', () => {
     expect(spec.phases.pre_build?.commands).toEqual([
       'aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin "$ZENBUILD_REGISTRY"',
     ]);
+    // CodeBuild's Docker samples: the install phase starts dockerd when docker info fails.
+    expect(spec.phases.install?.commands[0]).toMatch(
+      /^docker info >\/dev\/null 2>&1 \|\| \{ .*nohup dockerd/,
+    );
     expect(spec.phases.build?.commands).toHaveLength(1);
     expect(argv(spec.phases.build?.commands[0] ?? '')).toEqual([
       'docker',

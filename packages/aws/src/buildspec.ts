@@ -50,6 +50,7 @@ export function createBuildspec(input: BuildspecInput): Buildspec {
       'exported-variables': [DIGEST_VARIABLE],
     },
     phases: {
+      install: { 'on-failure': 'ABORT', commands: [START_DOCKERD] },
       ...(login.length > 0 ? { pre_build: { 'on-failure': 'ABORT' as const, commands: login } } : {}),
       build: {
         'on-failure': 'ABORT',
@@ -79,6 +80,28 @@ export function createBuildspec(input: BuildspecInput): Buildspec {
     },
   };
 }
+
+/**
+ * CodeBuild's Docker samples for images that are not CodeBuild's own (the default here,
+ * `bentolor/docker-dind-awscli`) start dockerd in the install phase and wait for `docker info`. Only
+ * when `docker info` fails: CodeBuild's own images in privileged mode run a daemon already. The wait is
+ * bounded (ZENBUILD_DOCKERD_WAIT seconds, default 60) and says what it does in the build log.
+ */
+export const START_DOCKERD = [
+  'docker info >/dev/null 2>&1 || {',
+  'echo "zenbuild: docker info failed: starting dockerd (the build image runs no Docker daemon)";',
+  'nohup dockerd --host="${DOCKER_HOST:-unix:///var/run/docker.sock}" >/tmp/zenbuild-dockerd.log 2>&1 &',
+  'waited=0;',
+  'until docker info >/dev/null 2>&1; do',
+  'if [ "$waited" -ge "${ZENBUILD_DOCKERD_WAIT:-60}" ]; then',
+  'echo "zenbuild: dockerd did not answer within $waited s; its log:" >&2;',
+  'tail -n 20 /tmp/zenbuild-dockerd.log >&2; exit 1;',
+  'fi; sleep 1; waited=$((waited + 1));',
+  'done;',
+  'echo "zenbuild: dockerd is up after $waited s";',
+  '}',
+  // One line: CodeBuild writes each command into the log, and a long one would crowd out the tail.
+].join(' ');
 
 export function serializeBuildspec(spec: Buildspec): string {
   return stringify(spec, { lineWidth: 0 });
