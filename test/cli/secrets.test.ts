@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
+import { commandLinesWith } from '../helpers/processes.js';
 import { runInImage, runInPodman } from '../infra/dockerd.js';
 
 // Secret values in a pipeline config: never on a command line, in a record, or in what zenbuild prints.
@@ -11,21 +12,6 @@ const baseImage = inject('baseImage');
 const podmanBaseImage = inject('podmanBaseImage');
 const project = path.join(repoRoot, 'test');
 const token = `tok-${Math.random().toString(36).slice(2)}-secret`;
-
-/** Every process command line that holds `text`. */
-function commandLinesWith(text: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(text)) found.push(cmdline);
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return found;
-}
 
 function project_(docker: Record<string, unknown>, files: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-secrets-'));

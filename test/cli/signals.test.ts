@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
+import { commandLinesWith } from '../helpers/processes.js';
 
 // Ctrl-C, SIGTERM and kill -9 in the two CLI modes, which run an engine CLI as a child process and give
 // it the stack registry's password through a file: nothing of either may outlive zenbuild.
@@ -16,21 +17,6 @@ const modes = [
   { mode: 'docker CLI', engine: 'docker', parent: baseImage, builder: { use_subprocess_call: true } },
   { mode: 'podman', engine: 'podman', parent: podmanBaseImage, builder: {} },
 ] as const;
-
-/** Processes whose command line holds `marker`, other than this search itself. */
-function processesWith(marker: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(marker)) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return found;
-}
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -119,7 +105,7 @@ describe.each(modes)('stopping a build in $mode mode', (mode) => {
       });
       expect(result.code).toBe(exitCode);
       expect(sawCredentials.length).toBeGreaterThan(0);
-      expect(await until(() => processesWith(marker).length === 0, 15_000)).toBe(true);
+      expect(await until(() => commandLinesWith(marker).length === 0, 15_000)).toBe(true);
       expect(readdirSync(temp)).toEqual([]);
       if (mode.engine === 'podman') {
         expect(await until(() => podmanWorkingContainers().length <= before, 15_000)).toBe(true);
@@ -134,7 +120,7 @@ describe.each(modes)('stopping a build in $mode mode', (mode) => {
       if (stderr.includes(marker) && !child.killed) child.kill('SIGKILL');
     });
     expect(result.code).toBe(null);
-    expect(await until(() => processesWith(marker).length === 0, 20_000)).toBe(true);
+    expect(await until(() => commandLinesWith(marker).length === 0, 20_000)).toBe(true);
     // Nothing ran to remove the files: they are swept by the next zenbuild in that temp folder.
     const skip = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-signals-')), 'skip.yaml');
     mkdirSync(path.dirname(skip), { recursive: true });

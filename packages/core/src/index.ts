@@ -51,6 +51,7 @@ export * from './store/record.js';
 export * from './util/http-request.js';
 export { isRecord } from './util/is-record.js';
 export {
+  isRunning,
   makePrivateTempDir,
   removePrivateTempDir,
   removePrivateTempDirsSync,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidInput } from '@zenbuild/core';
+import { invalidInput, isRunning } from '@zenbuild/core';
 
 /** Unpacked contexts kept when `ZENBUILD_PODMAN_KEEP_CONTEXTS` is not set. */
 export const DEFAULT_KEPT_CONTEXTS = 2;
@@ -137,7 +137,7 @@ export class UnpackedContexts {
         if (Date.now() - since > ABANDONED_AFTER_MS) doomed.push(name);
       } else {
         const pid = IN_USE.exec(name)?.[1];
-        if (pid !== undefined && !isAlive(Number(pid))) doomed.push(name);
+        if (pid !== undefined && !isRunning(Number(pid))) doomed.push(name);
       }
     }
     markers.sort((a, b) => b.usedMs - a.usedMs);
@@ -194,13 +194,4 @@ function isMissing(error: unknown): boolean {
 function isMissingOrThrow(error: unknown): false {
   if (isMissing(error)) return false;
   throw error;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -46,7 +46,8 @@ export async function sweepPrivateTempDirs(): Promise<string[]> {
   return swept;
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this pid runs (EPERM: it does, as another user's). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
