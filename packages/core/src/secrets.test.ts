@@ -37,3 +37,15 @@ describe('secret masking', () => {
     expect(secrets.redact('abc')).toBe('abc');
   });
 });
+
+describe('values under secret-looking names', () => {
+  it('are masked when written literally, but a flag or a number is not', async () => {
+    const { dockerPipeline } = await import('./__fixtures__/pipeline.js');
+    const p = dockerPipeline({
+      parent_image: 'x/y:1',
+      runtime_environment: { DB_PASSWORD: 'hunter2-literal', API_KEY_REQUIRED: true, TOKEN_TTL: 3600 },
+    });
+    expect(p.secrets.redact('pw=hunter2-literal')).toBe('pw=***');
+    expect(p.secrets.redact('ENV A="True" ttl=3600')).toBe('ENV A="True" ttl=3600');
+  });
+});

@@ -105,9 +105,12 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   const contextHashes = contextHashesOf(contexts);
   const checksums = planChecksums(plan, contextHashes, parentDigests);
 
-  // The stack's credentials are tried before anything is built, as `docker login` would try them.
+  // The stack's credentials are tried before anything is built, as `docker login` would try them. Only
+  // for a local build, which pushes from this machine: a remote builder may reach a registry this
+  // machine cannot.
   const pushed = plan.builds.find((b) => b.push);
-  if (pushed && registry?.credentials) await client.checkLogin(pushed.imageName);
+  if (pushed && registry?.credentials && stack.imageBuilder.flavor === 'local')
+    await client.checkLogin(pushed.imageName);
 
   if (options.build) return useGivenBuild(io, store, options.build, { plan, stack, checksums }, options.json);
 

@@ -106,8 +106,13 @@ function registerNamedSecrets(settings: DockerSettings, secrets: SecretSet): voi
     settings.parentImageBuildConfig?.buildOptions?.buildArgs ?? {},
   ];
   for (const map of maps)
-    for (const [name, value] of Object.entries(map)) if (looksSecret(name)) secrets.add(String(value));
+    // A flag or a number under such a name (`API_KEY_REQUIRED: True`) is no secret, and masking it
+    // would blank every `True` in the output.
+    for (const [name, value] of Object.entries(map))
+      if (looksSecret(name) && !NOT_SECRET_TEXT.test(String(value))) secrets.add(String(value));
 }
+
+const NOT_SECRET_TEXT = /^(True|False|true|false|\d+(\.\d+)?)$/;
 
 /** Rules that span several fields (ZenML's model validators), plus warnings about ignored values. */
 export function checkSettings(
