@@ -229,6 +229,35 @@ describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
     }
   });
 
+  it.each([
+    ['global', {}],
+    ['regional', { location: 'europe-west1' }],
+  ])(
+    'a %s build that Cloud Build times out says TIMEOUT, its step and log, whatever the operation error code',
+    async (_kind, where) => {
+      // The fake ends a timed-out build's operation with DEADLINE_EXCEEDED (4), not UNKNOWN (2).
+      const stack = gcpStack({ build_timeout: 3, ...where });
+      const error = await failure(
+        builderFor(stack).build(
+          await buildRequest(
+            `${open}/zenbuild-test/gcp-cb-timeout:${unique()}`,
+            `FROM ${baseImage}\nRUN echo slow-step && sleep 30\n`,
+            {
+              registry: stack.containerRegistry,
+            },
+          ),
+          recorder(),
+        ),
+      );
+      expect(error.code).toBe('BUILD_FAILED');
+      expect(error.message).toMatch(
+        /The Cloud Build build \S+ ended TIMEOUT: step 0 \(gcr\.io\/cloud-builders\/docker\) TIMEOUT/,
+      );
+      expect(error.message).toContain('slow-step');
+      expect(error.message).toMatch(/Logs: https:\/\//);
+    },
+  );
+
   it('cancels and fails when the overall timeout passes', async () => {
     const stack = gcpStack();
     const error = await failure(
