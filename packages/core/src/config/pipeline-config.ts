@@ -107,11 +107,38 @@ const pipelineConfigSchema = z.strictObject({
         .string()
         .min(1, 'step names must not be empty')
         .regex(NO_CONTROL_CHARACTERS, 'step names must not hold control characters'),
-      stepSchema,
+      // Checked one distinct step at a time below (validSteps): 2,000 equal steps are checked once.
+      z.unknown(),
     )
     .nullish(),
   ...ignored(IGNORED_RUN_KEYS),
 });
+
+type StepConfig = z.output<typeof stepSchema>;
+
+/** Each step entry checked against the step schema, equal entries once, errors naming the step. */
+function validSteps(steps: Record<string, unknown>, file: string | undefined): Record<string, StepConfig> {
+  const checked = new Map<string, StepConfig>();
+  const out: Record<string, StepConfig> = {};
+  for (const [name, raw] of Object.entries(steps)) {
+    const key = JSON.stringify(raw) ?? '';
+    let step = checked.get(key);
+    if (step === undefined && !checked.has(key)) {
+      const result = stepSchema.safeParse(raw, userInputParse);
+      if (!result.success) {
+        throw issuesToError(result.error, {
+          what: 'pipeline config',
+          basePath: ['steps', name],
+          ...(file ? { file } : {}),
+        });
+      }
+      step = result.data;
+      checked.set(key, step);
+    }
+    out[name] = step;
+  }
+  return out;
+}
 
 export interface PipelineStep {
   name: string;
@@ -164,7 +191,7 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   if (!parsed.success) {
     throw issuesToError(parsed.error, { what: 'pipeline config', ...(file ? { file } : {}) });
   }
-  const config = parsed.data;
+  const config = { ...parsed.data, steps: validSteps(parsed.data.steps ?? {}, file) };
   const name = options.name ?? config.name;
   if (name === undefined) {
     throw invalidInput(

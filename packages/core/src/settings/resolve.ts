@@ -105,9 +105,9 @@ function registerNamedSecrets(settings: DockerSettings, secrets: SecretSet): voi
     settings.buildConfig?.buildOptions?.buildArgs ?? {},
     settings.parentImageBuildConfig?.buildOptions?.buildArgs ?? {},
   ];
+  // A flag or a number under such a name (`API_KEY_REQUIRED: True`) is no secret, and masking it
+  // would blank every `True` in the output.
   for (const map of maps)
-    // A flag or a number under such a name (`API_KEY_REQUIRED: True`) is no secret, and masking it
-    // would blank every `True` in the output.
     for (const [name, value] of Object.entries(map))
       if (looksSecret(name) && !NOT_SECRET_TEXT.test(String(value))) secrets.add(String(value));
 }
