@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,4 +72,45 @@ export function zenbuildAsync(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+let bareInstall: string | undefined;
+
+/**
+ * The CLI as a user has it who installed only `zenbuild` (npm's layout: the CLI and core in a project's
+ * node_modules, no backend package), for the messages that ask for a backend. This repository links
+ * every backend at its root, so its own CLI always finds them.
+ */
+export function zenbuildWithoutBackends(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  if (!bareInstall) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-bare-install-'));
+    const modules = path.join(dir, 'node_modules');
+    for (const [name, from] of [
+      ['zenbuild', 'apps/cli'],
+      ['@zenbuild/core', 'packages/core'],
+    ] as const) {
+      const to = path.join(modules, name);
+      mkdirSync(to, { recursive: true });
+      copyFileSync(path.join(repoRoot, from, 'package.json'), path.join(to, 'package.json'));
+      cpSync(path.join(repoRoot, from, 'dist/bundle'), path.join(to, 'dist/bundle'), { recursive: true });
+    }
+    // core's one external library; where it really lives does not matter.
+    symlinkSync(
+      realpathSync(path.join(repoRoot, 'packages/core/node_modules/dockerfile-ast')),
+      path.join(modules, 'dockerfile-ast'),
+    );
+    bareInstall = dir;
+  }
+  const result = spawnSync(
+    process.execPath,
+    [path.join(bareInstall, 'node_modules/zenbuild/dist/bundle/bin.js'), ...args],
+    {
+      cwd: bareInstall,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ZENBUILD_HOME: tempHome(), ...env },
+      timeout: 20_000,
+    },
+  );
+  if (result.error) throw result.error;
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
