@@ -25,6 +25,18 @@ export * from './home/atomic-write.js';
 export * from './home/home.js';
 export * from './naming/naming.js';
 export * from './naming/reference.js';
+export {
+  type BuildPipelineOptions,
+  buildPipeline,
+  type PipelineBuildResult,
+} from './pipeline/build-pipeline.js';
+export {
+  type PipelineEvent,
+  type PipelineEventSink,
+  type PlannedPipeline,
+  type PlanPipelineOptions,
+  planPipeline,
+} from './pipeline/plan-pipeline.js';
 export * from './plan/checksum.js';
 export * from './plan/describe.js';
 export * from './plan/dockerfile.js';

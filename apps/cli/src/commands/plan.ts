@@ -1,19 +1,11 @@
 import {
   type BuildPlan,
-  collectClientInputs,
-  commandKey,
   contextHashesOf,
   describePlan,
   ensureZenbuildHome,
-  isZenbuildError,
-  loadIntegrationCatalog,
-  loadPipelineConfig,
-  loadStack,
-  planBuilds,
+  type PipelineEvent,
+  planPipeline,
   prepareContexts,
-  type Stack,
-  type StackProblem,
-  validateImageBuilderFlavor,
 } from '@zenbuild/core';
 import type { Io } from '../io.js';
 import { printWarnings } from '../warnings.js';
@@ -26,62 +18,9 @@ export interface PlanOptions {
   name?: string;
 }
 
-/** A client-side command `zenbuild build` runs (pip freeze, a pyproject export) and `plan` does not. */
-const deferredOutput = (command: string[]) =>
-  `# zenbuild plan runs nothing: \`zenbuild build\` puts the output of \`${commandKey(command)}\` here\n`;
-
-/** Everything up to a plan: stack, pipeline config, client inputs. Shared by `plan` and `build`. */
-export async function preparePlan(
-  io: Io,
-  pipelineFile: string,
-  options: PlanOptions & { runCommands?: boolean },
-): Promise<{ plan: BuildPlan; stack: Stack; deferredCommands: string[] }> {
-  const { stack, warnings: stackWarnings } = await loadStack(options.stack, { env: io.env });
-  io.secrets.merge(stack.secrets);
-  const warnings: StackProblem[] = [...stackWarnings];
-  try {
-    warnings.push(...(await validateImageBuilderFlavor(stack)));
-  } catch (error) {
-    // Planning needs no backend: say the config is unchecked instead of refusing to plan.
-    if (!isZenbuildError(error) || error.code !== 'NOT_AVAILABLE') throw error;
-    warnings.push({
-      path: 'components.image_builder',
-      severity: 'warning',
-      message: `${error.message} The plan is shown, but the image builder's config was not checked.`,
-    });
-  }
-  const pipeline = await loadPipelineConfig(pipelineFile, {
-    env: io.env,
-    ...(options.name !== undefined ? { name: options.name } : {}),
-  });
-  io.secrets.merge(pipeline.secrets);
-  const catalog = await loadIntegrationCatalog(options.integrations ?? io.env.ZENBUILD_INTEGRATIONS);
-  const settings = [
-    { settings: pipeline.settings, where: 'settings.docker' },
-    ...pipeline.steps.map((s) => ({ settings: s.settings, where: `steps.${s.name}.settings.docker` })),
-  ];
-  // `plan` promises to run nothing: it shows which commands `build` would run, in their place.
-  const deferredCommands: string[] = [];
-  const clientInputs = await collectClientInputs(
-    settings.map((s) => ({ ...s, baseDir: pipeline.baseDir, sourceRoot: pipeline.sourceRoot })),
-    options.runCommands === false
-      ? async (command) => {
-          deferredCommands.push(commandKey(command));
-          return deferredOutput(command);
-        }
-      : undefined,
-  );
-  const plan = planBuilds({
-    pipeline,
-    stack,
-    catalog,
-    clientInputs,
-    env: io.env,
-    ...(io.env.ZENBUILD_ZENML_VERSION ? { zenmlVersion: io.env.ZENBUILD_ZENML_VERSION } : {}),
-    ...(io.env.ZENBUILD_PYTHON_VERSION ? { pythonVersion: io.env.ZENBUILD_PYTHON_VERSION } : {}),
-  });
-  printWarnings(io, [...warnings, ...plan.warnings]);
-  return { plan, stack, deferredCommands };
+/** A notice of the run as the CLI prints warnings: `warning: <path>: <message>`. */
+export function printNotice(io: Io, event: PipelineEvent): void {
+  if (event.type === 'notice') printWarnings(io, [event]);
 }
 
 /** Walks and hashes every build context (file digests cached under $ZENBUILD_HOME). */
@@ -92,7 +31,17 @@ export async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<str
 }
 
 export async function planCommand(io: Io, pipelineFile: string, options: PlanOptions): Promise<number> {
-  const { plan, deferredCommands } = await preparePlan(io, pipelineFile, { ...options, runCommands: false });
+  // `plan` promises to run nothing: it shows which commands `build` would run, in their place.
+  const { plan, deferredCommands } = await planPipeline({
+    pipeline: pipelineFile,
+    ...(options.stack !== undefined ? { stack: options.stack } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.integrations !== undefined ? { integrations: options.integrations } : {}),
+    env: io.env,
+    runCommands: false,
+    secrets: io.secrets,
+    onEvent: (event) => printNotice(io, event),
+  });
   const hashes = await contextHashes(io, plan);
   if (options.json) {
     io.json({ ...describePlan(plan, hashes), commandsBuildRuns: deferredCommands });

@@ -1,0 +1,195 @@
+import { executePlan } from '../build/execute.js';
+import { LocalImageBuilder } from '../builders/local.js';
+import { imageBuilderFor } from '../builders/resolve.js';
+import type { ContainerEngine, ImageBuilder } from '../contracts.js';
+import { invalidInput, ZenbuildError } from '../errors.js';
+import { ensureZenbuildHome } from '../home/home.js';
+import { RegistryClient } from '../registry/client.js';
+import { registryHost } from '../registry/image-credentials.js';
+import {
+  contextHashesOf,
+  findReusableBuild,
+  parentImagesOf,
+  planChecksums,
+  prepareContexts,
+  resolveParentDigests,
+  verifyCustomBuild,
+} from '../reuse/reuse.js';
+import { BuildStore, type PipelineBuildRecord } from '../store/build-store.js';
+import { sweepPrivateTempDirs } from '../util/private-temp.js';
+import type { Warning } from '../warnings.js';
+import { type PipelineEvent, type PlanPipelineOptions, planPipeline } from './plan-pipeline.js';
+
+export interface BuildPipelineOptions extends PlanPipelineOptions {
+  /** Where records are found and kept (default: the store under `$ZENBUILD_HOME`). */
+  store?: BuildStore;
+  /** False: build even when an earlier build matches (`--no-reuse`). */
+  reuse?: boolean;
+  /** Use this recorded build instead of building; a mismatch is a notice, a missing image an error. */
+  buildId?: string;
+  /** Builds running at once (default 2). */
+  concurrency?: number;
+  /** Aborting it stops the running builds (a remote one too); nothing is recorded. */
+  signal?: AbortSignal;
+}
+
+export interface PipelineBuildResult {
+  /** The record, as saved: secrets masked. `reused` when nothing was built. */
+  record: PipelineBuildRecord;
+}
+
+/**
+ * Builds a pipeline's images as `zenbuild build` does: plan, prepare the contexts, reach the registry,
+ * resolve the parents' digests, compute the checksums, reuse an earlier build that matches, otherwise
+ * build (parents first, `concurrency` at a time), push and record. Events go to `onEvent`; errors are
+ * ZenbuildErrors whose code says what kind (input, not available, build failed, cancelled).
+ */
+export async function buildPipeline(options: BuildPipelineOptions): Promise<PipelineBuildResult> {
+  const env = options.env ?? process.env;
+  const signal = options.signal ?? new AbortController().signal;
+  const emit = async (event: PipelineEvent) => options.onEvent?.(event);
+  const notices = async (warnings: Warning[]) => {
+    for (const w of warnings)
+      await emit({ type: 'notice', message: w.message, ...(w.path ? { path: w.path } : {}) });
+  };
+  const stopIfAborted = () => {
+    if (signal.aborted)
+      throw new ZenbuildError('CANCELLED', 'The build was cancelled; nothing was recorded.');
+  };
+
+  // What a zenbuild killed outright (kill -9) left in the temp folder: engine auth files among it.
+  await sweepPrivateTempDirs();
+  const { plan, stack } = await planPipeline({ ...options, runCommands: true });
+  stopIfAborted();
+  const home = ensureZenbuildHome(env);
+  const damaged: Warning[] = [];
+  const store =
+    options.store ??
+    new BuildStore(home, {
+      onProblem: (problem) =>
+        damaged.push({
+          message: `${problem.file}: ${problem.message}; skipped (\`zenbuild builds check --fix\` moves it aside)`,
+        }),
+    });
+  // A store that cannot take the record is found before anything is built, not after.
+  await store.prepare();
+  const contexts = await prepareContexts(plan, { home });
+  for (const context of Object.values(contexts)) await notices(context.walked.warnings);
+  stopIfAborted();
+
+  const registry = stack.containerRegistry;
+  const needsLocalEngine = stack.imageBuilder.flavor === 'local' && plan.builds.length > 0;
+  const client = new RegistryClient({
+    env,
+    ...(registry?.credentials ? { credentials: { [registryHost(registry)]: registry.credentials } } : {}),
+    // A registry https fails for is spoken to as the local engine does, when the engine treats it as
+    // insecure (docker's `insecure-registries`, podman's registries.conf): it pulls from it the same way.
+    ...(needsLocalEngine
+      ? {
+          engineInsecure: async (host: string) =>
+            (await (await localEngine())?.insecureRegistry?.(host)) ?? false,
+        }
+      : {}),
+  });
+  // The parents' inspects start as soon as an engine exists, beside its availability check: for podman
+  // two commands at once instead of one after the other. Without a registry, so do the inspects of the
+  // images the plan builds, which are what a local record holds and what its reuse check asks about.
+  const inspects = new WeakMap<ContainerEngine, Map<string, ReturnType<ContainerEngine['localImage']>>>();
+  const onEngine = (engine: ContainerEngine) => {
+    const images = [...parentImagesOf(plan), ...(registry ? [] : plan.builds.map((b) => b.imageName))];
+    const started = new Map(images.map((image) => [image, engine.localImage(image)]));
+    // An engine that turns out unavailable is dropped with its inspects, which must not go unhandled.
+    for (const inspect of started.values()) inspect.catch(() => {});
+    inspects.set(engine, started);
+  };
+  let builder: ImageBuilder | undefined;
+  const getBuilder = async () => {
+    builder ??= await imageBuilderFor(stack, { env, ...(needsLocalEngine ? { onEngine } : {}) });
+    return builder;
+  };
+  const localEngine = async () => {
+    const local = await getBuilder();
+    return local instanceof LocalImageBuilder ? local.engine : undefined;
+  };
+  const digestWarnings: Warning[] = [];
+  const parentDigests = await resolveParentDigests(
+    plan,
+    client,
+    digestWarnings,
+    needsLocalEngine
+      ? async (image) => {
+          const engine = await localEngine();
+          return engine && (inspects.get(engine)?.get(image) ?? engine.localImage(image));
+        }
+      : undefined,
+  );
+  await notices(digestWarnings);
+  const checksums = planChecksums(plan, contextHashesOf(contexts), parentDigests);
+
+  // The stack's credentials are tried before anything is built, as `docker login` would try them. Only
+  // for a local build, which pushes from this machine: a remote builder may reach a registry this
+  // machine cannot.
+  const pushed = plan.builds.find((b) => b.push);
+  if (pushed && registry?.credentials && stack.imageBuilder.flavor === 'local')
+    await client.checkLogin(pushed.imageName);
+  stopIfAborted();
+
+  if (options.buildId !== undefined) {
+    const record = await store.get(options.buildId);
+    await notices(damaged.splice(0));
+    if (!record)
+      throw invalidInput(
+        `--build ${options.buildId}: no such build in ${store.home}; \`zenbuild builds list\` shows the ids.`,
+      );
+    const { warnings, missingKeys } = verifyCustomBuild(record, { plan, stack, checksums });
+    if (missingKeys.length > 0) {
+      throw invalidInput(
+        `--build ${options.buildId}: the build has no image for ${missingKeys.join(', ')}, which this pipeline needs.`,
+      );
+    }
+    await notices(warnings);
+    return { record: { ...record, reused: true } };
+  }
+
+  const decision = await findReusableBuild({
+    store,
+    plan,
+    checksum: checksums.checksum,
+    stack,
+    noReuse: options.reuse === false,
+    // Pushed images are checked in the registry; local ones with the engine that built them.
+    exists: async (image) => {
+      if (registry) return client.exists(image);
+      const engine = await localEngine();
+      if (!engine) return false;
+      const inspected = inspects.get(engine)?.get(image);
+      return inspected ? (await inspected) !== undefined : engine.imageExists(image);
+    },
+  });
+  await notices(damaged.splice(0));
+  if (decision.record) {
+    const record = { ...decision.record, reused: true };
+    await emit({ type: 'reuse', record, reason: decision.reason });
+    return { record };
+  }
+  await emit({
+    type: 'building',
+    builds: plan.builds.map((b) => ({ id: b.id, imageName: b.imageName })),
+    reason: decision.reason,
+  });
+  const record = await executePlan({
+    plan,
+    stack,
+    ...(plan.builds.length > 0 ? { builder: await getBuilder() } : {}),
+    contexts,
+    checksums,
+    parentDigests,
+    concurrency: options.concurrency ?? 2,
+    signal,
+    emit: (event) => void options.onEvent?.(event),
+  });
+  // A record outlives this process and its secrets: it is saved masked, as it is shown.
+  const saved = options.secrets ? options.secrets.redactValue(record) : record;
+  await store.save(saved);
+  return { record: saved };
+}
