@@ -22,7 +22,7 @@ export interface BuilderKind {
 const unique = () => Math.random().toString(36).slice(2, 8);
 
 /**
- * What every ImageBuilder must do (ARCHITECTURE §3): build a request, push when given a registry and
+ * What every ImageBuilder must do (the ImageBuilder contract, packages/core/src/contracts.ts): build a request, push when given a registry and
  * return `repository@sha256:<digest>` as the registry reports it, honour the build options, keep the
  * image local otherwise (or, built elsewhere, refuse to build without a registry), and refuse an image
  * name outside the registry before building. `remote` says which of the two a builder does.

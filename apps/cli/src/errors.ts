@@ -1,7 +1,7 @@
 import { EXIT_CODES, isZenbuildError } from '@zenbuild/core';
 import type { Io } from './io.js';
 
-/** Reports an error the way every command does and returns the exit code (ARCHITECTURE §5). */
+/** Reports an error the way every command does and returns the exit code (README.md, exit codes). */
 export function reportError(io: Io, error: unknown, json: boolean): number {
   if (isZenbuildError(error)) {
     io.err(`zenbuild: ${error.message}`);

@@ -55,7 +55,7 @@ export interface AwsImageBuilderOptions {
 }
 
 /**
- * The `aws` image builder (ZenML §7.3, without its gaps): the context goes to S3 as a content-addressed
+ * The `aws` image builder (ZenML's AWSImageBuilder in src/zenml/integrations/aws/image_builders/, without its gaps): the context goes to S3 as a content-addressed
  * zip (uploaded once), CodeBuild runs a generated buildspec that builds, pushes and exports the digest,
  * and the result is `repository@sha256:...`. The build is followed with its logs; Ctrl-C stops it.
  */

@@ -33,7 +33,7 @@ export interface Buildspec {
 }
 
 /**
- * The buildspec as data (serialised with a YAML library, never by string templating: ZenML §11.7).
+ * The buildspec as data (serialised with a YAML library, never by string templating, where ZenML templates its buildspec as a string).
  * Values reach the shell either through variables or quoted by shell-quote, so no image name, build
  * argument or label can change what a command does.
  */

@@ -41,7 +41,7 @@ const registryCredentialsSchema = z
       'give exactly one of `password_secret` (Secrets Manager) or `password_parameter` (Parameter Store)',
   });
 
-/** The `aws` image builder's config: ZenML's fields (§7.3) plus region, endpoints and timeouts. */
+/** The `aws` image builder's config: ZenML's fields (AWSImageBuilderConfig) plus region, endpoints and timeouts. */
 export const awsImageBuilderConfigSchema = z.strictObject({
   code_build_project: z
     .string({

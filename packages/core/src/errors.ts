@@ -17,7 +17,7 @@ export const ERROR_CODES = {
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
-/** Process exit codes, as ARCHITECTURE §5 fixes them. */
+/** Process exit codes, as README.md documents them. */
 export const EXIT_CODES: Record<ErrorCode, number> = {
   INVALID_INPUT: 2,
   NOT_AVAILABLE: 3,

@@ -38,7 +38,7 @@ export interface GcpImageBuilderOptions {
 }
 
 /**
- * The `gcp` image builder (ZenML §7.4, without its gaps): the context goes to GCS as a content-addressed
+ * The `gcp` image builder (ZenML's GCPImageBuilder in src/zenml/integrations/gcp/image_builders/, without its gaps): the context goes to GCS as a content-addressed
  * tar.gz (uploaded once), Cloud Build runs `docker build` and pushes `images`, and the result is
  * `repository@sha256:...` from the build's results. Logs stream from the logs bucket; Ctrl-C cancels.
  */

@@ -12,7 +12,7 @@ export const LOGGING_MODES = ['LEGACY', 'GCS_ONLY', 'CLOUD_LOGGING_ONLY', 'NONE'
 
 const WORKER_POOL = /^projects\/[^/]+\/locations\/[^/]+\/workerPools\/[^/]+$/;
 
-/** The `gcp` image builder's config: ZenML's fields (§7.4) plus project, endpoints, pool and logging. */
+/** The `gcp` image builder's config: ZenML's fields (GCPImageBuilderConfig) plus project, endpoints, pool and logging. */
 export const gcpImageBuilderConfigSchema = z
   .strictObject({
     cloud_builder_image: z.string().min(1, 'must not be empty').default('gcr.io/cloud-builders/docker'),

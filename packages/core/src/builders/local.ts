@@ -16,7 +16,7 @@ import { imageTarget } from './remote.js';
 export const LOCAL_FLAVOR = 'local';
 
 /**
- * The local image builder (ZenML §7.2), engine-agnostic: it drives whichever ContainerEngine was
+ * The local image builder (ZenML's LocalImageBuilder, src/zenml/image_builders/local_image_builder.py), engine-agnostic: it drives whichever ContainerEngine was
  * selected (Docker or Podman). With a registry it pushes and returns `repository@sha256:<digest>`;
  * without one the image stays local under its name.
  */

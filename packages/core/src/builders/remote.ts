@@ -18,7 +18,7 @@ export interface ImageTarget {
 
 /**
  * The repository and tag of an image, after checking that it belongs to the registry it will be pushed
- * to (by host and path segments: ZenML §11.11).
+ * to (by host and path segments; ZenML compares plain string prefixes).
  */
 export function imageTarget(imageName: string, registry?: ContainerRegistry): ImageTarget {
   if (registry && !belongsToRegistry(imageName, registry.uri)) {

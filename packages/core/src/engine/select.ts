@@ -114,7 +114,7 @@ async function probeEngine(
 const selections = new WeakMap<NodeJS.ProcessEnv, Map<string, Promise<EngineSelection>>>();
 
 /**
- * selectEngine, probed once per process for a given pin (ZenML re-probes on every call: §11.12). Only
+ * selectEngine, probed once per process for a given pin (ZenML's get_container_engine re-probes on every call). Only
  * the call that probes sees `onEngine`.
  */
 export function selectEngineOnce(options: SelectEngineOptions = {}): Promise<EngineSelection> {

@@ -7,7 +7,7 @@ const MAX_TAG_LENGTH = 128;
 const HASH_LENGTH = 8;
 
 /**
- * ZenML's tag sanitising (§5): drop characters outside `[A-Za-z0-9_.-]`, replace a leading `-` or `.`
+ * ZenML's tag sanitising (`sanitize_tag` in src/zenml/utils/string_utils.py): drop characters outside `[A-Za-z0-9_.-]`, replace a leading `-` or `.`
  * with `_`, refuse an empty result, cut to 128 characters.
  */
 export function sanitizeTag(raw: string): string {
@@ -69,7 +69,7 @@ function stripDockerHub(name: string): string {
 
 /**
  * Whether an image belongs to a registry, compared by host and whole path segments: `gcr.io/proj` does
- * not own `gcr.io/project2/x` (ZenML's plain prefix test does: §11.11).
+ * not own `gcr.io/project2/x` (ZenML's plain prefix test does).
  */
 export function belongsToRegistry(image: string, registryUri: string): boolean {
   const imageParts = stripDockerHub(image).split('@')[0]?.split('/') ?? [];

@@ -30,7 +30,7 @@ const INSTALLER_COMMAND: Record<DockerSettings['pythonPackageInstaller'], string
 };
 
 /**
- * Renders the Dockerfile ZenML would generate (§2.2), without its defects (§11.1-11.3): ENV values are
+ * Renders the Dockerfile ZenML would generate (PipelineDockerImageBuilder in src/zenml/utils/pipeline_docker_image_builder.py), without its defects: ENV values are
  * quoted and escaped, keys keep their case, apt lists are cleaned, code is copied with `--chown` instead
  * of a recursive chown layer, and layers go from least to most volatile. docs/dockerfile.md lists every
  * difference from ZenML's file and why.

@@ -100,7 +100,7 @@ function autoDetected(
 export const commandKey = (command: string[]) => command.join(' ');
 
 /**
- * Gathers the requirement files in ZenML's order (§3): local environment, stack, integrations,
+ * Gathers the requirement files in ZenML's order (`gather_requirements_files`): local environment, stack, integrations,
  * pyproject export, user requirements. Reads files; runs nothing.
  */
 export function gatherRequirements(sources: RequirementSources): GatheredRequirements {

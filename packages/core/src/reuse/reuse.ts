@@ -194,7 +194,7 @@ export async function findReusableBuild(options: FindReusableOptions): Promise<R
 }
 
 /**
- * `--build ID`: use a given build, warning where it does not match what would be built now (ZenML §6.7).
+ * `--build ID`: use a given build, warning where it does not match what would be built now (ZenML's `build` run option, src/zenml/pipelines/build_utils.py).
  * A key the pipeline needs that the build lacks is an error.
  */
 export function verifyCustomBuild(

@@ -6,7 +6,7 @@ import { isImageReference, REPOSITORY_PATH, TAG } from '../naming/reference.js';
 import { type BuildOptions, parseBuildOptions } from './build-options.js';
 
 /**
- * ZenML's `DockerSettings`, field for field (zenml-behavior.md §1). YAML and this schema use ZenML's
+ * ZenML's `DockerSettings`, field for field (src/zenml/config/docker_settings.py). YAML and this schema use ZenML's
  * snake_case names; `toDockerSettings` gives the camelCase TypeScript shape.
  *
  * The schema has no defaults on purpose: settings are validated per level (pipeline, step) so that each

@@ -95,7 +95,7 @@ export const ARTIFACT_STORE_FLAVORS: Record<
   },
 };
 
-/** The local image builder's own config (ZenML §7.2). */
+/** The local image builder's own config (ZenML's LocalImageBuilderConfig). */
 export const localImageBuilderConfigSchema = z.strictObject({
   use_subprocess_call: laxBoolean.default(false),
 });

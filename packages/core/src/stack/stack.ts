@@ -100,7 +100,7 @@ export interface LoadStackOptions {
 
 /**
  * Loads a stack definition: structure, `${VAR}` substitution, the component configs core owns, and
- * ZenML's stack rules (§9). Problems that are errors throw (exit 2); warnings are returned.
+ * ZenML's stack rules (`Stack.validate`, src/zenml/stack/stack.py). Problems that are errors throw (exit 2); warnings are returned.
  */
 export async function loadStack(
   file: string | undefined,
@@ -239,7 +239,7 @@ export function stackFromData(
 }
 
 /**
- * ZenML's stack rules (§9), checked before anything runs: remote builders need a registry to push to
+ * ZenML's stack rules (`Stack.validate`, src/zenml/stack/stack.py), checked before anything runs: remote builders need a registry to push to
  * and an artifact store of their cloud to upload the build context to.
  */
 export function stackRuleProblems(stack: Stack): StackProblem[] {

@@ -5,7 +5,7 @@ import { invalidInput } from '../errors.js';
 import { writeFileAtomic } from '../home/atomic-write.js';
 import * as z from '../util/zod.js';
 
-/** One image of a pipeline build, as ARCHITECTURE §5 fixes the fields. */
+/** One image of a pipeline build, the fields docs/context-and-reuse.md describes. */
 export interface BuildRecordImage {
   /** `repository@sha256:...` when pushed, the local name otherwise, or the parent image used as it is. */
   image: string;

@@ -24,7 +24,7 @@ export interface RecordInput {
   now?: Date;
 }
 
-/** The pipeline-build record of a plan once its images exist: the fields of ARCHITECTURE §5. */
+/** The pipeline-build record of a plan once its images exist: the fields docs/context-and-reuse.md describes. */
 export function createBuildRecord(input: RecordInput): PipelineBuildRecord {
   const { plan } = input;
   const images: Record<string, BuildRecordImage> = {};
