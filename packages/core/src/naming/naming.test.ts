@@ -3,7 +3,7 @@ import { errorOf } from '../__fixtures__/pipeline.js';
 import { belongsToRegistry, imageTag, sanitizeTag, targetImageName, targetRepository } from './naming.js';
 import { parseImageReference, repositoryOf } from './reference.js';
 
-describe('tag sanitising (ZenML's string_utils.sanitize_tag)', () => {
+describe("tag sanitising (ZenML's string_utils.sanitize_tag)", () => {
   it('drops characters outside [A-Za-z0-9_.-]', () => {
     expect(sanitizeTag('my pipeline/step:1+x')).toBe('mypipelinestep1x');
   });
@@ -48,7 +48,7 @@ describe('registry membership by host and path segments', () => {
     expect(belongsToRegistry('127.0.0.1:5000/zenml:t', '127.0.0.1:5000')).toBe(true);
     expect(belongsToRegistry('docker.io/me/img:1', 'docker.io/me')).toBe(true);
   });
-  it('rejects a registry whose path is only a string prefix (ZenML's plain prefix test accepts it)', () => {
+  it("rejects a registry whose path is only a string prefix (ZenML's plain prefix test accepts it)", () => {
     expect(belongsToRegistry('gcr.io/project2/zenml:1', 'gcr.io/proj')).toBe(false);
     expect(belongsToRegistry('127.0.0.1:50001/x:1', '127.0.0.1:5000')).toBe(false);
   });

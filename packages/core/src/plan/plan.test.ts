@@ -448,7 +448,7 @@ describe('checksums', () => {
     expect(new Set([before, afterRequirements, checksum(docker, dir)]).size).toBe(3);
   });
 
-  it('covers stack apt packages and requirements (ZenML's checksum leaves them out)', () => {
+  it("covers stack apt packages and requirements (ZenML's checksum leaves them out)", () => {
     const docker = { parent_image: 'p:1', requirements: ['a'] };
     const local = onlyImage(plan(dockerPipeline(docker))).settingsChecksum;
     const aws = onlyImage(plan(dockerPipeline(docker), { stack: awsStack() })).settingsChecksum;
