@@ -9,6 +9,7 @@ import {
   type ContainerEngine,
   type ContainerRegistry,
   forwardOutputLines,
+  imageTarget,
   invalidInput,
   lastLines,
   makePrivateTempDir,
@@ -22,7 +23,6 @@ import {
 } from '@zenbuild/core';
 import { writeCliConfig } from './cli-config.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
-import { splitTag } from './engine.js';
 import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
 
 // execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
@@ -207,9 +207,9 @@ export class DockerCliEngine implements ContainerEngine {
         );
       }
       // `<tag>: digest: sha256:... size: N`, as the registry reported it.
-      const digest = new RegExp(`${escapeRegExp(splitTag(image).tag)}: digest: (sha256:[0-9a-f]{64})`).exec(
-        output,
-      )?.[1];
+      const digest = new RegExp(
+        `${escapeRegExp(imageTarget(image).tag)}: digest: (sha256:[0-9a-f]{64})`,
+      ).exec(output)?.[1];
       if (!digest)
         throw new ZenbuildError('BUILD_FAILED', `docker push ${image} reported no digest.`, {
           backend: 'docker',

@@ -3,9 +3,9 @@ import {
   type BuildOptions,
   type BuildRequest,
   type ContainerEngine,
-  type ContainerEngineFlavor,
   type ContainerRegistry,
   credentialsForImage,
+  imageTarget,
   locateImage,
   notAvailable,
   pulledRegistryHosts,
@@ -17,7 +17,6 @@ import {
 } from '@zenbuild/core';
 import type Docker from 'dockerode';
 import { toBuildQuery } from './build-options.js';
-import { DockerCliEngine } from './cli-engine.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { getDaemonJson, imagePath } from './daemon-http.js';
@@ -134,12 +133,12 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async tag(source: string, target: string): Promise<void> {
-    const { repository, tag } = splitTag(target);
+    const { repository, tag } = imageTarget(target);
     await (await this.#docker()).getImage(source).tag({ repo: repository, tag });
   }
 
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
-    const { repository, tag } = splitTag(image);
+    const { repository, tag } = imageTarget(image);
     const credentials = await credentialsForImage(image, registry, this.#env);
     const tail: string[] = [];
     let digest: string | undefined;
@@ -275,26 +274,10 @@ function linesOf(message: DaemonMessage): string[] {
 }
 
 /** `host:5000/repo:tag` → `host:5000/repo` and `tag` (the last colon after the last slash). */
-export function splitTag(image: string): { repository: string; tag: string } {
-  const slash = image.lastIndexOf('/');
-  const colon = image.lastIndexOf(':');
-  if (colon > slash) return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
-  return { repository: image, tag: 'latest' };
-}
-
 function messageOf(error: unknown): string {
   const e = error as { json?: { message?: string }; reason?: string; message?: string };
   return e?.json?.message ?? e?.message ?? String(error);
 }
-
-/** What `@zenbuild/docker` exports for core's engine selection. */
-export const engine: ContainerEngineFlavor<DockerEngineOptions> = {
-  name: ENGINE_NAME,
-  create: (options) =>
-    options?.subprocess
-      ? new DockerCliEngine(options.env ? { env: options.env } : {})
-      : new DockerEngine(options),
-};
 
 /** The Engine API's auth config: user and password, or the identity token the daemon trades itself. */
 function authConfig(credentials: RegistryCredentials, serveraddress: string) {

@@ -1,0 +1,15 @@
+import type { ContainerEngineFlavor } from '@zenbuild/core';
+import { DockerCliEngine } from './cli-engine.js';
+import { DockerEngine, type DockerEngineOptions, ENGINE_NAME } from './engine.js';
+
+/**
+ * What `@zenbuild/docker` exports for core's engine selection: the Engine API, or the docker CLI with
+ * ZenML's `use_subprocess_call`.
+ */
+export const engine: ContainerEngineFlavor<DockerEngineOptions> = {
+  name: ENGINE_NAME,
+  create: (options) =>
+    options?.subprocess
+      ? new DockerCliEngine(options.env ? { env: options.env } : {})
+      : new DockerEngine(options),
+};
