@@ -62,6 +62,7 @@ export * from './store/build-store.js';
 export * from './store/record.js';
 export * from './util/http-request.js';
 export { isRecord } from './util/is-record.js';
+export { lazyImport } from './util/lazy-import.js';
 export {
   isRunning,
   makePrivateTempDir,

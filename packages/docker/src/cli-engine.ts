@@ -12,6 +12,7 @@ import {
   imageTarget,
   invalidInput,
   lastLines,
+  lazyImport,
   makePrivateTempDir,
   notAvailable,
   type RunContext,
@@ -26,7 +27,8 @@ import { ContextUpload, sentProgress } from './context-upload.js';
 import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
 
 // execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
-const loadExeca = async () => (await import('execa')).execa;
+const loadExeca = async () => (await loadExecaModule()).execa;
+const loadExecaModule = lazyImport(() => import('execa'));
 
 /** The typed build options as `docker build` flags, one explicit mapping per option. */
 export function toDockerCliFlags(options: BuildOptions): string[] {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { lazyImport } from '@zenbuild/core';
 
 export interface QueryResult {
   failed: boolean;
@@ -36,10 +37,5 @@ export function podmanQuery(
   });
 }
 
-let execaModule: Promise<typeof import('execa')> | undefined;
-
 /** execa, loaded on the first build, push or login. */
-export function loadExeca(): Promise<typeof import('execa')> {
-  execaModule ??= import('execa');
-  return execaModule;
-}
+export const loadExeca = lazyImport(() => import('execa'));
