@@ -1,15 +1,16 @@
-import { BuildStore, ensureZenbuildHome, invalidInput, type StoreProblem } from '@zenbuild/core';
+import {
+  BuildStore,
+  describeStoreProblem,
+  ensureZenbuildHome,
+  invalidInput,
+  type StoreProblem,
+} from '@zenbuild/core';
 import type { Io } from '../io.js';
 
 /** The build store of `$ZENBUILD_HOME`, telling the user once about each damaged record it skips. */
 export function openBuildStore(io: Io, onProblem?: (problem: StoreProblem) => void): BuildStore {
   return new BuildStore(ensureZenbuildHome(io.env), {
-    onProblem:
-      onProblem ??
-      ((problem) =>
-        io.err(
-          `warning: ${problem.file}: ${problem.message}; skipped (\`zenbuild builds check --fix\` moves it aside)`,
-        )),
+    onProblem: onProblem ?? ((problem) => io.err(`warning: ${describeStoreProblem(problem)}`)),
   });
 }
 

@@ -15,7 +15,7 @@ import {
   resolveParentDigests,
   verifyCustomBuild,
 } from '../reuse/reuse.js';
-import { BuildStore, type PipelineBuildRecord } from '../store/build-store.js';
+import { BuildStore, describeStoreProblem, type PipelineBuildRecord } from '../store/build-store.js';
 import { sweepPrivateTempDirs } from '../util/private-temp.js';
 import type { Warning } from '../warnings.js';
 import { type PipelineEvent, type PlanPipelineOptions, planPipeline } from './plan-pipeline.js';
@@ -66,10 +66,7 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
   const store =
     options.store ??
     new BuildStore(home, {
-      onProblem: (problem) =>
-        damaged.push({
-          message: `${problem.file}: ${problem.message}; skipped (\`zenbuild builds check --fix\` moves it aside)`,
-        }),
+      onProblem: (problem) => damaged.push({ message: describeStoreProblem(problem) }),
     });
   // A store that cannot take the record is found before anything is built, not after.
   await store.prepare();

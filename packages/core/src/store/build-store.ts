@@ -74,6 +74,11 @@ export interface StoreProblem {
   message: string;
 }
 
+/** A damaged file as a warning says it: which file, what is wrong, and what to do. */
+export function describeStoreProblem(problem: StoreProblem): string {
+  return `${problem.file}: ${problem.message}; skipped (\`zenbuild builds check --fix\` moves it aside)`;
+}
+
 export interface BuildStoreOptions {
   /**
    * Told once per damaged file met while reading; the file is then skipped. Without it, the problem
