@@ -73,6 +73,11 @@ export function notAvailable(message: string, options?: ZenbuildErrorOptions): Z
   return new ZenbuildError(ERROR_CODES.NOT_AVAILABLE, message, options);
 }
 
+/** A build stopped by its signal (Ctrl-C, a timeout, a caller's abort): nothing half-done is recorded. */
+export function buildCancelled(): ZenbuildError {
+  return new ZenbuildError(ERROR_CODES.CANCELLED, 'The build was cancelled; nothing was recorded.');
+}
+
 export function isZenbuildError(error: unknown): error is ZenbuildError {
   return error instanceof ZenbuildError;
 }

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { buildContextSource } from '../context/source.js';
 import type { BuildEvent, BuiltImage, ImageBuilder } from '../contracts.js';
-import { invalidInput, ZenbuildError } from '../errors.js';
+import { buildCancelled, invalidInput, ZenbuildError } from '../errors.js';
 import type { BuildPlan, PlannedBuild } from '../plan/plan.js';
 import { contextHashesOf, type PlanChecksums, type PreparedContext } from '../reuse/reuse.js';
 import type { Stack } from '../stack/stack.js';
@@ -38,7 +38,7 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
   const runBuild = async (build: PlannedBuild): Promise<BuiltImage & { durationMs: number }> => {
     await Promise.all(build.dependsOn.map((id) => results.get(id)));
     return limit(async () => {
-      if (signal.aborted) throw cancelled();
+      if (signal.aborted) throw buildCancelled();
       const context = options.contexts[build.id];
       if (!context) throw new ZenbuildError('INTERNAL', `No prepared context for build ${build.id}.`);
       if (!builder) throw new ZenbuildError('INTERNAL', `No image builder for build ${build.id}.`);
@@ -71,7 +71,7 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
     result.catch(() => stop.abort());
   }
   const settled = await Promise.allSettled(results.values());
-  if (options.signal.aborted) throw cancelled();
+  if (options.signal.aborted) throw buildCancelled();
   const failures = settled
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     .map((r) => r.reason);
@@ -116,8 +116,4 @@ function validateBuildOptions(builder: ImageBuilder | undefined, build: PlannedB
       image: build.key,
     });
   }
-}
-
-function cancelled(): ZenbuildError {
-  return new ZenbuildError('CANCELLED', 'The build was cancelled; nothing was recorded.');
 }

@@ -2,7 +2,7 @@ import { executePlan } from '../build/execute.js';
 import { LocalImageBuilder } from '../builders/local.js';
 import { imageBuilderFor } from '../builders/resolve.js';
 import type { ContainerEngine, ImageBuilder } from '../contracts.js';
-import { invalidInput, ZenbuildError } from '../errors.js';
+import { buildCancelled, invalidInput } from '../errors.js';
 import { ensureZenbuildHome } from '../home/home.js';
 import { RegistryClient } from '../registry/client.js';
 import { registryHost } from '../registry/image-credentials.js';
@@ -53,8 +53,7 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
       await emit({ type: 'notice', message: w.message, ...(w.path ? { path: w.path } : {}) });
   };
   const stopIfAborted = () => {
-    if (signal.aborted)
-      throw new ZenbuildError('CANCELLED', 'The build was cancelled; nothing was recorded.');
+    if (signal.aborted) throw buildCancelled();
   };
 
   // What a zenbuild killed outright (kill -9) left in the temp folder: engine auth files among it.
