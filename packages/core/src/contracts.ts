@@ -1,8 +1,102 @@
+// The contract between core and its backends: types only, importing nothing from core, so that every
+// module may depend on it and it depends on none (no cycle runs through it).
 import type { z } from 'zod';
-import type { ChunkPool } from './context/chunk-pool.js';
-import type { WriteContextOptions } from './context/write-to.js';
-import type { BuildOptions } from './settings/build-options.js';
-import type { ContainerRegistry, Stack } from './stack/stack.js';
+
+/** Values (registry passwords, secret `${VAR}`s) that must never be printed. */
+export interface Secrets {
+  /** Remembers a value to mask; very short values are not worth the name and are ignored. */
+  add(value: string | undefined): void;
+  /** Masks every remembered value in a text. */
+  redact(text: string): string;
+  /** Every string inside a value (a record about to be saved), masked; the shape is kept. */
+  redactValue<T>(value: T): T;
+  /** The remembered values, for merging one set into another. */
+  values(): Iterable<string>;
+  readonly size: number;
+}
+
+export interface ContainerRegistry {
+  flavor: string;
+  name: string;
+  uri: string;
+  defaultRepository?: string;
+  credentials?: { username: string; password: string };
+}
+
+export interface ArtifactStore {
+  flavor: string;
+  name: string;
+  path?: string;
+}
+
+export interface ImageBuilderComponent {
+  flavor: string;
+  name: string;
+  /** The flavor's config as written (snake_case keys); validated by the flavor's own schema. */
+  config: Record<string, unknown>;
+}
+
+/** A component that does not build images but brings requirements (an orchestrator, a tracker). */
+export interface OtherComponent {
+  type: string;
+  flavor: string;
+  name: string;
+  /** The integration whose requirements it adds, when it has one. */
+  integration?: string;
+}
+
+export interface Stack {
+  name: string;
+  /** The file the stack came from; absent for the default stack. */
+  file?: string;
+  imageBuilder: ImageBuilderComponent;
+  containerRegistry?: ContainerRegistry;
+  artifactStore: ArtifactStore;
+  /** The other components (orchestrator, step operator, experiment tracker, ...), in the file's order. */
+  otherComponents?: OtherComponent[];
+  secrets: Secrets;
+}
+
+/**
+ * One typed model of image build options. Each backend maps it explicitly (API params, CLI flags,
+ * buildspec, Cloud Build args) and rejects what it cannot honour.
+ */
+export interface BuildOptions {
+  buildArgs?: Record<string, string>;
+  target?: string;
+  platform?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  rm?: boolean;
+  forceRm?: boolean;
+  network?: string;
+  cacheFrom?: string[];
+  shmSize?: number;
+  extraHosts?: Record<string, string>;
+  squash?: boolean;
+  isolation?: string;
+}
+
+/** Hears how many bytes are done, and once more with `done` at the end. */
+export type ByteProgressListener = (bytes: number, done: boolean) => void;
+
+export interface WriteContextOptions {
+  signal?: AbortSignal;
+  /**
+   * Hears how many bytes of file content are written, at most every 250 ms (at the loop's yields, every
+   * 32 MiB), and once more with `done` when all are: 1–5 s for a 500 MB context.
+   */
+  onWritten?: ByteProgressListener;
+}
+
+/** Memory lent for file chunks and given back by the consumer once nothing reads them (ChunkPool). */
+export interface ChunkLender {
+  /** `size` bytes that no one else holds. */
+  take(size: number): Buffer;
+  /** Gives back a chunk from `take`. */
+  release(chunk: Uint8Array): void;
+}
 
 /** Is a backend usable right now, and if not, why and how to fix it. */
 export interface Availability {
@@ -47,7 +141,7 @@ export interface BuildContextSource {
    * A fresh tar stream of the context (uncompressed). With a pool, file chunks are read into its memory:
    * only for a consumer that releases each chunk to the pool once nothing reads it any more.
    */
-  tar(options?: { pool?: ChunkPool }): NodeJS.ReadableStream;
+  tar(options?: { pool?: ChunkLender }): NodeJS.ReadableStream;
   /**
    * A fresh, deterministic archive of the same entries in the format a remote service takes (zip for
    * CodeBuild, tar.gz for Cloud Build): the same tree always gives the same bytes.

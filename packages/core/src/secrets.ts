@@ -1,3 +1,4 @@
+import type { Secrets } from './contracts.js';
 import { quoteEnvValue } from './plan/dockerfile.js';
 
 /**
@@ -12,7 +13,7 @@ export function looksSecret(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-export class SecretSet {
+export class SecretSet implements Secrets {
   readonly #values = new Set<string>();
 
   add(value: string | undefined): void {
@@ -26,8 +27,12 @@ export class SecretSet {
     }
   }
 
-  merge(other: SecretSet): void {
-    for (const value of other.#values) this.#values.add(value);
+  merge(other: Secrets): void {
+    for (const value of other.values()) this.#values.add(value);
+  }
+
+  values(): Iterable<string> {
+    return this.#values.values();
   }
 
   get size(): number {

@@ -2,9 +2,10 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import type tar from 'tar-stream';
 import type yazl from 'yazl';
+import type { ChunkLender } from '../contracts.js';
 import { invalidInput } from '../errors.js';
 import { EventLoopYield, yieldToEventLoop } from '../util/yield.js';
-import { CHUNK_SIZE as CHUNK, type ChunkPool } from './chunk-pool.js';
+import { CHUNK_SIZE as CHUNK } from './chunk-pool.js';
 import { assertUnchanged } from './unchanged.js';
 import type { ContextEntry, EntrySource } from './walk.js';
 
@@ -20,7 +21,7 @@ export interface ArchiveOptions {
    * once it is done with it (see ChunkPool); others leave it out and get a new buffer per chunk. Used
    * for `tar` only: compressed formats hand their consumer new bytes, so no chunk could come back.
    */
-  pool?: ChunkPool;
+  pool?: ChunkLender;
 }
 
 /**
@@ -61,7 +62,7 @@ export function archiveContext(
 
 type Header = Partial<tar.Header> & { name: string };
 
-function tarArchive(lib: typeof tar, entries: ContextEntry[], pool?: ChunkPool): Readable {
+function tarArchive(lib: typeof tar, entries: ContextEntry[], pool?: ChunkLender): Readable {
   const pack = lib.pack();
   const write = async () => {
     const pause = new EventLoopYield();
@@ -90,7 +91,7 @@ function tarArchive(lib: typeof tar, entries: ContextEntry[], pool?: ChunkPool):
 }
 
 /** Writes one entry, waiting whenever the consumer is behind, so memory stays flat. */
-function writeEntry(pack: tar.Pack, header: Header, file?: ContextEntry, pool?: ChunkPool): Promise<void> {
+function writeEntry(pack: tar.Pack, header: Header, file?: ContextEntry, pool?: ChunkLender): Promise<void> {
   return new Promise((resolve, reject) => {
     // streamx writables behave like Node's; their typings are narrower than what they accept.
     const sink = pack.entry(header, (error) =>
@@ -218,7 +219,7 @@ function zipArchive(lib: typeof yazl, entries: ContextEntry[], zlib: typeof impo
  * version that was walked and hashed. Each chunk is a new buffer, or one from `pool` that its consumer
  * has released: the consumer may still hold the last.
  */
-function* fileChunks(entry: ContextEntry, pool?: ChunkPool): Generator<Buffer> {
+function* fileChunks(entry: ContextEntry, pool?: ChunkLender): Generator<Buffer> {
   const source = entry.source as EntrySource;
   if (source.kind === 'generated') {
     yield source.content;

@@ -1,3 +1,5 @@
+import type { ChunkLender } from '../contracts.js';
+
 /** The size of the archive's file reads, and of a pool's slabs. */
 export const CHUNK_SIZE = 1024 * 1024;
 
@@ -20,7 +22,7 @@ interface Slab {
  * socket's write callback). A chunk never released keeps its slab until the pool itself is dropped: a
  * pool is for one consumer's one archive.
  */
-export class ChunkPool {
+export class ChunkPool implements ChunkLender {
   readonly #free: Buffer[] = [];
   readonly #slabs = new Map<ArrayBufferLike, Slab>();
   #current: Slab | undefined;

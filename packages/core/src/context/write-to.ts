@@ -10,20 +10,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { ByteProgress, type ByteProgressListener } from '../engine/byte-progress.js';
+import type { WriteContextOptions } from '../contracts.js';
+import { ByteProgress } from '../engine/byte-progress.js';
 import { ZenbuildError } from '../errors.js';
 import { EventLoopYield, yieldToEventLoop } from '../util/yield.js';
 import { assertUnchanged } from './unchanged.js';
 import type { ContextEntry } from './walk.js';
 
-export interface WriteContextOptions {
-  signal?: AbortSignal;
-  /**
-   * Hears how many bytes of file content are written, at most every 250 ms (at the loop's yields, every
-   * 32 MiB), and once more with `done` when all are: 1–5 s for a 500 MB context.
-   */
-  onWritten?: ByteProgressListener;
-}
+export type { WriteContextOptions } from '../contracts.js';
 
 /**
  * Writes the entries as files into an existing empty directory, exactly as unpacking the context's tar

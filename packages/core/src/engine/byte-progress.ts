@@ -1,7 +1,6 @@
-import type { RunContext } from '../contracts.js';
+import type { ByteProgressListener, RunContext } from '../contracts.js';
 
-/** How many bytes of a long step are done so far; `done` once all of them are. */
-export type ByteProgressListener = (bytes: number, done: boolean) => void;
+export type { ByteProgressListener } from '../contracts.js';
 
 /** Progress is reported at most this often: a 500 MB context is about 2,000 chunks or 10,000 files. */
 export const PROGRESS_EVERY_MS = 250;

@@ -2,29 +2,11 @@ import { z } from 'zod';
 import { issuesToError, userInputParse } from '../config/issues.js';
 import { nearestName } from '../config/nearest-name.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
+import type { BuildOptions } from '../contracts.js';
 import { invalidInput } from '../errors.js';
 import { isRecord } from '../util/is-record.js';
 
-/**
- * One typed model of image build options. Each backend maps it explicitly (API params, CLI flags,
- * buildspec, Cloud Build args) and rejects what it cannot honour.
- */
-export interface BuildOptions {
-  buildArgs?: Record<string, string>;
-  target?: string;
-  platform?: string;
-  labels?: Record<string, string>;
-  noCache?: boolean;
-  pull?: boolean;
-  rm?: boolean;
-  forceRm?: boolean;
-  network?: string;
-  cacheFrom?: string[];
-  shmSize?: number;
-  extraHosts?: Record<string, string>;
-  squash?: boolean;
-  isolation?: string;
-}
+export type { BuildOptions } from '../contracts.js';
 
 export type BuildOptionName = keyof BuildOptions;
 
