@@ -4,7 +4,6 @@ export * from './builders/remote.js';
 export * from './builders/resolve.js';
 export * from './catalog/integrations.js';
 export * from './config/path.js';
-export * from './config/pipeline-config.js';
 export * from './config/yaml-file.js';
 export * from './context/archive.js';
 export * from './context/chunk-pool.js';
@@ -20,7 +19,8 @@ export * from './engine/output.js';
 export { stopProcessTree, superviseEngineProcess } from './engine/process-tree.js';
 export * from './engine/select.js';
 export * from './errors.js';
-export * from './flavors/registry.js';
+export * from './flavors/load.js';
+export * from './flavors/table.js';
 export * from './home/atomic-write.js';
 export * from './home/home.js';
 export * from './naming/naming.js';
@@ -37,6 +37,7 @@ export {
   type PlanPipelineOptions,
   planPipeline,
 } from './pipeline/plan-pipeline.js';
+export * from './pipeline-config/pipeline-config.js';
 export * from './plan/checksum.js';
 export * from './plan/describe.js';
 export * from './plan/dockerfile.js';
@@ -49,7 +50,9 @@ export * from './registry/credentials.js';
 export * from './registry/image-credentials.js';
 export * from './registry/plain-http.js';
 export * from './registry/pulled-as.js';
-export * from './reuse/reuse.js';
+export * from './reuse/checksums.js';
+export * from './reuse/decision.js';
+export * from './reuse/prepare-contexts.js';
 export * from './secrets.js';
 export * from './settings/build-options.js';
 export * from './settings/docker-settings.js';

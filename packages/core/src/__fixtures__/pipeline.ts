@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type PipelineConfig, pipelineConfigFromData } from '../config/pipeline-config.js';
+import { type PipelineConfig, pipelineConfigFromData } from '../pipeline-config/pipeline-config.js';
 import { type BuildPlan, type PlanInput, planBuilds } from '../plan/plan.js';
 import { defaultStack, type Stack, stackFromData } from '../stack/stack.js';
 

@@ -1,6 +1,6 @@
 import type { ContainerEngine, ImageBuilder } from '../contracts.js';
 import { selectEngineOnce } from '../engine/select.js';
-import { loadImageBuilderFlavor, type ModuleImporter } from '../flavors/registry.js';
+import { loadImageBuilderFlavor, type ModuleImporter } from '../flavors/load.js';
 import type { Stack } from '../stack/stack.js';
 import { LOCAL_FLAVOR, LocalImageBuilder } from './local.js';
 

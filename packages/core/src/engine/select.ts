@@ -1,6 +1,7 @@
 import type { Availability, ContainerEngine, ContainerEngineName } from '../contracts.js';
 import { invalidInput, notAvailable, ZenbuildError } from '../errors.js';
-import { ENGINE_PACKAGES, installHint, loadEngineFlavor, type ModuleImporter } from '../flavors/registry.js';
+import { installHint, loadEngineFlavor, type ModuleImporter } from '../flavors/load.js';
+import { ENGINE_PACKAGES } from '../flavors/table.js';
 
 export const ENGINE_ENV_VAR = 'ZENML_CONTAINER_ENGINE';
 const ENGINE_ORDER: ContainerEngineName[] = ['docker', 'podman'];

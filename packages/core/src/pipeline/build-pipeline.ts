@@ -6,15 +6,9 @@ import { buildCancelled, invalidInput } from '../errors.js';
 import { ensureZenbuildHome } from '../home/home.js';
 import { RegistryClient } from '../registry/client.js';
 import { registryHost } from '../registry/image-credentials.js';
-import {
-  contextHashesOf,
-  findReusableBuild,
-  parentImagesOf,
-  planChecksums,
-  prepareContexts,
-  resolveParentDigests,
-  verifyCustomBuild,
-} from '../reuse/reuse.js';
+import { parentImagesOf, planChecksums, resolveParentDigests } from '../reuse/checksums.js';
+import { findReusableBuild, verifyCustomBuild } from '../reuse/decision.js';
+import { contextHashesOf, prepareContexts } from '../reuse/prepare-contexts.js';
 import { BuildStore, describeStoreProblem, type PipelineBuildRecord } from '../store/build-store.js';
 import { sweepPrivateTempDirs } from '../util/private-temp.js';
 import type { Warning } from '../warnings.js';

@@ -1,7 +1,7 @@
 import { type IntegrationCatalog, loadIntegrationCatalog } from '../catalog/integrations.js';
-import { loadPipelineConfig, type PipelineConfig } from '../config/pipeline-config.js';
 import type { BuildEvent } from '../contracts.js';
 import { isZenbuildError } from '../errors.js';
+import { loadPipelineConfig, type PipelineConfig } from '../pipeline-config/pipeline-config.js';
 import { type BuildPlan, planBuilds } from '../plan/plan.js';
 import { collectClientInputs, commandKey } from '../plan/requirements.js';
 import type { SecretSet } from '../secrets.js';

@@ -8,8 +8,8 @@ import {
   project,
   stack,
 } from '../__fixtures__/pipeline.js';
-import { pipelineConfigFromData } from '../config/pipeline-config.js';
 import { parseYaml } from '../config/yaml-file.js';
+import { pipelineConfigFromData } from '../pipeline-config/pipeline-config.js';
 import { zenmlBoolEnv } from '../plan/plan.js';
 
 // A ZenML user's config gives the same image in zenbuild. Each expected value comes from ZenML's code,

@@ -3,9 +3,16 @@ import { z } from 'zod';
 import { issuesToError, userInputParse } from '../config/issues.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { readYamlFile } from '../config/yaml-file.js';
-import type { StackProblem } from '../contracts.js';
+import type {
+  ArtifactStore,
+  ContainerRegistry,
+  ImageBuilderComponent,
+  OtherComponent,
+  Stack,
+  StackProblem,
+} from '../contracts.js';
 import { invalidInput } from '../errors.js';
-import { IMAGE_BUILDER_FLAVORS } from '../flavors/registry.js';
+import { IMAGE_BUILDER_FLAVORS } from '../flavors/table.js';
 import { looksSecret, SecretSet } from '../secrets.js';
 import { substituteEnv } from '../settings/substitute.js';
 import { isRecord } from '../util/is-record.js';
@@ -18,48 +25,13 @@ import {
   OTHER_COMPONENT_FLAVORS,
 } from './components.js';
 
-export interface ContainerRegistry {
-  flavor: string;
-  name: string;
-  uri: string;
-  defaultRepository?: string;
-  credentials?: { username: string; password: string };
-}
-
-export interface ArtifactStore {
-  flavor: string;
-  name: string;
-  path?: string;
-}
-
-export interface ImageBuilderComponent {
-  flavor: string;
-  name: string;
-  /** The flavor's config as written (snake_case keys); validated by the flavor's own schema. */
-  config: Record<string, unknown>;
-}
-
-/** A component that does not build images but brings requirements (an orchestrator, a tracker). */
-export interface OtherComponent {
-  type: string;
-  flavor: string;
-  name: string;
-  /** The integration whose requirements it adds, when it has one. */
-  integration?: string;
-}
-
-export interface Stack {
-  name: string;
-  /** The file the stack came from; absent for the default stack. */
-  file?: string;
-  imageBuilder: ImageBuilderComponent;
-  containerRegistry?: ContainerRegistry;
-  artifactStore: ArtifactStore;
-  /** The other components (orchestrator, step operator, experiment tracker, ...), in the file's order. */
-  otherComponents?: OtherComponent[];
-  /** Values (registry passwords, secret `${VAR}`s) that must never be printed. */
-  secrets: SecretSet;
-}
+export type {
+  ArtifactStore,
+  ContainerRegistry,
+  ImageBuilderComponent,
+  OtherComponent,
+  Stack,
+} from '../contracts.js';
 
 const COMPONENT_TYPES = [
   'image_builder',

@@ -1,6 +1,7 @@
 import { issuesToError, userInputParse } from '../config/issues.js';
 import type { StackProblem } from '../contracts.js';
-import { IMAGE_BUILDER_FLAVORS, loadImageBuilderFlavor, type ModuleImporter } from '../flavors/registry.js';
+import { loadImageBuilderFlavor, type ModuleImporter } from '../flavors/load.js';
+import { IMAGE_BUILDER_FLAVORS } from '../flavors/table.js';
 import { type Stack, stackProblemsError } from './stack.js';
 
 /**

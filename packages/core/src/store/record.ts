@@ -1,5 +1,5 @@
 import type { BuildPlan } from '../plan/plan.js';
-import type { PlanChecksums } from '../reuse/reuse.js';
+import type { PlanChecksums } from '../reuse/checksums.js';
 import type { Stack } from '../stack/stack.js';
 import { type BuildRecordImage, newBuildId, type PipelineBuildRecord } from './build-store.js';
 

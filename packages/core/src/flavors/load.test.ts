@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asyncErrorOf } from '../__fixtures__/pipeline.js';
-import { importBackend, loadEngineFlavor, loadImageBuilderFlavor } from './registry.js';
+import { importBackend, loadEngineFlavor, loadImageBuilderFlavor } from './load.js';
 
 describe('lazy backend loading', () => {
   it('turns a missing package into a NOT_AVAILABLE error naming it (real import)', async () => {

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { directoryProblem } from '../config/file-problem.js';
+import { issuesToError, userInputParse } from '../config/issues.js';
+import { readYamlFile } from '../config/yaml-file.js';
 import { invalidInput } from '../errors.js';
 import { SecretSet } from '../secrets.js';
 import type { DockerSettings } from '../settings/docker-settings.js';
@@ -13,9 +16,6 @@ import {
 } from '../settings/resolve.js';
 import { substituteEnv } from '../settings/substitute.js';
 import type { Warning } from '../warnings.js';
-import { directoryProblem } from './file-problem.js';
-import { issuesToError, userInputParse } from './issues.js';
-import { readYamlFile } from './yaml-file.js';
 
 /**
  * Keys of a ZenML run configuration that do not concern images (`PipelineRunConfiguration` in
