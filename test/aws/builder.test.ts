@@ -9,7 +9,8 @@ import {
   createBuildspec,
   uploadIfMissing,
 } from '@zenbuild/aws';
-import { type BuildEvent, RegistryClient, type Stack, stackFromData } from '@zenbuild/core';
+import { type BuildEvent, type Stack, stackFromData } from '@zenbuild/core';
+import { RegistryClient } from '@zenbuild/core/backend';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildRequest, failure } from '../conformance/container-engine.js';

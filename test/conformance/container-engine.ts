@@ -3,21 +3,23 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  type BuildContextSource,
   type BuildEvent,
+  type ContainerRegistry,
+  hashContext,
+  walkContext,
+  ZenbuildError,
+} from '@zenbuild/core';
+import {
+  type BuildContextSource,
   type BuildOptions,
   type BuildRequest,
   buildContextSource,
   type ContainerEngine,
-  type ContainerRegistry,
-  hashContext,
   imagesPulledBy,
   LocalImageBuilder,
   RegistryClient,
   type RunContext,
-  walkContext,
-  ZenbuildError,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 import { describe, expect, inject, it } from 'vitest';
 import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 import { credentialHelperConfig } from '../helpers/credential-helper.js';

@@ -1,5 +1,6 @@
-import type { ContainerRegistry, ImageBuilder } from '@zenbuild/core';
-import { RegistryClient } from '@zenbuild/core';
+import type { ContainerRegistry } from '@zenbuild/core';
+import type { ImageBuilder } from '@zenbuild/core/backend';
+import { RegistryClient } from '@zenbuild/core/backend';
 import { describe, expect, inject, it } from 'vitest';
 import { buildRequest, failure, runContext } from './container-engine.js';
 

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { LocalImageBuilder, selectEngine } from '@zenbuild/core';
+import { selectEngine } from '@zenbuild/core';
+import { LocalImageBuilder } from '@zenbuild/core/backend';
 import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
 import { describe, expect, inject, it } from 'vitest';
 import {

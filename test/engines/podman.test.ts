@@ -3,16 +3,18 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  buildContextSource,
   type ContainerRegistry,
   hashContext,
-  imagesPulledBy,
-  LocalImageBuilder,
-  RegistryClient,
   selectEngine,
   walkContext,
   type ZenbuildError,
 } from '@zenbuild/core';
+import {
+  buildContextSource,
+  imagesPulledBy,
+  LocalImageBuilder,
+  RegistryClient,
+} from '@zenbuild/core/backend';
 import { PodmanEngine, toBuildFlags, UnpackedContexts } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
 import {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { imagesPulledBy, RegistryClient } from '@zenbuild/core';
+import { imagesPulledBy, RegistryClient } from '@zenbuild/core/backend';
 import { DockerCliEngine, DockerEngine } from '@zenbuild/docker';
 import { PodmanEngine, registriesConfWithInsecure } from '@zenbuild/podman';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

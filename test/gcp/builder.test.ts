@@ -1,4 +1,5 @@
-import { type BuildEvent, RegistryClient, type Stack, stackFromData } from '@zenbuild/core';
+import { type BuildEvent, type Stack, stackFromData } from '@zenbuild/core';
+import { RegistryClient } from '@zenbuild/core/backend';
 import { GcpImageBuilder, gcpImageBuilderConfigSchema } from '@zenbuild/gcp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildRequest, failure } from '../conformance/container-engine.js';

@@ -1,4 +1,4 @@
-import { RegistryClient } from '@zenbuild/core';
+import { RegistryClient } from '@zenbuild/core/backend';
 import { expect } from 'vitest';
 
 /** An image of a build record, as `zenbuild build --json` prints it. */

@@ -76,9 +76,36 @@ describe('the published packages', () => {
     expect(JSON.parse(result.stdout)).toEqual({ shared: true, code: 'INVALID_INPUT' });
   });
 
+  it('give a user and a backend different faces of one core', () => {
+    const result = runModule(`
+      const user = await import('@zenbuild/core');
+      const kit = await import('@zenbuild/core/backend');
+      console.log(JSON.stringify({
+        user: Object.keys(user), kit: Object.keys(kit),
+        kitUrl: import.meta.resolve('@zenbuild/core/backend'),
+        oneError: user.ZenbuildError === kit.ZenbuildError,
+      }));`);
+    expect(result.stderr).toBe('');
+    const faces = JSON.parse(result.stdout);
+    expect(faces.kitUrl).toBe(
+      pathToFileURL(path.join(repoRoot, 'packages/core/dist/bundle/backend.js')).href,
+    );
+    expect(faces.oneError).toBe(true);
+    // What a user calls is there; a backend's plumbing is not.
+    expect(faces.user).toEqual(
+      expect.arrayContaining(['buildPipeline', 'planPipeline', 'loadStack', 'BuildStore']),
+    );
+    for (const internal of ['httpRequest', 'ChunkPool', 'RegistryClient', 'superviseEngineProcess', 'z'])
+      expect(faces.user).not.toContain(internal);
+    expect(faces.kit).toEqual(
+      expect.arrayContaining(['RegistryClient', 'ChunkPool', 'superviseEngineProcess', 'z', 'ZenbuildError']),
+    );
+    expect(faces.kit).not.toContain('buildPipeline');
+  });
+
   it('share one zod: a backend’s config schema is built with core’s', () => {
     const result = runModule(`
-      import { z } from '@zenbuild/core';
+      import { z } from '@zenbuild/core/backend';
       import { flavor as aws } from '@zenbuild/aws';
       import { flavor as gcp } from '@zenbuild/gcp';
       console.log(JSON.stringify([aws.configSchema instanceof z.ZodType, gcp.configSchema instanceof z.ZodType]));`);
@@ -88,10 +115,12 @@ describe('the published packages', () => {
 
   it('carry only the zod core uses: its English messages, not the other locales', () => {
     // Re-exporting zod's whole namespace once kept every locale in core's bundle (0.7 of its 1 MB).
-    const map = JSON.parse(
-      readFileSync(path.join(repoRoot, 'packages/core/dist/bundle/index.js.map'), 'utf8'),
-    );
-    const zod = (map.sources as string[]).filter((source) => source.includes('/zod/'));
+    // Across its entries (index, backend) and the chunks they share.
+    const bundle = path.join(repoRoot, 'packages/core/dist/bundle');
+    const sources = readdirSync(bundle, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.js.map'))
+      .flatMap((file) => JSON.parse(readFileSync(path.join(bundle, file), 'utf8')).sources as string[]);
+    const zod = [...new Set(sources)].filter((source) => source.includes('/zod/'));
     // The probe works: the schemas are there.
     expect(zod.some((source) => source.endsWith('/v4/classic/schemas.js'))).toBe(true);
     const locales = zod.filter((source) => source.includes('/v4/locales/'));

@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RegistryClient, type ZenbuildError } from '@zenbuild/core';
+import type { ZenbuildError } from '@zenbuild/core';
+import { RegistryClient } from '@zenbuild/core/backend';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 import { credentialHelperConfig } from '../helpers/credential-helper.js';
@@ -266,7 +267,7 @@ describe('RegistryClient against a real registry (distribution 2.8)', () => {
     const pushed = await pushImage(open, 'client/no-fetch', 'v1');
     // In a process of its own, from the built package: what did the query load?
     const script = `
-      import { RegistryClient } from '@zenbuild/core';
+      import { RegistryClient } from '@zenbuild/core/backend';
       const client = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
       const digest = await client.manifestDigest('${open}/client/no-fetch:v1');
       const undici = () => process.moduleLoadList.some((m) => m.includes('undici'));

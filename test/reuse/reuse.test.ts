@@ -9,13 +9,13 @@ import {
   planBuilds,
   planChecksums,
   prepareContexts,
-  RegistryClient,
   resolveParentDigests,
   type Stack,
   stackFromData,
   verifyCustomBuild,
   type Warning,
 } from '@zenbuild/core';
+import { RegistryClient } from '@zenbuild/core/backend';
 import { describe, expect, inject, it } from 'vitest';
 import { deleteImage, pushImage } from '../infra/push.js';
 

@@ -27,7 +27,7 @@ import {
   type Stack,
   type StackProblem,
   ZenbuildError,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 import {
   createBuildspec,
   DIGEST_VARIABLE,

@@ -1,4 +1,4 @@
-import { type BuildOptions, remoteDockerBuildFlags } from '@zenbuild/core';
+import { type BuildOptions, remoteDockerBuildFlags } from '@zenbuild/core/backend';
 import { quote } from 'shell-quote';
 import { stringify } from 'yaml';
 

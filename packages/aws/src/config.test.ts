@@ -1,4 +1,4 @@
-import { stackFromData } from '@zenbuild/core';
+import { stackFromData } from '@zenbuild/core/backend';
 import { describe, expect, it } from 'vitest';
 import { awsStackProblems } from './builder.js';
 import { awsImageBuilderConfigSchema } from './config.js';

@@ -1,4 +1,4 @@
-import { z } from '@zenbuild/core';
+import { z } from '@zenbuild/core/backend';
 
 /** CodeBuild's container compute types. Lambda compute cannot run docker (no privileged mode). */
 export const COMPUTE_TYPES = [

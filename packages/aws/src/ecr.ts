@@ -1,6 +1,6 @@
 import { DescribeRepositoriesCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import type { RunContext } from '@zenbuild/core';
-import { ZenbuildError } from '@zenbuild/core';
+import type { RunContext } from '@zenbuild/core/backend';
+import { ZenbuildError } from '@zenbuild/core/backend';
 import { BACKEND } from './errors.js';
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>` split into its parts. */

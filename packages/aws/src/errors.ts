@@ -1,4 +1,4 @@
-import { notAvailable, ZenbuildError } from '@zenbuild/core';
+import { notAvailable, ZenbuildError } from '@zenbuild/core/backend';
 
 export const BACKEND = '@zenbuild/aws';
 

@@ -1,4 +1,4 @@
-import type { ImageBuilderFlavor } from '@zenbuild/core';
+import type { ImageBuilderFlavor } from '@zenbuild/core/backend';
 import { AwsImageBuilder, awsStackProblems, FLAVOR } from './builder.js';
 import { type AwsImageBuilderConfig, awsImageBuilderConfigSchema } from './config.js';
 

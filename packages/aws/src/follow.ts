@@ -5,7 +5,7 @@ import {
   type Build,
   type CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
-import { type RunContext, TAIL_LINES } from '@zenbuild/core';
+import { type RunContext, TAIL_LINES } from '@zenbuild/core/backend';
 import { awsError } from './errors.js';
 
 export const TERMINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);

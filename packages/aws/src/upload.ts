@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ZenbuildError } from '@zenbuild/core';
+import { ZenbuildError } from '@zenbuild/core/backend';
 import { awsError } from './errors.js';
 
 /** An object in S3 as `s3://bucket/key` splits into. */

@@ -1,30 +1,38 @@
-export * from './build/execute.js';
-export * from './builders/local.js';
-export * from './builders/remote.js';
-export * from './builders/resolve.js';
-export * from './catalog/integrations.js';
-export * from './config/path.js';
-export * from './config/yaml-file.js';
-export * from './context/archive.js';
-export * from './context/chunk-pool.js';
-export * from './context/digest-cache.js';
-export * from './context/hash.js';
-export * from './context/source.js';
-export * from './context/walk.js';
-export * from './context/write-to.js';
-export * from './contracts.js';
-export * from './engine/byte-progress.js';
-export * from './engine/cli-flags.js';
-export * from './engine/output.js';
-export { stopProcessTree, superviseEngineProcess } from './engine/process-tree.js';
-export * from './engine/select.js';
-export * from './errors.js';
-export * from './flavors/load.js';
-export * from './flavors/table.js';
-export * from './home/atomic-write.js';
-export * from './home/home.js';
-export * from './naming/naming.js';
-export * from './naming/reference.js';
+// @zenbuild/core: what a program that builds pipelines calls. Load and validate a pipeline config and a
+// stack, plan, build, read the build store, and the errors, events and types these speak of. A backend
+// package imports `@zenbuild/core/backend` instead (src/backend.ts).
+
+// Pipeline configs and stacks.
+export { parseYaml } from './config/yaml-file.js';
+// Build contexts, as `zenbuild context` shows them.
+export { archiveContext } from './context/archive.js';
+export { DigestCache } from './context/digest-cache.js';
+export { hashContext } from './context/hash.js';
+export { type ContextEntry, type WalkedContext, walkContext } from './context/walk.js';
+export type {
+  ArtifactStore,
+  BuildEvent,
+  ContainerEngineName,
+  ContainerRegistry,
+  ImageBuilderComponent,
+  OtherComponent,
+  Secrets,
+  Stack,
+  StackProblem,
+} from './contracts.js';
+// The local engine (ZENML_CONTAINER_ENGINE).
+export { selectEngine, selectEngineOnce } from './engine/select.js';
+// Errors: every failure zenbuild expects is a ZenbuildError with a code and an exit code.
+export {
+  buildCancelled,
+  type ErrorCode,
+  EXIT_CODES,
+  invalidInput,
+  isZenbuildError,
+  ZenbuildError,
+} from './errors.js';
+export { ensureZenbuildHome, zenbuildHome } from './home/home.js';
+// Plan and build.
 export {
   type BuildPipelineOptions,
   buildPipeline,
@@ -37,42 +45,47 @@ export {
   type PlanPipelineOptions,
   planPipeline,
 } from './pipeline/plan-pipeline.js';
-export * from './pipeline-config/pipeline-config.js';
-export * from './plan/checksum.js';
-export * from './plan/describe.js';
-export * from './plan/dockerfile.js';
-export * from './plan/plan.js';
-export * from './plan/pulled-images.js';
-export * from './plan/requirements.js';
-export * from './registry/certs-d.js';
-export * from './registry/client.js';
-export * from './registry/credentials.js';
-export * from './registry/image-credentials.js';
-export * from './registry/plain-http.js';
-export * from './registry/pulled-as.js';
-export * from './reuse/checksums.js';
-export * from './reuse/decision.js';
-export * from './reuse/prepare-contexts.js';
-export * from './secrets.js';
-export * from './settings/build-options.js';
-export * from './settings/docker-settings.js';
-export * from './settings/resolve.js';
-export * from './settings/substitute.js';
-export * from './stack/components.js';
-export * from './stack/stack.js';
-export * from './stack/validate.js';
-export * from './store/build-store.js';
-export * from './store/record.js';
-export * from './util/http-request.js';
-export { isRecord } from './util/is-record.js';
-export { lazyImport } from './util/lazy-import.js';
 export {
-  isRunning,
-  makePrivateTempDir,
-  removePrivateTempDir,
-  removePrivateTempDirsSync,
-  sweepPrivateTempDirs,
-} from './util/private-temp.js';
-// The adapter kit's zod (see util/zod.ts for what it holds and why not all of zod).
-export * as z from './util/zod.js';
-export type * from './warnings.js';
+  loadPipelineConfig,
+  type PipelineConfig,
+  pipelineConfigFromData,
+} from './pipeline-config/pipeline-config.js';
+export { describePlan } from './plan/describe.js';
+export { type BuildPlan, planBuilds } from './plan/plan.js';
+// The steps buildPipeline takes to decide reuse, for a program that decides it on its own.
+export { type PlanChecksums, planChecksums, resolveParentDigests } from './reuse/checksums.js';
+export { findReusableBuild, type ReuseDecision, verifyCustomBuild } from './reuse/decision.js';
+export {
+  contextHashesOf,
+  homeExclusion,
+  type PreparedContext,
+  prepareContexts,
+} from './reuse/prepare-contexts.js';
+export { SecretSet } from './secrets.js';
+export {
+  DOCKER_SETTINGS_DEFAULTS,
+  DOCKER_SETTINGS_FIELDS,
+  type DockerSettings,
+  dockerSettingsSchema,
+} from './settings/docker-settings.js';
+export {
+  defaultStack,
+  describeStack,
+  type LoadStackOptions,
+  loadStack,
+  stackFromData,
+} from './stack/stack.js';
+export { validateImageBuilderFlavor } from './stack/validate.js';
+// The build store.
+export {
+  type BuildRecordImage,
+  BuildStore,
+  describeStoreProblem,
+  newBuildId,
+  type PipelineBuildRecord,
+  type StoreProblem,
+} from './store/build-store.js';
+export { createBuildRecord, ZENBUILD_VERSION } from './store/record.js';
+// For an exit handler: removes the private temp dirs (credential files) this process made.
+export { removePrivateTempDirsSync } from './util/private-temp.js';
+export type { Warning } from './warnings.js';

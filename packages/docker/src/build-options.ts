@@ -1,4 +1,4 @@
-import { type BuildOptions, buildOptionYamlName, invalidInput } from '@zenbuild/core';
+import { type BuildOptions, buildOptionYamlName, invalidInput } from '@zenbuild/core/backend';
 
 /**
  * The typed build options as Docker Engine API build parameters, one explicit mapping per option.

@@ -9,7 +9,7 @@ import {
   isRecord,
   readDockerConfig,
   registryHost,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 
 /**
  * A docker config directory for one CLI run with the stack registry's credentials: the user's

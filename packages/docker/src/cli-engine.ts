@@ -21,7 +21,7 @@ import {
   sharedBuildFlags,
   superviseEngineProcess,
   ZenbuildError,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 import { writeCliConfig } from './cli-config.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';

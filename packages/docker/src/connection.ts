@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { dockerConfigDir, invalidInput } from '@zenbuild/core';
+import { dockerConfigDir, invalidInput } from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
 
 export interface DockerConnection {

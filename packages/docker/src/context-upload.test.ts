@@ -4,7 +4,12 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { type BuildContextSource, buildContextSource, hashContext, walkContext } from '@zenbuild/core';
+import {
+  type BuildContextSource,
+  buildContextSource,
+  hashContext,
+  walkContext,
+} from '@zenbuild/core/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextUpload } from './context-upload.js';
 import { loadDockerode } from './load-dockerode.js';

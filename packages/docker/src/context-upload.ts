@@ -6,7 +6,7 @@ import {
   byteProgressEvents,
   ChunkPool,
   type RunContext,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 
 /** The upload as progress events of `image`: how much has been sent, and with `total` once all of it. */
 export function sentProgress(image: string, run: RunContext): ByteProgressListener {

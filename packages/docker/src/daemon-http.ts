@@ -1,4 +1,4 @@
-import { type HttpRequestOptions, httpRequest } from '@zenbuild/core';
+import { type HttpRequestOptions, httpRequest } from '@zenbuild/core/backend';
 import type { DockerConnection } from './connection.js';
 
 /** A non-2xx answer of the Docker Engine API; `statusCode` and `json.message` as dockerode's errors have. */

@@ -14,7 +14,7 @@ import {
   registryHost,
   TAIL_LINES,
   ZenbuildError,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
 import { toBuildQuery } from './build-options.js';
 import { type DockerConnection, dockerConnection } from './connection.js';

@@ -1,4 +1,4 @@
-import type { ContainerEngineFlavor } from '@zenbuild/core';
+import type { ContainerEngineFlavor } from '@zenbuild/core/backend';
 import { DockerCliEngine } from './cli-engine.js';
 import { DockerEngine, type DockerEngineOptions, ENGINE_NAME } from './engine.js';
 

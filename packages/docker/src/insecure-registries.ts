@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { hostWithoutPort } from '@zenbuild/core';
+import { hostWithoutPort } from '@zenbuild/core/backend';
 
 /** The part of the daemon's `/info` (`docker info`) that says which registries it treats as insecure. */
 export interface DaemonRegistryConfig {

@@ -16,7 +16,7 @@ import {
   type Stack,
   type StackProblem,
   ZenbuildError,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 import { googleAuthLibrary, type LROperation } from 'google-gax';
 import { type GcpImageBuilderConfig, serviceAccountName } from './config.js';
 import { BACKEND, gcpError } from './errors.js';

@@ -1,4 +1,4 @@
-import { z } from '@zenbuild/core';
+import { z } from '@zenbuild/core/backend';
 
 export const MACHINE_TYPES = [
   'E2_MEDIUM',

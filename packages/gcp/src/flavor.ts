@@ -1,4 +1,4 @@
-import type { ImageBuilderFlavor } from '@zenbuild/core';
+import type { ImageBuilderFlavor } from '@zenbuild/core/backend';
 import { FLAVOR, GcpImageBuilder, gcpStackProblems } from './builder.js';
 import { type GcpImageBuilderConfig, gcpImageBuilderConfigSchema } from './config.js';
 

@@ -1,5 +1,5 @@
 import type { Storage } from '@google-cloud/storage';
-import { type RunContext, TAIL_LINES } from '@zenbuild/core';
+import { type RunContext, TAIL_LINES } from '@zenbuild/core/backend';
 
 /**
  * Follows a build's log object in its logs bucket (`log-<build id>.txt`, which Cloud Build appends

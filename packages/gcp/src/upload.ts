@@ -1,7 +1,7 @@
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Storage } from '@google-cloud/storage';
-import { ZenbuildError } from '@zenbuild/core';
+import { ZenbuildError } from '@zenbuild/core/backend';
 import { gcpError } from './errors.js';
 
 export interface GcsLocation {

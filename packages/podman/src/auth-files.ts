@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { dockerConfigDir, isRecord, type RegistryCredentials } from '@zenbuild/core';
+import { dockerConfigDir, isRecord, type RegistryCredentials } from '@zenbuild/core/backend';
 
 /**
  * The auth files podman reads when it is not given `--authfile`, lowest priority first (containers-

@@ -30,7 +30,7 @@ import {
   superviseEngineProcess,
   ZenbuildError,
   zenbuildHome,
-} from '@zenbuild/core';
+} from '@zenbuild/core/backend';
 import { authEntry, podmanAuthFiles, readAuthFiles } from './auth-files.js';
 import { podmanTreatsAsInsecure } from './insecure-registries.js';
 import { registriesConfWithInsecure } from './registries-conf.js';

@@ -1,4 +1,4 @@
-import { isRecord } from '@zenbuild/core';
+import { isRecord } from '@zenbuild/core/backend';
 
 /** One `[[registry]]` of registries.conf as `podman info` reports it, keyed by its prefix. */
 export interface PodmanRegistryEntry {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isRecord } from '@zenbuild/core';
+import { isRecord } from '@zenbuild/core/backend';
 
 /**
  * The text of the main registries.conf podman reads (containers-registries.conf(5)): `$CONTAINERS_REGISTRIES_CONF`,

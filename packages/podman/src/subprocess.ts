@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { lazyImport } from '@zenbuild/core';
+import { lazyImport } from '@zenbuild/core/backend';
 
 export interface QueryResult {
   failed: boolean;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFil
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ZenbuildError } from '@zenbuild/core';
+import { ZenbuildError } from '@zenbuild/core/backend';
 import { describe, expect, it } from 'vitest';
 import { UnpackedContexts } from './unpacked-contexts.js';
 

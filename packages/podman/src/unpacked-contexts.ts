@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidInput, isRunning } from '@zenbuild/core';
+import { invalidInput, isRunning } from '@zenbuild/core/backend';
 
 /** Unpacked contexts kept when `ZENBUILD_PODMAN_KEEP_CONTEXTS` is not set. */
 export const DEFAULT_KEPT_CONTEXTS = 2;
