@@ -8,10 +8,7 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = (name) => path.join(root, 'node_modules/.bin', name);
-const packages = [
-  ...readdirSync(path.join(root, 'packages')).map((name) => `packages/${name}`),
-  'apps/cli',
-];
+const packages = [...readdirSync(path.join(root, 'packages')).map((name) => `packages/${name}`), 'apps/cli'];
 
 const checks = [
   ['publint', [bin('publint'), 'run', '--strict', '.']],

@@ -20,10 +20,11 @@ import {
   type ImageBuilder,
   imageTarget,
   invalidInput,
+  type LogTail,
   type RunContext,
   registryHost,
-  reportedUpload,
   requirePushRegistry,
+  runRemoteBuild,
   type Stack,
   type StackProblem,
   ZenbuildError,
@@ -155,77 +156,63 @@ export class AwsImageBuilder implements ImageBuilder {
       throw invalidInput('The aws image builder requires an S3 artifact store (`path: s3://bucket/prefix`).');
     }
     const source = s3Location(storePath, 'code-build-contexts', `${request.context.hash}.zip`);
-    await reportedUpload(
+    const project = this.config.code_build_project;
+    return runRemoteBuild(
+      request,
       run,
-      request.imageName,
-      { url: `s3://${source.bucket}/${source.key}`, store: 'S3' },
-      (onProgress) =>
-        uploadIfMissing(this.s3, source, () => request.context.archive('zip') as Readable, {
-          contentType: 'application/zip',
-          signal: run.signal,
-          onProgress,
-        }),
-    );
-
-    const started = await this.#start({
-      source: `${source.bucket}/${source.key}`,
-      buildspec,
-      login,
-      registry,
-    });
-    const buildId = started.id ?? '';
-    const logsUrl = consoleUrl(region, this.config.code_build_project, buildId);
-    run.emit({
-      type: 'phase',
-      image: request.imageName,
-      phase: 'codebuild started',
-      detail: `${buildId} ${logsUrl}`,
-    });
-
-    const timeout = AbortSignal.timeout(
-      this.options.overallTimeoutMs ?? (this.config.build_timeout + this.config.queued_timeout + 300) * 1000,
-    );
-    const deadline = AbortSignal.any([run.signal, timeout]);
-    let finished: { build: Build; tail: string[] };
-    try {
-      finished = await followBuild({
-        codebuild: this.codebuild,
-        logs: this.logs,
-        buildId,
-        image: request.imageName,
-        run,
-        deadline,
-        ...(this.options.poll ? { poll: this.options.poll } : {}),
-      });
-    } catch (error) {
-      if (!deadline.aborted) throw error;
-      await this.#stop(buildId, run, request.imageName);
-      if (run.signal.aborted) {
-        throw new ZenbuildError('CANCELLED', `The CodeBuild build ${buildId} was stopped.`, {
-          backend: BACKEND,
-          details: { remoteBuildId: buildId, logsUrl },
-        });
-      }
-      throw new ZenbuildError(
-        'BUILD_FAILED',
-        `The CodeBuild build ${buildId} did not finish in time and was stopped.`,
-        {
-          backend: BACKEND,
-          details: { remoteBuildId: buildId, logsUrl },
+      {
+        service: 'CodeBuild',
+        backend: BACKEND,
+        stopVerb: 'stop',
+        upload: {
+          url: `s3://${source.bucket}/${source.key}`,
+          store: 'S3',
+          put: (onProgress) =>
+            uploadIfMissing(this.s3, source, () => request.context.archive('zip') as Readable, {
+              contentType: 'application/zip',
+              signal: run.signal,
+              onProgress,
+            }),
         },
-      );
-    }
-    const { build, tail } = finished;
-    if (build.buildStatus !== 'SUCCEEDED') throw buildFailed(build, tail, logsUrl);
-    const digest = build.exportedEnvironmentVariables?.find((v) => v.name === DIGEST_VARIABLE)?.value;
-    if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
-      throw new ZenbuildError(
-        'BUILD_FAILED',
-        `The CodeBuild build ${buildId} succeeded but exported no image digest (${DIGEST_VARIABLE}); the image may not have been pushed. Logs: ${logsUrl}`,
-        { backend: BACKEND, details: { remoteBuildId: buildId, logsUrl } },
-      );
-    }
-    return { image: `${repository}@${digest}`, digest, tag, logsUrl, remoteBuildId: buildId };
+        start: async () => {
+          const started = await this.#start({
+            source: `${source.bucket}/${source.key}`,
+            buildspec,
+            login,
+            registry,
+          });
+          const id = started.id ?? '';
+          return { id, logsUrl: consoleUrl(region, project, id) };
+        },
+        follow: async (started, deadline, tail) => {
+          const build = await followBuild({
+            codebuild: this.codebuild,
+            logs: this.logs,
+            buildId: started.id,
+            image: request.imageName,
+            run,
+            deadline,
+            tail,
+            ...(this.options.poll ? { poll: this.options.poll } : {}),
+          });
+          if (build.buildStatus !== 'SUCCEEDED') return { succeeded: false, ...failure(build, tail) };
+          const digest = build.exportedEnvironmentVariables?.find((v) => v.name === DIGEST_VARIABLE)?.value;
+          return { succeeded: true, digest };
+        },
+        stop: async (started) => {
+          await this.codebuild.send(new StopBuildCommand({ id: started.id }), {
+            abortSignal: AbortSignal.timeout(30_000),
+          });
+        },
+        noDigest: `exported no image digest (${DIGEST_VARIABLE}); the image may not have been pushed`,
+      },
+      {
+        target: { repository, tag },
+        timeoutMs:
+          this.options.overallTimeoutMs ??
+          (this.config.build_timeout + this.config.queued_timeout + 300) * 1000,
+      },
+    );
   }
 
   async #region(): Promise<string> {
@@ -303,21 +290,6 @@ export class AwsImageBuilder implements ImageBuilder {
       throw awsError(error, { action: 'codebuild:StartBuild', resource: `CodeBuild project \`${project}\`` });
     }
   }
-
-  async #stop(buildId: string, run: RunContext, image: string): Promise<void> {
-    run.emit({ type: 'phase', image, phase: 'stopping', detail: buildId });
-    try {
-      await this.codebuild.send(new StopBuildCommand({ id: buildId }), {
-        abortSignal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      run.emit({
-        type: 'warning',
-        image,
-        message: `Could not stop CodeBuild build ${buildId}: ${(error as Error).message}. Stop it in the console.`,
-      });
-    }
-  }
 }
 
 /** The flavor's own stack rules, on top of core's (registry and S3 store are checked there). */
@@ -360,7 +332,8 @@ function consoleUrl(region: string, project: string, buildId: string): string {
   return `https://${region}.console.aws.amazon.com/codesuite/codebuild/projects/${encodeURIComponent(project)}/build/${encodeURIComponent(buildId)}/?region=${region}`;
 }
 
-function buildFailed(build: Build, tail: string[], logsUrl: string): ZenbuildError {
+/** What failed and, for a missing ECR repository, what to do. */
+function failure(build: Build, tail: LogTail): { summary: string; hint: string } {
   const failed = (build.phases ?? []).find((p) => p.phaseStatus && p.phaseStatus !== 'SUCCEEDED');
   const why = failed
     ? `phase ${failed.phaseType} ${failed.phaseStatus}${(failed.contexts ?? [])
@@ -369,16 +342,8 @@ function buildFailed(build: Build, tail: string[], logsUrl: string): ZenbuildErr
         .map((m) => `: ${m}`)
         .join('')}`
     : `status ${build.buildStatus}`;
-  const hint = tail.some((l) => /repository with name .* does not exist|name unknown/i.test(l))
+  const hint = tail.lines.some((l) => /repository with name .* does not exist|name unknown/i.test(l))
     ? '\nThe ECR repository does not exist: ECR needs it created first (`aws ecr create-repository --repository-name <name>`).'
     : '';
-  const lines = tail.length > 0 ? `\nLast log lines:\n${tail.map((l) => `  ${l}`).join('\n')}` : '';
-  return new ZenbuildError(
-    'BUILD_FAILED',
-    `The CodeBuild build ${build.id} ${build.buildStatus}: ${why}.${hint}${lines}\nLogs: ${logsUrl}`,
-    {
-      backend: BACKEND,
-      details: { remoteBuildId: build.id, logsUrl, stderrTail: tail.join('\n') },
-    },
-  );
+  return { summary: `${build.buildStatus}: ${why}`, hint };
 }

@@ -5,7 +5,7 @@ import {
   type Build,
   type CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
-import { type RunContext, TAIL_LINES } from '@zenbuild/core/backend';
+import type { LogTail, RunContext } from '@zenbuild/core/backend';
 import { awsError } from './errors.js';
 
 export const TERMINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);
@@ -19,12 +19,8 @@ export interface FollowOptions {
   /** Resolves when the build ended; rejects with the signal's reason on abort or timeout. */
   deadline: AbortSignal;
   poll?: { initialMs: number; maxMs: number };
-}
-
-export interface FollowResult {
-  build: Build;
-  /** The last lines of the build's log, for failure messages. */
-  tail: string[];
+  /** Keeps the last log lines, for the failure message. */
+  tail: LogTail;
 }
 
 /**
@@ -32,10 +28,10 @@ export interface FollowResult {
  * the build's CloudWatch Logs lines while it runs. Returns the finished build; throws if the deadline
  * signal fires first (the caller stops the build).
  */
-export async function followBuild(options: FollowOptions): Promise<FollowResult> {
+export async function followBuild(options: FollowOptions): Promise<Build> {
   const { codebuild, buildId, image, run } = options;
   const poll = options.poll ?? { initialMs: 1000, maxMs: 5000 };
-  const logReader = new LogReader(options.logs, image, run);
+  const logReader = new LogReader(options.logs, image, run, options.tail);
   let phasesSeen = 0;
   let delay = poll.initialMs;
   for (;;) {
@@ -54,7 +50,7 @@ export async function followBuild(options: FollowOptions): Promise<FollowResult>
       if (build.logs?.groupName && build.logs.streamName) {
         await logReader.read(build.logs.groupName, build.logs.streamName, options.deadline, true);
       }
-      return { build, tail: logReader.tail };
+      return build;
     }
     await sleep(delay, options.deadline);
     delay = Math.min(poll.maxMs, Math.round(delay * 1.5));
@@ -82,12 +78,12 @@ async function getBuild(codebuild: CodeBuildClient, id: string, signal: AbortSig
 class LogReader {
   #token: string | undefined;
   #missingStreamWarned = false;
-  readonly tail: string[] = [];
 
   constructor(
     private readonly logs: CloudWatchLogsClient,
     private readonly image: string,
     private readonly run: RunContext,
+    private readonly tail: LogTail,
   ) {}
 
   /**
@@ -128,7 +124,6 @@ class LogReader {
         for (const line of (event.message ?? '').replace(/\n$/, '').split('\n')) {
           this.run.emit({ type: 'log', image: this.image, stream: 'stdout', line });
           this.tail.push(line);
-          if (this.tail.length > TAIL_LINES) this.tail.shift();
         }
       }
       // CloudWatch returns the same token when there is nothing more (yet).

@@ -9,6 +9,13 @@ export {
   reportedUpload,
   requirePushRegistry,
 } from './builders/remote.js';
+export {
+  type RemoteBuildOptions,
+  type RemoteBuildOutcome,
+  type RemoteBuildService,
+  runRemoteBuild,
+  type StartedRemoteBuild,
+} from './builders/remote-build.js';
 export { archiveContext } from './context/archive.js';
 export { ChunkPool } from './context/chunk-pool.js';
 export { hashContext } from './context/hash.js';
@@ -37,7 +44,7 @@ export type {
 } from './contracts.js';
 export { ByteProgress, byteProgressEvents } from './engine/byte-progress.js';
 export { buildArgsThroughEnv, sharedBuildFlags } from './engine/cli-flags.js';
-export { forwardOutputLines, lastLines, TAIL_LINES } from './engine/output.js';
+export { forwardOutputLines, LogTail, lastLines, TAIL_LINES } from './engine/output.js';
 export { stopProcessTree, superviseEngineProcess } from './engine/process-tree.js';
 export { buildCancelled, invalidInput, isZenbuildError, notAvailable, ZenbuildError } from './errors.js';
 export { zenbuildHome } from './home/home.js';

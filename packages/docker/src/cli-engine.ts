@@ -11,6 +11,7 @@ import {
   forwardOutputLines,
   imageTarget,
   invalidInput,
+  LogTail,
   lastLines,
   lazyImport,
   makePrivateTempDir,
@@ -100,7 +101,7 @@ export class DockerCliEngine implements ContainerEngine {
     const execa = await loadExeca();
     const flags = toDockerCliFlags(request.options);
     const dir = await makePrivateTempDir('docker-cli');
-    const lines: string[] = [];
+    const lines = new LogTail();
     run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'docker CLI' });
     try {
       const config = await this.#configDir(dir, request.registry);
@@ -151,10 +152,10 @@ export class DockerCliEngine implements ContainerEngine {
       if (result.failed) {
         throw new ZenbuildError(
           'BUILD_FAILED',
-          `Building ${request.imageName} with the docker CLI failed: ${lastLines(lines.join('\n'))}`,
+          `Building ${request.imageName} with the docker CLI failed: ${lastLines(lines.text)}`,
           {
             backend: 'docker',
-            details: { command: 'docker build', exitCode: result.exitCode, stderrTail: lines.join('\n') },
+            details: { command: 'docker build', exitCode: result.exitCode, stderrTail: lines.text },
           },
         );
       }
@@ -180,7 +181,7 @@ export class DockerCliEngine implements ContainerEngine {
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
     const execa = await loadExeca();
     const dir = await makePrivateTempDir('docker-cli');
-    const lines: string[] = [];
+    const lines = new LogTail();
     run.emit({ type: 'phase', image, phase: 'push' });
     try {
       const config = await this.#configDir(dir, registry);
@@ -194,7 +195,7 @@ export class DockerCliEngine implements ContainerEngine {
       superviseEngineProcess(subprocess, run.signal);
       await forwardOutputLines(subprocess.iterable({ from: 'all' }), image, run, lines);
       const result = await subprocess;
-      const output = lines.join('\n');
+      const output = lines.text;
       if (result.failed) {
         const refused = /unauthorized|authentication required|no basic auth|denied/i.test(output);
         throw new ZenbuildError(

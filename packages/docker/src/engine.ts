@@ -6,13 +6,13 @@ import {
   type ContainerRegistry,
   credentialsForImage,
   imageTarget,
+  LogTail,
   locateImage,
   notAvailable,
   pulledRegistryHosts,
   type RegistryCredentials,
   type RunContext,
   registryHost,
-  TAIL_LINES,
   ZenbuildError,
 } from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
@@ -76,7 +76,7 @@ export class DockerEngine implements ContainerEngine {
 
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
     const query = toBuildQuery(request.options);
-    const tail: string[] = [];
+    const tail = new LogTail();
     let imageId: string | undefined;
     let failure: string | undefined;
     const registryconfig = await this.#registryConfig(request);
@@ -102,7 +102,6 @@ export class DockerEngine implements ContainerEngine {
       await readDaemonStream(stream, (message) => {
         for (const line of linesOf(message)) {
           tail.push(line);
-          if (tail.length > TAIL_LINES) tail.shift();
           run.emit({ type: 'log', image: request.imageName, stream: 'stdout', line });
         }
         if (message.aux?.ID) imageId = message.aux.ID;
@@ -114,7 +113,7 @@ export class DockerEngine implements ContainerEngine {
     if (failure) {
       throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${failure}`, {
         backend: ENGINE_NAME,
-        details: { stderrTail: tail.join('\n') },
+        details: { stderrTail: tail.text },
       });
     }
     // The stream can end early without an error line; only an image that exists counts as built.
@@ -125,7 +124,7 @@ export class DockerEngine implements ContainerEngine {
         `The build of ${request.imageName} ended, but the image does not exist.`,
         {
           backend: ENGINE_NAME,
-          details: { stderrTail: tail.join('\n') },
+          details: { stderrTail: tail.text },
         },
       );
     }
@@ -140,7 +139,7 @@ export class DockerEngine implements ContainerEngine {
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
     const { repository, tag } = imageTarget(image);
     const credentials = await credentialsForImage(image, registry, this.#env);
-    const tail: string[] = [];
+    const tail = new LogTail();
     let digest: string | undefined;
     let failure: string | undefined;
     run.emit({ type: 'phase', image, phase: 'push' });
@@ -154,7 +153,6 @@ export class DockerEngine implements ContainerEngine {
         const line = message.status ? `${message.id ? `${message.id}: ` : ''}${message.status}` : undefined;
         if (line) {
           tail.push(line);
-          if (tail.length > TAIL_LINES) tail.shift();
           run.emit({ type: 'log', image, stream: 'stdout', line });
         }
         if (message.aux?.Digest) digest = message.aux.Digest;
@@ -170,7 +168,7 @@ export class DockerEngine implements ContainerEngine {
         auth
           ? `Pushing ${image} was refused by the registry (${failure}): ${credentials ? 'check the registry credentials' : 'give the stack registry `credentials` or log in with `docker login`'}.`
           : `Pushing ${image} failed: ${failure}`,
-        { backend: ENGINE_NAME, details: { stderrTail: tail.join('\n') } },
+        { backend: ENGINE_NAME, details: { stderrTail: tail.text } },
       );
     }
     if (!digest)
@@ -247,7 +245,7 @@ export class DockerEngine implements ContainerEngine {
     return Object.keys(config).length > 0 ? config : undefined;
   }
 
-  #failed(what: string, image: string, error: unknown, run: RunContext, tail: string[]): ZenbuildError {
+  #failed(what: string, image: string, error: unknown, run: RunContext, tail: LogTail): ZenbuildError {
     if (run.signal.aborted) {
       return new ZenbuildError('CANCELLED', `The ${what} of ${image} was cancelled.`, {
         backend: ENGINE_NAME,
@@ -260,7 +258,7 @@ export class DockerEngine implements ContainerEngine {
       {
         backend: ENGINE_NAME,
         cause: error,
-        details: { stderrTail: tail.join('\n') },
+        details: { stderrTail: tail.text },
       },
     );
   }

@@ -9,13 +9,14 @@ import {
   type ImageBuilder,
   imageTarget,
   invalidInput,
+  type LogTail,
   type RunContext,
   remoteDockerBuildFlags,
-  reportedUpload,
   requirePushRegistry,
+  runRemoteBuild,
   type Stack,
   type StackProblem,
-  ZenbuildError,
+  type StartedRemoteBuild,
 } from '@zenbuild/core/backend';
 import { googleAuthLibrary, type LROperation } from 'google-gax';
 import { type GcpImageBuilderConfig, serviceAccountName } from './config.js';
@@ -28,6 +29,12 @@ export const FLAVOR = 'gcp';
 type IBuild = protos.google.devtools.cloudbuild.v1.IBuild;
 type BuildOperation = LROperation<IBuild, protos.google.devtools.cloudbuild.v1.IBuildOperationMetadata>;
 const Status = protos.google.devtools.cloudbuild.v1.Build.Status;
+
+/** A created build: the operation to wait on and the build as created (its logs bucket). */
+interface StartedCloudBuild extends StartedRemoteBuild {
+  operation: BuildOperation;
+  created: IBuild;
+}
 
 /** Knobs for tests and embedders; users configure the builder through the stack. */
 export interface GcpImageBuilderOptions {
@@ -110,19 +117,48 @@ export class GcpImageBuilder implements ImageBuilder {
     }
 
     const source = gcsLocation(storePath, 'cloud-build-contexts', `${request.context.hash}.tar.gz`);
-    await reportedUpload(
+    return runRemoteBuild<StartedCloudBuild>(
+      request,
       run,
-      request.imageName,
-      { url: `gs://${source.bucket}/${source.object}`, store: 'GCS' },
-      (onProgress) =>
-        uploadIfMissing(this.storage, source, () => request.context.archive('tar.gz') as Readable, {
-          contentType: 'application/gzip',
-          signal: run.signal,
-          onProgress,
-        }),
+      {
+        service: 'Cloud Build',
+        backend: BACKEND,
+        stopVerb: 'cancel',
+        upload: {
+          url: `gs://${source.bucket}/${source.object}`,
+          store: 'GCS',
+          put: (onProgress) =>
+            uploadIfMissing(this.storage, source, () => request.context.archive('tar.gz') as Readable, {
+              contentType: 'application/gzip',
+              signal: run.signal,
+              onProgress,
+            }),
+        },
+        start: () => this.#create(project, this.#buildSpec(project, args, request.imageName, source)),
+        follow: async (started, deadline, tail) => {
+          const logs = this.#logFollower(started.created, started.id, request.imageName, run, tail);
+          const finished = await this.#wait(started.operation, project, started.id, deadline, logs);
+          await logs?.read(true);
+          const status = statusName(finished.status);
+          if (status !== 'SUCCESS') return { succeeded: false, summary: failureSummary(finished, status) };
+          const pushed =
+            (finished.results?.images ?? []).find((i) => i.name === request.imageName) ??
+            finished.results?.images?.[0];
+          return { succeeded: true, digest: pushed?.digest ?? undefined };
+        },
+        stop: async (started) => {
+          await this.cloudbuild.cancelBuild(this.#buildRef(project, started.id), { timeout: 30_000 });
+        },
+        noDigest: `reported no digest for ${request.imageName}`,
+      },
+      {
+        target: { repository, tag },
+        timeoutMs: this.options.overallTimeoutMs ?? (this.config.build_timeout + 600) * 1000,
+      },
     );
+  }
 
-    const build = this.#buildSpec(project, args, request.imageName, source);
+  async #create(project: string, build: IBuild): Promise<StartedCloudBuild> {
     const parent = this.config.location ? `projects/${project}/locations/${this.config.location}` : undefined;
     let operation: BuildOperation;
     try {
@@ -142,58 +178,10 @@ export class GcpImageBuilder implements ImageBuilder {
     const created =
       (operation.metadata as protos.google.devtools.cloudbuild.v1.IBuildOperationMetadata | null)?.build ??
       {};
-    const buildId = created.id ?? '';
+    const id = created.id ?? '';
     const logsUrl =
-      created.logUrl ?? `https://console.cloud.google.com/cloud-build/builds/${buildId}?project=${project}`;
-    run.emit({
-      type: 'phase',
-      image: request.imageName,
-      phase: 'cloud build started',
-      detail: `${buildId} ${logsUrl}`,
-    });
-
-    const logs = this.#logFollower(created, buildId, request.imageName, run);
-    const timeout = AbortSignal.timeout(
-      this.options.overallTimeoutMs ?? (this.config.build_timeout + 600) * 1000,
-    );
-    const deadline = AbortSignal.any([run.signal, timeout]);
-    let finished: IBuild;
-    try {
-      finished = await this.#wait(operation, project, buildId, deadline, logs);
-    } catch (error) {
-      if (!deadline.aborted) throw error;
-      await this.#cancel(project, buildId, run, request.imageName);
-      const details = { remoteBuildId: buildId, logsUrl };
-      if (run.signal.aborted) {
-        throw new ZenbuildError('CANCELLED', `The Cloud Build build ${buildId} was cancelled.`, {
-          backend: BACKEND,
-          details,
-        });
-      }
-      throw new ZenbuildError(
-        'BUILD_FAILED',
-        `The Cloud Build build ${buildId} did not finish in time and was cancelled.`,
-        {
-          backend: BACKEND,
-          details,
-        },
-      );
-    }
-    await logs?.read(true);
-    const status = statusName(finished.status);
-    if (status !== 'SUCCESS') throw buildFailed(finished, status, logs?.tail ?? [], logsUrl);
-    const pushed =
-      (finished.results?.images ?? []).find((i) => i.name === request.imageName) ??
-      finished.results?.images?.[0];
-    const digest = pushed?.digest ?? undefined;
-    if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
-      throw new ZenbuildError(
-        'BUILD_FAILED',
-        `The Cloud Build build ${buildId} succeeded but reported no digest for ${request.imageName}. Logs: ${logsUrl}`,
-        { backend: BACKEND, details: { remoteBuildId: buildId, logsUrl } },
-      );
-    }
-    return { image: `${repository}@${digest}`, digest, tag, logsUrl, remoteBuildId: buildId };
+      created.logUrl ?? `https://console.cloud.google.com/cloud-build/builds/${id}?project=${project}`;
+    return { id, logsUrl, operation, created };
   }
 
   #buildSpec(
@@ -221,7 +209,13 @@ export class GcpImageBuilder implements ImageBuilder {
     };
   }
 
-  #logFollower(created: IBuild, buildId: string, image: string, run: RunContext): GcsLogFollower | undefined {
+  #logFollower(
+    created: IBuild,
+    buildId: string,
+    image: string,
+    run: RunContext,
+    tail: LogTail,
+  ): GcsLogFollower | undefined {
     const mode = this.config.logging;
     if (mode === 'CLOUD_LOGGING_ONLY' || mode === 'NONE') return undefined;
     const bucketUrl = created.logsBucket ?? this.config.logs_bucket;
@@ -230,7 +224,7 @@ export class GcpImageBuilder implements ImageBuilder {
       bucketUrl.startsWith('gs://') ? bucketUrl : `gs://${bucketUrl}`,
       `log-${buildId}.txt`,
     );
-    return new GcsLogFollower(this.storage, bucket, object, image, run);
+    return new GcsLogFollower(this.storage, bucket, object, image, run, tail);
   }
 
   /** The long-running operation's result, reading the log object while it runs. */
@@ -282,19 +276,6 @@ export class GcpImageBuilder implements ImageBuilder {
       await poller;
       // The operation keeps polling in the background after an abort; its outcome no longer matters.
       result.catch(() => {});
-    }
-  }
-
-  async #cancel(project: string, buildId: string, run: RunContext, image: string): Promise<void> {
-    run.emit({ type: 'phase', image, phase: 'cancelling', detail: buildId });
-    try {
-      await this.cloudbuild.cancelBuild(this.#buildRef(project, buildId), { timeout: 30_000 });
-    } catch (error) {
-      run.emit({
-        type: 'warning',
-        image,
-        message: `Could not cancel Cloud Build build ${buildId}: ${(error as Error).message}. Cancel it in the console.`,
-      });
     }
   }
 
@@ -367,7 +348,8 @@ export function statusName(status: IBuild['status']): string {
   return status ?? 'STATUS_UNKNOWN';
 }
 
-function buildFailed(build: IBuild, status: string, tail: string[], logsUrl: string): ZenbuildError {
+/** Which step failed with what status, and the service's own detail. */
+function failureSummary(build: IBuild, status: string): string {
   const steps = build.steps ?? [];
   const index = steps.findIndex(
     (s) =>
@@ -380,15 +362,7 @@ function buildFailed(build: IBuild, status: string, tail: string[], logsUrl: str
   ]
     .filter(Boolean)
     .join(': ');
-  const lines = tail.length > 0 ? `\nLast log lines:\n${tail.map((l) => `  ${l}`).join('\n')}` : '';
-  return new ZenbuildError(
-    'BUILD_FAILED',
-    `The Cloud Build build ${build.id} ended ${status}${why ? `: ${why}` : ''}.${lines}\nLogs: ${logsUrl}`,
-    {
-      backend: BACKEND,
-      details: { remoteBuildId: build.id ?? undefined, logsUrl, stderrTail: tail.join('\n') },
-    },
-  );
+  return `ended ${status}${why ? `: ${why}` : ''}`;
 }
 
 /** The flavor's own stack rules, on top of core's (gcp registry and GCS store are checked there). */

@@ -1,5 +1,5 @@
 import type { Storage } from '@google-cloud/storage';
-import { type RunContext, TAIL_LINES } from '@zenbuild/core/backend';
+import type { LogTail, RunContext } from '@zenbuild/core/backend';
 
 /**
  * Follows a build's log object in its logs bucket (`log-<build id>.txt`, which Cloud Build appends
@@ -10,7 +10,6 @@ export class GcsLogFollower {
   #partial = '';
   #warned = false;
   readonly #started = Date.now();
-  readonly tail: string[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -18,6 +17,8 @@ export class GcsLogFollower {
     private readonly object: string,
     private readonly image: string,
     private readonly run: RunContext,
+    /** Keeps the last lines, for the failure message. */
+    private readonly tail: LogTail,
     /** How long a missing object counts as "not written yet" before it is worth a warning. */
     private readonly missingGraceMs = 120_000,
   ) {}
@@ -61,7 +62,6 @@ export class GcsLogFollower {
     for (const line of lines) {
       this.run.emit({ type: 'log', image: this.image, stream: 'stdout', line });
       this.tail.push(line);
-      if (this.tail.length > TAIL_LINES) this.tail.shift();
     }
   }
 }

@@ -15,6 +15,7 @@ import {
   forwardOutputLines,
   invalidInput,
   isPlainHttpRegistry,
+  LogTail,
   lastLines,
   locateImage,
   makePrivateTempDir,
@@ -167,7 +168,7 @@ export class PodmanEngine implements ContainerEngine {
       !everyPullPlain && plainHttp.length > 0
         ? await registriesConfWithInsecure(this.#env, plainHttp, dir)
         : undefined;
-    const tailLines: string[] = [];
+    const tailLines = new LogTail();
     let context: Awaited<ReturnType<UnpackedContexts['checkOut']>> | undefined;
     try {
       // Core's context, written into a directory: podman builds from exactly those files (never the
@@ -229,13 +230,13 @@ export class PodmanEngine implements ContainerEngine {
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`build of ${request.imageName}`);
       if (result.failed) {
-        const last = errorLine(tailLines) ?? `podman build exited with code ${result.exitCode}`;
+        const last = errorLine(tailLines.lines) ?? `podman build exited with code ${result.exitCode}`;
         throw new ZenbuildError(
           'BUILD_FAILED',
           `Building ${request.imageName} failed: ${last}${hintFor(last)}`,
           {
             backend: ENGINE_NAME,
-            details: { command: 'podman build', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
+            details: { command: 'podman build', exitCode: result.exitCode, stderrTail: tailLines.text },
           },
         );
       }
@@ -259,7 +260,7 @@ export class PodmanEngine implements ContainerEngine {
   async push(image: string, registry: ContainerRegistry | undefined, run: RunContext): Promise<string> {
     const dir = await makePrivateTempDir('podman');
     const digestfile = path.join(dir, 'digest');
-    const tailLines: string[] = [];
+    const tailLines = new LogTail();
     run.emit({ type: 'phase', image, phase: 'push' });
     try {
       // Stack credentials for this host win over podman's own files, which win over the docker config.
@@ -288,7 +289,7 @@ export class PodmanEngine implements ContainerEngine {
       const result = await subprocess;
       if (run.signal.aborted) throw cancelled(`push of ${image}`);
       if (result.failed) {
-        const message = errorLine(tailLines) ?? lastLines(tailLines.join('\n'));
+        const message = errorLine(tailLines.lines) ?? lastLines(tailLines.text);
         const refused = /unauthorized|authentication required|denied/i.test(message);
         throw new ZenbuildError(
           refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
@@ -297,7 +298,7 @@ export class PodmanEngine implements ContainerEngine {
             : `Pushing ${image} failed: ${message}`,
           {
             backend: ENGINE_NAME,
-            details: { command: 'podman push', exitCode: result.exitCode, stderrTail: tailLines.join('\n') },
+            details: { command: 'podman push', exitCode: result.exitCode, stderrTail: tailLines.text },
           },
         );
       }
