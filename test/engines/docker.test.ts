@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { selectEngine } from '@zenbuild/core';
+import { selectEngine, type ZenbuildError } from '@zenbuild/core';
 import { LocalImageBuilder } from '@zenbuild/core/backend';
 import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
 import { describe, expect, inject, it } from 'vitest';
@@ -169,5 +169,23 @@ describe('DockerEngine specifics', () => {
     });
     expect(selection.name).toBe('docker');
     expect(selection.reason).toMatch(/^ZENML_CONTAINER_ENGINE=docker pins it; the Docker daemon .* answered/);
+  });
+});
+
+describe('the engines check their config from the stack before creating an engine', () => {
+  it('refuses a config field the engine does not know, or of the wrong type, naming it', async () => {
+    for (const engine of ['docker', 'podman']) {
+      const error = await selectEngine({
+        env: { ...process.env, ZENML_CONTAINER_ENGINE: engine },
+        engineOptions: { subprocess: 'sometimes', socket: '/x' },
+      }).then(
+        () => undefined,
+        (e: unknown) => e as ZenbuildError,
+      );
+      expect(error?.code, engine).toBe('INVALID_INPUT');
+      expect(error?.message).toContain(`The ${engine} engine's config is not valid`);
+      expect(error?.message).toMatch(/subprocess: .*boolean/);
+      expect(error?.message).toMatch(/Unrecognized key.*socket/);
+    }
   });
 });

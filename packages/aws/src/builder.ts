@@ -32,28 +32,17 @@ import {
 import {
   createBuildspec,
   DIGEST_VARIABLE,
-  dockerBuildFlags,
   PASSWORD_VARIABLE,
   type RegistryLogin,
   serializeBuildspec,
   USERNAME_VARIABLE,
 } from './buildspec.js';
-import type { AwsImageBuilderConfig } from './config.js';
+import { type AwsImageBuilderConfig, type AwsImageBuilderOptions, FLAVOR } from './config.js';
 import { ensureEcrRepository, parseEcrImage } from './ecr.js';
 import { awsError, BACKEND } from './errors.js';
 import { followBuild } from './follow.js';
+import { dockerBuildFlags } from './options.js';
 import { s3Location, uploadIfMissing } from './upload.js';
-
-export const FLAVOR = 'aws';
-
-/** Knobs for tests and embedders; users configure the builder through the stack. */
-export interface AwsImageBuilderOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Status polling backoff. */
-  poll?: { initialMs: number; maxMs: number };
-  /** Overall client-side limit; default: CodeBuild's queued plus build timeout, plus five minutes. */
-  overallTimeoutMs?: number;
-}
 
 /**
  * The `aws` image builder (ZenML's AWSImageBuilder in src/zenml/integrations/aws/image_builders/, without its gaps): the context goes to S3 as a content-addressed

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createBuildspec, dockerBuildFlags, serializeBuildspec } from './buildspec.js';
+import { createBuildspec, serializeBuildspec } from './buildspec.js';
+import { dockerBuildFlags } from './options.js';
 
 /** The words a POSIX shell makes of a command line: what the command really receives. */
 function argv(command: string): string[] {

@@ -1,6 +1,7 @@
-import { type BuildOptions, remoteDockerBuildFlags } from '@zenbuild/core/backend';
+import type { BuildOptions } from '@zenbuild/core/backend';
 import { quote } from 'shell-quote';
 import { stringify } from 'yaml';
+import { dockerBuildFlags } from './options.js';
 
 /** How the build logs in to the registry before pushing. */
 export type RegistryLogin =
@@ -120,13 +121,4 @@ function loginCommands(login: RegistryLogin): string[] {
         `printf '%s' "$${PASSWORD_VARIABLE}" | docker login --username "$${USERNAME_VARIABLE}" --password-stdin "$ZENBUILD_REGISTRY"`,
       ];
   }
-}
-
-/**
- * The `docker build` flags of the options, mapped explicitly. What a CodeBuild docker cannot honour is
- * refused before anything is uploaded.
- */
-export function dockerBuildFlags(options: BuildOptions): string[] {
-  const why = 'CodeBuild runs a Linux docker without experimental features';
-  return remoteDockerBuildFlags(options, 'aws', { squash: why, isolation: why });
 }

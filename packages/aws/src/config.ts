@@ -1,5 +1,16 @@
 import { z } from '@zenbuild/core/backend';
 
+export const FLAVOR = 'aws';
+
+/** Knobs for tests and embedders; users configure the builder through the stack. */
+export interface AwsImageBuilderOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Status polling backoff. */
+  poll?: { initialMs: number; maxMs: number };
+  /** Overall client-side limit; default: CodeBuild's queued plus build timeout, plus five minutes. */
+  overallTimeoutMs?: number;
+}
+
 /** CodeBuild's container compute types. Lambda compute cannot run docker (no privileged mode). */
 export const COMPUTE_TYPES = [
   'BUILD_GENERAL1_SMALL',

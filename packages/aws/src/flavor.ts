@@ -1,6 +1,6 @@
 import type { ImageBuilderFlavor } from '@zenbuild/core/backend';
-import { AwsImageBuilder, awsStackProblems, FLAVOR } from './builder.js';
-import { type AwsImageBuilderConfig, awsImageBuilderConfigSchema } from './config.js';
+import { AwsImageBuilder, awsStackProblems } from './builder.js';
+import { type AwsImageBuilderConfig, awsImageBuilderConfigSchema, FLAVOR } from './config.js';
 
 /** The `aws` image builder flavor, as core's registry loads it. */
 export const flavor: ImageBuilderFlavor<AwsImageBuilderConfig> = {

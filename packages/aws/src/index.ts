@@ -1,17 +1,23 @@
-export { AwsImageBuilder, type AwsImageBuilderOptions, awsStackProblems, FLAVOR } from './builder.js';
+export { AwsImageBuilder, awsStackProblems } from './builder.js';
 export {
   type Buildspec,
   type BuildspecInput,
   createBuildspec,
   DIGEST_VARIABLE,
-  dockerBuildFlags,
   PASSWORD_VARIABLE,
   type RegistryLogin,
   serializeBuildspec,
   USERNAME_VARIABLE,
 } from './buildspec.js';
-export { type AwsImageBuilderConfig, awsImageBuilderConfigSchema, COMPUTE_TYPES } from './config.js';
+export {
+  type AwsImageBuilderConfig,
+  type AwsImageBuilderOptions,
+  awsImageBuilderConfigSchema,
+  COMPUTE_TYPES,
+  FLAVOR,
+} from './config.js';
 export { ensureEcrRepository, parseEcrImage } from './ecr.js';
 export { awsError } from './errors.js';
 export { flavor } from './flavor.js';
+export { dockerBuildFlags } from './options.js';
 export { s3Location, uploadIfMissing } from './upload.js';

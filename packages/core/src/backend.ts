@@ -44,7 +44,7 @@ export type {
 } from './contracts.js';
 export { ByteProgress, byteProgressEvents } from './engine/byte-progress.js';
 export { buildArgsThroughEnv, sharedBuildFlags } from './engine/cli-flags.js';
-export { forwardOutputLines, LogTail, lastLines, TAIL_LINES } from './engine/output.js';
+export { forwardOutputLines, LogTail, lastLines, refusedByRegistry, TAIL_LINES } from './engine/output.js';
 export { stopProcessTree, superviseEngineProcess } from './engine/process-tree.js';
 export { buildCancelled, invalidInput, isZenbuildError, notAvailable, ZenbuildError } from './errors.js';
 export { zenbuildHome } from './home/home.js';

@@ -243,5 +243,10 @@ export interface ContainerEngine {
 /** What an engine package exports. */
 export interface ContainerEngineFlavor<Options = unknown> {
   readonly name: ContainerEngineName;
+  /**
+   * The engine's config as the stack gives it (the local image builder's `use_subprocess_call` becomes
+   * `subprocess`); core validates it before `create`, which also gets the caller's `env`.
+   */
+  readonly configSchema?: z.ZodType;
   create(options?: Options): ContainerEngine;
 }

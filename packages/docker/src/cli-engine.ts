@@ -5,49 +5,31 @@ import {
   type BuildOptions,
   type BuildRequest,
   buildArgsThroughEnv,
-  buildOptionYamlName,
   type ContainerEngine,
   type ContainerRegistry,
   forwardOutputLines,
   imageTarget,
-  invalidInput,
   LogTail,
   lastLines,
   lazyImport,
   makePrivateTempDir,
   notAvailable,
   type RunContext,
+  refusedByRegistry,
   registryHost,
   removePrivateTempDir,
-  sharedBuildFlags,
   superviseEngineProcess,
   ZenbuildError,
 } from '@zenbuild/core/backend';
-import { writeCliConfig } from './cli-config.js';
+import { writeCliConfig } from './cli-config-dir.js';
+import type { DockerCliEngineOptions } from './config.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
+import { toDockerCliFlags } from './options.js';
 
 // execa is loaded when the CLI mode runs: API-mode builds and reuse checks never start a subprocess.
 const loadExeca = async () => (await loadExecaModule()).execa;
 const loadExecaModule = lazyImport(() => import('execa'));
-
-/** The typed build options as `docker build` flags, one explicit mapping per option. */
-export function toDockerCliFlags(options: BuildOptions): string[] {
-  if (options.squash) {
-    throw invalidInput(
-      `The docker CLI engine does not support \`${buildOptionYamlName('squash')}\` (it needs an experimental daemon).`,
-    );
-  }
-  const flags = sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []), 'env');
-  if (options.isolation) flags.push('--isolation', options.isolation);
-  return flags;
-}
-
-export interface DockerCliEngineOptions {
-  env?: NodeJS.ProcessEnv;
-  /** The docker binary (default: `docker` on PATH). */
-  binary?: string;
-}
 
 /**
  * ZenML's `use_subprocess_call`: the same engine, driving the `docker` binary instead of the Engine API,
@@ -197,7 +179,7 @@ export class DockerCliEngine implements ContainerEngine {
       const result = await subprocess;
       const output = lines.text;
       if (result.failed) {
-        const refused = /unauthorized|authentication required|no basic auth|denied/i.test(output);
+        const refused = refusedByRegistry(output);
         throw new ZenbuildError(
           refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
           refused

@@ -12,25 +12,20 @@ import {
   pulledRegistryHosts,
   type RegistryCredentials,
   type RunContext,
+  refusedByRegistry,
   registryHost,
   ZenbuildError,
 } from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
-import { toBuildQuery } from './build-options.js';
+import { type DockerEngineOptions, ENGINE_NAME } from './config.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
+import { daemonFailed, messageOf } from './errors.js';
 import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
 import { loadDockerode } from './load-dockerode.js';
-
-export const ENGINE_NAME = 'docker';
-
-export interface DockerEngineOptions {
-  env?: NodeJS.ProcessEnv;
-  /** ZenML's `use_subprocess_call`: drive the `docker` CLI instead of the Engine API. */
-  subprocess?: boolean;
-}
+import { toBuildQuery } from './options.js';
 
 /** A ContainerEngine on the Docker Engine API, through dockerode. */
 export class DockerEngine implements ContainerEngine {
@@ -108,7 +103,7 @@ export class DockerEngine implements ContainerEngine {
         if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
       });
     } catch (error) {
-      throw this.#failed('build', request.imageName, error, run, tail);
+      throw daemonFailed('build', request.imageName, error, run, tail, this.connection);
     }
     if (failure) {
       throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${failure}`, {
@@ -159,10 +154,10 @@ export class DockerEngine implements ContainerEngine {
         if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
       });
     } catch (error) {
-      throw this.#failed('push', image, error, run, tail);
+      throw daemonFailed('push', image, error, run, tail, this.connection);
     }
     if (failure) {
-      const auth = /unauthorized|authentication required|no basic auth|denied/i.test(failure);
+      const auth = refusedByRegistry(failure);
       throw new ZenbuildError(
         auth ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
         auth
@@ -244,24 +239,6 @@ export class DockerEngine implements ContainerEngine {
     }
     return Object.keys(config).length > 0 ? config : undefined;
   }
-
-  #failed(what: string, image: string, error: unknown, run: RunContext, tail: LogTail): ZenbuildError {
-    if (run.signal.aborted) {
-      return new ZenbuildError('CANCELLED', `The ${what} of ${image} was cancelled.`, {
-        backend: ENGINE_NAME,
-        cause: error,
-      });
-    }
-    if (error instanceof ZenbuildError) return error;
-    return notAvailable(
-      `The Docker daemon at ${this.connection.description} failed during the ${what} of ${image}: ${messageOf(error)}`,
-      {
-        backend: ENGINE_NAME,
-        cause: error,
-        details: { stderrTail: tail.text },
-      },
-    );
-  }
 }
 
 /** The log lines of a build message; `stream` text may hold several. */
@@ -272,10 +249,6 @@ function linesOf(message: DaemonMessage): string[] {
 }
 
 /** `host:5000/repo:tag` → `host:5000/repo` and `tag` (the last colon after the last slash). */
-function messageOf(error: unknown): string {
-  const e = error as { json?: { message?: string }; reason?: string; message?: string };
-  return e?.json?.message ?? e?.message ?? String(error);
-}
 
 /** The Engine API's auth config: user and password, or the identity token the daemon trades itself. */
 function authConfig(credentials: RegistryCredentials, serveraddress: string) {

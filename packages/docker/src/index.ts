@@ -1,7 +1,14 @@
-export { toBuildQuery } from './build-options.js';
-export { DockerCliEngine, type DockerCliEngineOptions, toDockerCliFlags } from './cli-engine.js';
+export { DockerCliEngine } from './cli-engine.js';
+export {
+  type DockerCliEngineOptions,
+  type DockerEngineConfig,
+  type DockerEngineOptions,
+  dockerEngineConfigSchema,
+  ENGINE_NAME,
+} from './config.js';
 export { DEFAULT_SOCKET, type DockerConnection, dockerConnection } from './connection.js';
 export { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
-export { DockerEngine, type DockerEngineOptions, ENGINE_NAME } from './engine.js';
+export { DockerEngine } from './engine.js';
 export { engine } from './flavor.js';
 export { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
+export { toBuildQuery, toDockerCliFlags } from './options.js';

@@ -1,3 +1,4 @@
+import { lazyImport } from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
 
 /**
@@ -7,11 +8,11 @@ import type Docker from 'dockerode';
  * require's cache, at the exact file the require resolves to, that loads the real module on first use.
  * A dependency that cannot be resolved keeps its normal, eager load.
  */
-export async function loadDockerode(): Promise<typeof Docker> {
+export const loadDockerode: () => Promise<typeof Docker> = lazyImport(async () => {
   // node:module loads here, not with the package: a run that builds nothing never needs it.
   deferUnusedDependencies(await import('node:module'));
   return (await import('dockerode')).default;
-}
+});
 
 interface Deferred {
   /** Who requires it, as a chain of packages from dockerode. */

@@ -11,7 +11,6 @@ import {
   invalidInput,
   type LogTail,
   type RunContext,
-  remoteDockerBuildFlags,
   requirePushRegistry,
   runRemoteBuild,
   type Stack,
@@ -19,12 +18,16 @@ import {
   type StartedRemoteBuild,
 } from '@zenbuild/core/backend';
 import { googleAuthLibrary, type LROperation } from 'google-gax';
-import { type GcpImageBuilderConfig, serviceAccountName } from './config.js';
+import {
+  FLAVOR,
+  type GcpImageBuilderConfig,
+  type GcpImageBuilderOptions,
+  serviceAccountName,
+} from './config.js';
 import { BACKEND, gcpError } from './errors.js';
 import { GcsLogFollower } from './logs.js';
+import { dockerBuildArgs, dockerFlags } from './options.js';
 import { gcsLocation, uploadIfMissing } from './upload.js';
-
-export const FLAVOR = 'gcp';
 
 type IBuild = protos.google.devtools.cloudbuild.v1.IBuild;
 type BuildOperation = LROperation<IBuild, protos.google.devtools.cloudbuild.v1.IBuildOperationMetadata>;
@@ -34,14 +37,6 @@ const Status = protos.google.devtools.cloudbuild.v1.Build.Status;
 interface StartedCloudBuild extends StartedRemoteBuild {
   operation: BuildOperation;
   created: IBuild;
-}
-
-/** Knobs for tests and embedders; users configure the builder through the stack. */
-export interface GcpImageBuilderOptions {
-  /** How often the log object is read while the build runs. */
-  logPollMs?: number;
-  /** Overall client-side limit; default: the build timeout plus ten minutes for queueing. */
-  overallTimeoutMs?: number;
 }
 
 /**
@@ -302,41 +297,6 @@ export class GcpImageBuilder implements ImageBuilder {
       });
     }
   }
-}
-
-/** The `docker build` step's arguments: ZenML's shape, with the options mapped explicitly. */
-export function dockerBuildArgs(
-  request: Pick<BuildRequest, 'options' | 'dockerfile' | 'imageName'>,
-  network: string,
-): string[] {
-  return [
-    'build',
-    `--network=${network}`,
-    ...dockerFlags(request.options),
-    '-f',
-    request.dockerfile,
-    '-t',
-    request.imageName,
-    '.',
-  ].map(escapeSubstitutions);
-}
-
-/**
- * Cloud Build reads `$VAR`, `${VAR}` and `$$` in step arguments as substitutions: a label or build arg
- * `a$b` would fail the build in the default MUST_MATCH mode (or lose `$b` with ALLOW_LOOSE), and
- * `$PROJECT_ID` would become the project. `$$` is Cloud Build's escape for one `$`.
- */
-export function escapeSubstitutions(arg: string): string {
-  return arg.replaceAll('$', '$$$$');
-}
-
-function dockerFlags(options: BuildOptions): string[] {
-  const why = "Cloud Build's docker has no experimental features";
-  return remoteDockerBuildFlags(options, 'gcp', {
-    squash: why,
-    isolation: why,
-    network: 'the build network comes from the `network` field of the image builder config; set it there',
-  });
 }
 
 /** The statuses a build ends in; each is reported the same way (step, status, detail, log tail, URL). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dockerBuildArgs, statusName } from './builder.js';
+import { statusName } from './builder.js';
 import { gcpImageBuilderConfigSchema, serviceAccountName } from './config.js';
 import { gcpError } from './errors.js';
+import { dockerBuildArgs } from './options.js';
 
 const issues = (input: unknown) =>
   gcpImageBuilderConfigSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);

@@ -1,5 +1,15 @@
 import { z } from '@zenbuild/core/backend';
 
+export const FLAVOR = 'gcp';
+
+/** Knobs for tests and embedders; users configure the builder through the stack. */
+export interface GcpImageBuilderOptions {
+  /** How often the log object is read while the build runs. */
+  logPollMs?: number;
+  /** Overall client-side limit; default: the build timeout plus ten minutes for queueing. */
+  overallTimeoutMs?: number;
+}
+
 export const MACHINE_TYPES = [
   'E2_MEDIUM',
   'E2_STANDARD_2',

@@ -1,6 +1,6 @@
 import type { ImageBuilderFlavor } from '@zenbuild/core/backend';
-import { FLAVOR, GcpImageBuilder, gcpStackProblems } from './builder.js';
-import { type GcpImageBuilderConfig, gcpImageBuilderConfigSchema } from './config.js';
+import { GcpImageBuilder, gcpStackProblems } from './builder.js';
+import { FLAVOR, type GcpImageBuilderConfig, gcpImageBuilderConfigSchema } from './config.js';
 
 /** The `gcp` image builder flavor, as core's registry loads it. */
 export const flavor: ImageBuilderFlavor<GcpImageBuilderConfig> = {

@@ -1,13 +1,8 @@
+export { GcpImageBuilder, gcpStackProblems, statusName } from './builder.js';
 export {
-  dockerBuildArgs,
   FLAVOR,
-  GcpImageBuilder,
-  type GcpImageBuilderOptions,
-  gcpStackProblems,
-  statusName,
-} from './builder.js';
-export {
   type GcpImageBuilderConfig,
+  type GcpImageBuilderOptions,
   gcpImageBuilderConfigSchema,
   LOGGING_MODES,
   MACHINE_TYPES,
@@ -16,4 +11,5 @@ export {
 export { gcpError } from './errors.js';
 export { flavor } from './flavor.js';
 export { GcsLogFollower } from './logs.js';
+export { dockerBuildArgs, escapeSubstitutions } from './options.js';
 export { gcsLocation, uploadIfMissing } from './upload.js';

@@ -6,93 +6,35 @@ import {
   type BuildOptions,
   type BuildRequest,
   buildArgsThroughEnv,
-  buildOptionYamlName,
   byteProgressEvents,
   type ContainerEngine,
-  type ContainerEngineFlavor,
   type ContainerRegistry,
   credentialsForImage,
   forwardOutputLines,
-  invalidInput,
   isPlainHttpRegistry,
   LogTail,
   lastLines,
   locateImage,
   makePrivateTempDir,
   notAvailable,
-  parseImageReference,
   pulledRegistryHosts,
   type RegistryCredentials,
   type RunContext,
+  refusedByRegistry,
   registryHost,
   removePrivateTempDir,
-  repositoryOf,
-  sharedBuildFlags,
   superviseEngineProcess,
   ZenbuildError,
   zenbuildHome,
 } from '@zenbuild/core/backend';
 import { authEntry, podmanAuthFiles, readAuthFiles } from './auth-files.js';
+import { ENGINE_NAME, type PodmanEngineOptions } from './config.js';
+import { cancelled, errorLine } from './errors.js';
 import { podmanTreatsAsInsecure } from './insecure-registries.js';
+import { toBuildFlags } from './options.js';
 import { registriesConfWithInsecure } from './registries-conf.js';
 import { loadExeca, podmanQuery } from './subprocess.js';
 import { UnpackedContexts } from './unpacked-contexts.js';
-
-export const ENGINE_NAME = 'podman';
-
-/**
- * Podman's `--cache-from` names a repository to look for cache images in (pushed there with
- * `--cache-to`), where Docker's names images; podman refuses a tag or digest only once the build runs.
- */
-function refuseCacheImage(source: string): void {
-  const parsed = parseImageReference(source);
-  if (!parsed || (parsed.tag === undefined && parsed.digest === undefined)) return;
-  const field = buildOptionYamlName('cacheFrom');
-  throw invalidInput(
-    `The podman engine takes \`${field}\` as repositories that hold cache images (podman's --cache-from), not as images: write \`${repositoryOf(source)}\` instead of \`${source}\`.`,
-    { path: field },
-  );
-}
-
-export interface PodmanEngineOptions {
-  env?: NodeJS.ProcessEnv;
-  /** The podman binary (default: `podman` on PATH). */
-  binary?: string;
-  /** Where unpacked contexts are kept between builds (default: under zenbuild's home, see the docs). */
-  contexts?: UnpackedContexts;
-}
-
-/**
- * The typed build options as `podman build` flags, one explicit mapping per option. `--format docker`
- * is always set: the OCI format drops HEALTHCHECK and SHELL (buildah #2388).
- */
-export function toBuildFlags(options: BuildOptions): string[] {
-  for (const source of options.cacheFrom ?? []) refuseCacheImage(source);
-  // Docker writes the extra hosts into /etc/hosts whatever the network; podman gives a build without a
-  // network no /etc/hosts at all, so the hosts would be silently missing.
-  if (options.network === 'none' && Object.keys(options.extraHosts ?? {}).length > 0) {
-    const field = buildOptionYamlName('extraHosts');
-    throw invalidInput(
-      `The podman engine cannot honour \`${field}\` with \`${buildOptionYamlName('network')}: none\`: podman gives a build without a network no /etc/hosts, so the hosts would be missing. Drop one of the two, or build with docker.`,
-      { path: field },
-    );
-  }
-  const flags = [
-    '--format',
-    'docker',
-    ...sharedBuildFlags(options, (pull) => [`--pull=${pull ? 'always' : 'never'}`], 'env'),
-  ];
-  if (options.squash) flags.push('--squash');
-  if (options.isolation) {
-    if (!['oci', 'rootless', 'chroot'].includes(options.isolation)) {
-      throw invalidInput(
-        `The podman engine supports the build option \`${buildOptionYamlName('isolation')}\` only as oci, rootless or chroot (got \`${options.isolation}\`).`,
-      );
-    }
-    flags.push('--isolation', options.isolation);
-  }
-  return flags;
-}
 
 /** A ContainerEngine on the podman CLI. Every call is a podman subprocess; output becomes events. */
 export class PodmanEngine implements ContainerEngine {
@@ -290,7 +232,7 @@ export class PodmanEngine implements ContainerEngine {
       if (run.signal.aborted) throw cancelled(`push of ${image}`);
       if (result.failed) {
         const message = errorLine(tailLines.lines) ?? lastLines(tailLines.text);
-        const refused = /unauthorized|authentication required|denied/i.test(message);
+        const refused = refusedByRegistry(message);
         throw new ZenbuildError(
           refused ? 'NOT_AVAILABLE' : 'BUILD_FAILED',
           refused
@@ -469,19 +411,4 @@ function hintFor(message: string): string {
   if (shortName)
     return ` (podman resolves a short name only through registries.conf: write the full name, \`docker.io/${shortName}\` for Docker Hub, or \`localhost/${shortName}\` for an image built or loaded into podman here)`;
   return '';
-}
-
-function cancelled(what: string): ZenbuildError {
-  return new ZenbuildError('CANCELLED', `The ${what} was cancelled.`, { backend: ENGINE_NAME });
-}
-
-/** What `@zenbuild/podman` exports for core's engine selection. */
-export const engine: ContainerEngineFlavor<PodmanEngineOptions> = {
-  name: ENGINE_NAME,
-  create: (options) => new PodmanEngine(options),
-};
-
-/** The line podman ends a failure with (`Error: ...`), without the progress lines before it. */
-function errorLine(lines: readonly string[]): string | undefined {
-  return [...lines].reverse().find((line) => line.startsWith('Error:'));
 }

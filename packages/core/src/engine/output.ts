@@ -50,6 +50,11 @@ export async function forwardOutputLines(
   }
 }
 
+/** Whether an engine's push or pull output says the registry refused the credentials (or their absence). */
+export function refusedByRegistry(output: string): boolean {
+  return /unauthorized|authentication required|no basic auth|denied/i.test(output);
+}
+
 /** The last few lines of command output, on one line, for messages. */
 export function lastLines(text: string, count = 3): string {
   return text.trim().split('\n').slice(-count).join(' ').trim() || 'no output';

@@ -93,6 +93,12 @@ async function probeEngine(
   let engine: ContainerEngine;
   try {
     const flavor = await loadEngineFlavor(name, importer);
+    const config = flavor.configSchema?.safeParse(engineOptions ?? {});
+    if (config && !config.success) {
+      throw invalidInput(
+        `The ${name} engine's config is not valid: ${config.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}.`,
+      );
+    }
     // The engine reads the caller's environment (DOCKER_HOST, REGISTRY_AUTH_FILE), not this process's.
     engine = flavor.create({ ...(env ? { env } : {}), ...engineOptions });
   } catch (error) {

@@ -1,4 +1,9 @@
-import { type BuildOptions, buildOptionYamlName, invalidInput } from '@zenbuild/core/backend';
+import {
+  type BuildOptions,
+  buildOptionYamlName,
+  invalidInput,
+  sharedBuildFlags,
+} from '@zenbuild/core/backend';
 
 /**
  * The typed build options as Docker Engine API build parameters, one explicit mapping per option.
@@ -31,4 +36,16 @@ export function toBuildQuery(options: BuildOptions): Record<string, unknown> {
     query.extrahosts = Object.entries(options.extraHosts).map(([host, ip]) => `${host}:${ip}`);
   }
   return query;
+}
+
+/** The typed build options as `docker build` flags, one explicit mapping per option. */
+export function toDockerCliFlags(options: BuildOptions): string[] {
+  if (options.squash) {
+    throw invalidInput(
+      `The docker CLI engine does not support \`${buildOptionYamlName('squash')}\` (it needs an experimental daemon).`,
+    );
+  }
+  const flags = sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []), 'env');
+  if (options.isolation) flags.push('--isolation', options.isolation);
+  return flags;
 }
