@@ -9,12 +9,11 @@ import {
   createBuildspec,
   uploadIfMissing,
 } from '@zenbuild/aws';
+import { buildRequest, failure, imageBuilderConformance } from '@zenbuild/conformance';
 import { type BuildEvent, type Stack, stackFromData } from '@zenbuild/core';
 import { RegistryClient } from '@zenbuild/core/backend';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildRequest, failure } from '../conformance/container-engine.js';
-import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
 import { runInImage } from '../infra/dockerd.js';
 
@@ -85,7 +84,7 @@ const registryClient = new RegistryClient({
 imageBuilderConformance(
   'aws',
   () => ({ builder: builderFor(awsStack({ uri: open })), baseImage, run: runInImage }),
-  { remote: { registryFlavor: 'default' } },
+  { registries: inject('registries'), remote: { registryFlavor: 'default' } },
 );
 
 describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { uploadIfMissing } from '@zenbuild/aws';
+import { cancelledAfter, stalledStream } from '@zenbuild/conformance';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_AWS_ENV, type FakeAws, startFakeAws } from '../fakes/aws/index.js';
-import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 
 /**
  * The upload path checked against two S3s: our wire-level fake (which also decodes aws-chunked bodies

@@ -5,14 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { buildRequest, containerEngineConformance, failure, runContext } from '@zenbuild/conformance';
 import { DockerCliEngine, DockerEngine } from '@zenbuild/docker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  buildRequest,
-  containerEngineConformance,
-  failure,
-  runContext,
-} from '../conformance/container-engine.js';
 import { dockerCertificates, startDockerTlsProxy } from '../infra/docker-tls-proxy.js';
 import { runInImage } from '../infra/dockerd.js';
 
@@ -32,12 +27,16 @@ beforeAll(async () => {
 });
 afterAll(() => proxy.close());
 
-containerEngineConformance('docker-tls', () => ({
-  engine: new DockerEngine({ env: tlsEnv }),
-  baseImage,
-  run: runInImage,
-  withEnv: (env) => new DockerEngine({ env: { ...tlsEnv, ...env } }),
-}));
+containerEngineConformance(
+  'docker-tls',
+  () => ({
+    engine: new DockerEngine({ env: tlsEnv }),
+    baseImage,
+    run: runInImage,
+    withEnv: (env) => new DockerEngine({ env: { ...tlsEnv, ...env } }),
+  }),
+  { registries: inject('registries') },
+);
 
 describe('DockerEngine over TLS', () => {
   it('says it reached the daemon over verified TLS, and really went through the TLS listener', async () => {

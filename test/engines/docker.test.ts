@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { selectEngine, type ZenbuildError } from '@zenbuild/core';
-import { LocalImageBuilder } from '@zenbuild/core/backend';
-import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
-import { describe, expect, inject, it } from 'vitest';
 import {
   buildRequest,
   containerEngineConformance,
   failure,
+  imageBuilderConformance,
   runContext,
-} from '../conformance/container-engine.js';
-import { imageBuilderConformance } from '../conformance/image-builder.js';
+} from '@zenbuild/conformance';
+import { selectEngine, type ZenbuildError } from '@zenbuild/core';
+import { LocalImageBuilder } from '@zenbuild/core/backend';
+import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
+import { describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 import { inspectLabel, runInImage } from '../infra/dockerd.js';
 
@@ -17,27 +17,39 @@ const baseImage = inject('baseImage');
 const engine = new DockerEngine({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild', PATH: process.env.PATH } });
 const unique = () => Math.random().toString(36).slice(2, 8);
 
-containerEngineConformance('docker', () => ({
-  engine,
-  baseImage,
-  run: runInImage,
-  withEnv: (env) => new DockerEngine({ env }),
-}));
+containerEngineConformance(
+  'docker',
+  () => ({
+    engine,
+    baseImage,
+    run: runInImage,
+    withEnv: (env) => new DockerEngine({ env }),
+  }),
+  { registries: inject('registries') },
+);
 
-imageBuilderConformance('local-docker', () => ({
-  builder: new LocalImageBuilder(engine),
-  baseImage,
-  run: runInImage,
-}));
+imageBuilderConformance(
+  'local-docker',
+  () => ({
+    builder: new LocalImageBuilder(engine),
+    baseImage,
+    run: runInImage,
+  }),
+  { registries: inject('registries') },
+);
 
 // ZenML's use_subprocess_call: the same behaviour through the docker CLI.
 const cliEngine = new DockerCliEngine({ env: { PATH: process.env.PATH } });
-containerEngineConformance('docker-cli', () => ({
-  engine: cliEngine,
-  baseImage,
-  run: runInImage,
-  withEnv: (env) => new DockerCliEngine({ env }),
-}));
+containerEngineConformance(
+  'docker-cli',
+  () => ({
+    engine: cliEngine,
+    baseImage,
+    run: runInImage,
+    withEnv: (env) => new DockerCliEngine({ env }),
+  }),
+  { registries: inject('registries') },
+);
 
 describe('DockerCliEngine specifics', () => {
   it('is what the docker flavor creates in subprocess mode', () => {

@@ -3,6 +3,15 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  buildRequest,
+  cancelledAfter,
+  containerEngineConformance,
+  failure,
+  imageBuilderConformance,
+  runContext,
+  stalledContext,
+} from '@zenbuild/conformance';
+import {
   type ContainerRegistry,
   hashContext,
   selectEngine,
@@ -17,15 +26,6 @@ import {
 } from '@zenbuild/core/backend';
 import { PodmanEngine, toBuildFlags, UnpackedContexts } from '@zenbuild/podman';
 import { describe, expect, inject, it } from 'vitest';
-import {
-  buildRequest,
-  containerEngineConformance,
-  failure,
-  runContext,
-  stalledContext,
-} from '../conformance/container-engine.js';
-import { imageBuilderConformance } from '../conformance/image-builder.js';
-import { cancelledAfter } from '../helpers/cancel.js';
 import { repoRoot } from '../helpers/cli.js';
 import { runInPodman } from '../infra/dockerd.js';
 
@@ -38,18 +38,26 @@ const engine = new PodmanEngine({
   contexts,
 });
 
-containerEngineConformance('podman', () => ({
-  engine,
-  baseImage: inject('podmanBaseImage'),
-  run: runInPodman,
-  withEnv: (env) => new PodmanEngine({ env, contexts }),
-}));
+containerEngineConformance(
+  'podman',
+  () => ({
+    engine,
+    baseImage: inject('podmanBaseImage'),
+    run: runInPodman,
+    withEnv: (env) => new PodmanEngine({ env, contexts }),
+  }),
+  { registries: inject('registries') },
+);
 
-imageBuilderConformance('local-podman', () => ({
-  builder: new LocalImageBuilder(engine),
-  baseImage: inject('podmanBaseImage'),
-  run: runInPodman,
-}));
+imageBuilderConformance(
+  'local-podman',
+  () => ({
+    builder: new LocalImageBuilder(engine),
+    baseImage: inject('podmanBaseImage'),
+    run: runInPodman,
+  }),
+  { registries: inject('registries') },
+);
 
 describe('PodmanEngine specifics', () => {
   const { auth, user, password } = inject('registries');

@@ -1,9 +1,8 @@
+import { buildRequest, failure, imageBuilderConformance } from '@zenbuild/conformance';
 import { type BuildEvent, type Stack, stackFromData } from '@zenbuild/core';
 import { RegistryClient } from '@zenbuild/core/backend';
 import { GcpImageBuilder, gcpImageBuilderConfigSchema } from '@zenbuild/gcp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildRequest, failure } from '../conformance/container-engine.js';
-import { imageBuilderConformance } from '../conformance/image-builder.js';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { localBuildEnv } from '../fakes/local-build-env.js';
 import { runInImage } from '../infra/dockerd.js';
@@ -57,6 +56,7 @@ function recorder(signal = new AbortController().signal) {
 const registryClient = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
 
 imageBuilderConformance('gcp', () => ({ builder: builderFor(gcpStack()), baseImage, run: runInImage }), {
+  registries: inject('registries'),
   remote: { registryFlavor: 'gcp' },
 });
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Storage } from '@google-cloud/storage';
+import { cancelledAfter, stalledStream } from '@zenbuild/conformance';
 import { uploadIfMissing } from '@zenbuild/gcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
-import { cancelledAfter, stalledStream } from '../helpers/cancel.js';
 
 const BUCKET = 'contexts';
 let gcp: FakeGcp;

@@ -1,20 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort, type TestRegistries } from '@zenbuild/conformance';
 import bcrypt from 'bcryptjs';
 import { stopChild } from './stop-child.js';
 
+export { freePort, type TestRegistries };
+
 /** What the tests get to know about the registries the global setup started. */
-export interface TestRegistries {
-  /** An open registry: `127.0.0.1:<port>`. */
-  open: string;
-  /** A registry with htpasswd (basic) auth. */
-  auth: string;
-  user: string;
-  password: string;
-}
 
 /** Finds `docker-registry` (Debian's package), or says how to get it. */
 export function registryBinary(): string {
@@ -25,18 +19,6 @@ export function registryBinary(): string {
   throw new Error(
     'docker-registry is not installed: run `scripts/test-infra.sh install` (Debian package docker-registry).',
   );
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**

@@ -2,15 +2,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { credentialHelperConfig, startTokenProxy } from '@zenbuild/conformance';
 import type { ZenbuildError } from '@zenbuild/core';
 import { RegistryClient } from '@zenbuild/core/backend';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
-import { credentialHelperConfig } from '../helpers/credential-helper.js';
 import { forwardFromNetworkAddress } from '../infra/network-forward.js';
 import { pushImage } from '../infra/push.js';
 import { freePort } from '../infra/registries.js';
-import { startTokenProxy } from '../infra/token-proxy.js';
 
 const { open, auth, user, password } = inject('registries');
 const noDockerConfig = () => ({
