@@ -2,9 +2,9 @@ import { cpSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  BuildStore,
   createBuildRecord,
   defaultStack,
+  LocalBuildStore,
   loadPipelineConfig,
   planBuilds,
   planChecksums,
@@ -100,7 +100,7 @@ describe('zenbuild builds', () => {
       built: {},
       durationMs: 4200,
     });
-    await new BuildStore(home).save(record);
+    await new LocalBuildStore(home).save(record);
     return { home, record };
   }
 

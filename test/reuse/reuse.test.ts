@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  BuildStore,
   createBuildRecord,
   findReusableBuild,
+  LocalBuildStore,
   loadPipelineConfig,
   planBuilds,
   planChecksums,
@@ -72,7 +72,7 @@ async function recordBuild(dir: string, stack: Stack, home: string) {
     built[build.key] = { image: `${open}/${repository}@${digest}`, digest };
   }
   const record = createBuildRecord({ ...state, stack, built, durationMs: 1234 });
-  await new BuildStore(home).save(record);
+  await new LocalBuildStore(home).save(record);
   return { record, ...state };
 }
 
@@ -81,7 +81,7 @@ const exists = (image: string) => client.exists(image);
 /** The reuse decision for the pipeline as `now` planned it, against the builds recorded in `home`. */
 const decideNow = (now: Awaited<ReturnType<typeof checksumOf>>, stack: Stack, home: string) =>
   findReusableBuild({
-    store: new BuildStore(home),
+    store: new LocalBuildStore(home),
     plan: now.plan,
     checksum: now.checksums.checksum,
     stack,
@@ -155,7 +155,7 @@ describe('build reuse against a real registry', () => {
     const [repository, digest] = (image?.image.slice(open.length + 1) ?? '').split('@') as [string, string];
     await deleteImage(open, repository, digest);
     const decision = await findReusableBuild({
-      store: new BuildStore(home),
+      store: new LocalBuildStore(home),
       plan,
       checksum: checksums.checksum,
       stack,
@@ -169,7 +169,7 @@ describe('build reuse against a real registry', () => {
     const { dir, parent, stack, home } = setup();
     await pushImage(open, parent.slice(open.length + 1).split(':')[0] as string, '3.11');
     const { plan, checksums } = await recordBuild(dir, stack, home);
-    const store = new BuildStore(home);
+    const store = new LocalBuildStore(home);
     const other = { ...stack, name: 'other' };
     expect(
       (await findReusableBuild({ store, plan, checksum: checksums.checksum, stack: other, exists })).reason,

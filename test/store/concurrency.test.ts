@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BuildStore } from '@zenbuild/core';
+import { LocalBuildStore } from '@zenbuild/core';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 
@@ -14,9 +14,9 @@ const checksumB = 'b'.repeat(64);
 
 /** A separate Node process that saves RECORDS_EACH records into the store at `home`, all at once. */
 const writer = `
-import { BuildStore, newBuildId } from ${JSON.stringify(pathToFileURL(path.join(repoRoot, 'packages/core/dist/index.js')).href)};
+import { LocalBuildStore, newBuildId } from ${JSON.stringify(pathToFileURL(path.join(repoRoot, 'packages/core/dist/index.js')).href)};
 const [home, worker] = process.argv.slice(1);
-const store = new BuildStore(home);
+const store = new LocalBuildStore(home);
 await Promise.all(Array.from({ length: ${RECORDS_EACH} }, (_, i) => store.save({
   id: newBuildId(), pipeline: 'p' + worker, stack: 's', registry: null,
   checksum: i % 2 ? '${checksumA}' : '${checksumB}', reused: false,
@@ -45,7 +45,7 @@ describe('the build store under concurrent writers', () => {
     );
     expect(codes).toEqual(Array(PROCESSES).fill(0));
 
-    const store = new BuildStore(home);
+    const store = new LocalBuildStore(home);
     const records = await store.list();
     expect(records).toHaveLength(PROCESSES * RECORDS_EACH);
     expect(new Set(records.map((r) => r.id)).size).toBe(PROCESSES * RECORDS_EACH);
@@ -60,7 +60,7 @@ describe('the build store under concurrent writers', () => {
   });
 
   it('lists newest first and finds nothing for an unknown id or checksum', async () => {
-    const store = new BuildStore(mkdtempSync(path.join(tmpdir(), 'zenbuild-store-')));
+    const store = new LocalBuildStore(mkdtempSync(path.join(tmpdir(), 'zenbuild-store-')));
     expect(await store.list()).toEqual([]);
     expect(await store.get('20990101T000000000Z-00000000')).toBeUndefined();
     expect(await store.get('../../etc/passwd')).toBeUndefined();

@@ -1,7 +1,14 @@
 import { ZENBUILD_VERSION } from '@zenbuild/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { buildCommand } from './commands/build.js';
-import { buildsCheckCommand, buildsListCommand, buildsShowCommand } from './commands/builds.js';
+import {
+  buildsCheckCommand,
+  buildsListCommand,
+  buildsPruneCommand,
+  buildsShowCommand,
+  buildsSyncCommand,
+  parseDuration,
+} from './commands/builds.js';
 import { contextCommand } from './commands/context.js';
 import { engineCommand } from './commands/engine.js';
 import { planCommand } from './commands/plan.js';
@@ -11,6 +18,13 @@ import { Io } from './io.js';
 import { PROGRESS_MODES } from './progress.js';
 
 export const VERSION = ZENBUILD_VERSION;
+
+function storeOption(): Option {
+  return new Option(
+    '--store <where>',
+    "where build records are: `stack` (the stack's artifact store, shared) or `local` ($ZENBUILD_HOME); also $ZENBUILD_STORE",
+  ).choices(['local', 'stack']);
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -75,6 +89,7 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .option('--no-reuse', 'build even when an earlier build matches')
     .option('--build <id>', 'use this recorded build instead of building (warns when it does not match)')
     .addOption(new Option('--concurrency <n>', 'builds at once').argParser(positiveInt).default(2))
+    .addOption(storeOption())
     .addOption(jsonOption())
     .action(run((pipeline: string, options) => buildCommand(io, pipeline, options)));
 
@@ -100,17 +115,23 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .addOption(jsonOption())
     .action(run((dir: string, options) => contextCommand(io, dir, options)));
 
-  const builds = program.command('builds').description('recorded pipeline builds (under $ZENBUILD_HOME)');
+  const builds = program
+    .command('builds')
+    .description("recorded pipeline builds: the stack's artifact store (s3, gcs), else $ZENBUILD_HOME");
   builds
     .command('list')
     .description('list pipeline builds, newest first')
     .option('--pipeline <name>', 'only builds of this pipeline')
+    .option('--stack <file>', 'read the build store of this stack')
+    .addOption(storeOption())
     .addOption(jsonOption())
     .action(run((options) => buildsListCommand(io, options)));
   builds
     .command('show')
     .description('show one pipeline build')
-    .argument('<id>', 'build id, as `builds list` shows it')
+    .argument('<id>', 'build id, or a prefix of one, as `builds list` shows it')
+    .option('--stack <file>', 'read the build store of this stack')
+    .addOption(storeOption())
     .addOption(jsonOption())
     .action(run((id: string, options) => buildsShowCommand(io, id, options)));
   builds
@@ -119,6 +140,29 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
     .option('--fix', 'move damaged records to $ZENBUILD_HOME/damaged/')
     .addOption(jsonOption())
     .action(run((options) => buildsCheckCommand(io, options)));
+  builds
+    .command('sync')
+    .description(
+      "upload the builds kept on this machine because the stack's shared store could not take them",
+    )
+    .requiredOption('--stack <file>', 'the stack whose artifact store shares the builds')
+    .addOption(jsonOption())
+    .action(run((options) => buildsSyncCommand(io, options)));
+  builds
+    .command('prune')
+    .description('delete old build records (never images); lists them, and deletes only with --yes')
+    .addOption(
+      new Option('--older-than <duration>', 'records older than this: 30d, 12h, 2w, 90m').argParser(
+        parseDuration,
+      ),
+    )
+    .addOption(new Option('--keep <n>', 'keep the newest N records of each pipeline').argParser(positiveInt))
+    .option('--pipeline <name>', 'only records of this pipeline')
+    .option('--stack <file>', 'prune the build store of this stack')
+    .addOption(storeOption())
+    .option('--yes', 'delete (without it, only list what would be deleted)')
+    .addOption(jsonOption())
+    .action(run((options) => buildsPruneCommand(io, options)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,3 +1,4 @@
+export { artifactStore, s3Objects } from './artifact-store.js';
 export { AwsImageBuilder, awsStackProblems } from './builder.js';
 export {
   type Buildspec,

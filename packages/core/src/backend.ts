@@ -22,6 +22,7 @@ export { hashContext } from './context/hash.js';
 export { buildContextSource } from './context/source.js';
 export { walkContext } from './context/walk.js';
 export type {
+  ArtifactStoreFlavor,
   Availability,
   BuildContextSource,
   BuildEvent,
@@ -36,6 +37,7 @@ export type {
   ContainerRegistry,
   ImageBuilder,
   ImageBuilderFlavor,
+  ObjectStorage,
   RunContext,
   Secrets,
   Stack,
@@ -63,6 +65,7 @@ export { hostWithoutPort, isPlainHttpRegistry } from './registry/plain-http.js';
 export { SecretSet } from './secrets.js';
 export { buildOptionYamlName } from './settings/build-options.js';
 export { stackFromData } from './stack/stack.js';
+export { indexKey, ObjectBuildStore, recordKey } from './store/object-build-store.js';
 export { type HttpRequestOptions, httpRequest } from './util/http-request.js';
 export { isRecord } from './util/is-record.js';
 export { lazyImport } from './util/lazy-import.js';

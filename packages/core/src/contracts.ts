@@ -250,3 +250,104 @@ export interface ContainerEngineFlavor<Options = unknown> {
   readonly configSchema?: z.ZodType;
   create(options?: Options): ContainerEngine;
 }
+
+/** One image of a pipeline build, the fields docs/context-and-reuse.md describes. */
+export interface BuildRecordImage {
+  /** `repository@sha256:...` when pushed, the local name otherwise, or the parent image used as it is. */
+  image: string;
+  digest: string | null;
+  tag: string | null;
+  dockerfile: string | null;
+  requirements: string | null;
+  settingsChecksum: string;
+  containsCode: boolean;
+  /** The build context hash of each build behind this image. */
+  contextHashes?: Record<string, string>;
+  /** The parent image's digest the checksum covered, when it was resolved. */
+  parentDigest?: string | null;
+  durationMs?: number;
+}
+
+/** Who made a build and where: the machine, the user, and the CI run when there was one. */
+export interface RecordOrigin {
+  host: string;
+  user: string;
+  /** `github-actions`, `gitlab-ci`, `codebuild`, `cloud-build`, with that system's run id. */
+  ci?: { provider: string; runId: string; url?: string };
+}
+
+export interface PipelineBuildRecord {
+  /** The record format; a zenbuild skips records of a newer format than it reads. Absent: 1. */
+  schemaVersion?: number;
+  id: string;
+  pipeline: string;
+  stack: string;
+  /** The stack's registry URI; reuse only matches builds pushed to the same registry. */
+  registry: string | null;
+  checksum: string;
+  /** True when an existing build was used and nothing was built. */
+  reused: boolean;
+  createdAt: string;
+  durationMs: number;
+  containsCode: boolean;
+  images: Record<string, BuildRecordImage>;
+  zenbuildVersion: string;
+  createdBy?: RecordOrigin;
+}
+
+/** What reuse looks a build up by: the same pipeline on the same stack with the same checksum. */
+export interface BuildQuery {
+  pipeline: string;
+  stack: string;
+  checksum: string;
+}
+
+/** An entry in a store that is not a record zenbuild can read, and why. */
+export interface StoreProblem {
+  file: string;
+  message: string;
+  /** `newer`: a record a newer zenbuild wrote, readable by it, not damaged. Default: damaged. */
+  kind?: 'damaged' | 'newer';
+}
+
+/**
+ * Where pipeline-build records are kept: a directory under `$ZENBUILD_HOME`, or the stack's artifact
+ * store, which a team shares. A record is saved whole or not at all, and never overwritten.
+ */
+export interface BuildStore {
+  /** Where the records are, for messages: a directory, `s3://bucket/prefix/zenbuild`. */
+  readonly location: string;
+  /** Makes sure a record can be saved, before anything is built. */
+  prepare(): Promise<void>;
+  save(record: PipelineBuildRecord): Promise<void>;
+  /** The records of a query, newest first: the reuse lookup, a bounded number of requests. */
+  find(query: BuildQuery): Promise<PipelineBuildRecord[]>;
+  /** Every record, newest first, optionally of one pipeline. */
+  list(filter?: { pipeline?: string }): Promise<PipelineBuildRecord[]>;
+  /** A record by id or by a prefix of one id; a prefix of two ids is an INVALID_INPUT error. */
+  get(idOrPrefix: string): Promise<PipelineBuildRecord | undefined>;
+  /** Removes a record (never an image). */
+  delete(id: string): Promise<void>;
+}
+
+/** A bucket-like place (S3, GCS, a shared directory) under one prefix: what an object build store needs. */
+export interface ObjectStorage {
+  /** `s3://bucket/prefix`, `gs://bucket/prefix`, a directory. */
+  readonly location: string;
+  /** An object's bytes; undefined when there is none. */
+  read(key: string): Promise<Buffer | undefined>;
+  /**
+   * Creates an object only if none has the key (S3's `If-None-Match: *`, GCS's `ifGenerationMatch=0`):
+   * false when one does. Readers never see a half-written object.
+   */
+  create(key: string, body: Buffer): Promise<boolean>;
+  /** Every key under a prefix, through all pages. */
+  list(prefix: string): Promise<string[]>;
+  remove(key: string): Promise<void>;
+}
+
+/** What a package that knows an artifact store flavor exports: the storage under a store's path. */
+export interface ArtifactStoreFlavor {
+  readonly name: string;
+  objects(path: string, options: { stack: Stack; env: NodeJS.ProcessEnv }): ObjectStorage;
+}

@@ -12,13 +12,20 @@ export { type ContextEntry, type WalkedContext, walkContext } from './context/wa
 export type {
   ArtifactStore,
   BuildEvent,
+  BuildQuery,
+  BuildRecordImage,
+  BuildStore,
   ContainerEngineName,
   ContainerRegistry,
   ImageBuilderComponent,
+  ObjectStorage,
   OtherComponent,
+  PipelineBuildRecord,
+  RecordOrigin,
   Secrets,
   Stack,
   StackProblem,
+  StoreProblem,
 } from './contracts.js';
 // The local engine (ZENML_CONTAINER_ENGINE).
 export { selectEngine, selectEngineOnce } from './engine/select.js';
@@ -77,15 +84,17 @@ export {
 } from './stack/stack.js';
 export { validateImageBuilderFlavor } from './stack/validate.js';
 // The build store.
+export { LocalBuildStore, newBuildId } from './store/build-store.js';
+export { directoryObjects } from './store/directory-objects.js';
+export { ObjectBuildStore } from './store/object-build-store.js';
 export {
-  type BuildRecordImage,
-  BuildStore,
-  describeStoreProblem,
-  newBuildId,
-  type PipelineBuildRecord,
-  type StoreProblem,
-} from './store/build-store.js';
+  type OpenedBuildStore,
+  openBuildStore,
+  STORE_ENV_VAR,
+  type StoreChoice,
+} from './store/open-store.js';
 export { createBuildRecord, ZENBUILD_VERSION } from './store/record.js';
+export { describeStoreProblem, RECORD_SCHEMA_VERSION } from './store/record-schema.js';
 // For an exit handler: removes the private temp dirs (credential files) this process made.
 export { removePrivateTempDirsSync } from './util/private-temp.js';
 export type { Warning } from './warnings.js';

@@ -1,3 +1,4 @@
+export { artifactStore, gcsObjects } from './artifact-store.js';
 export { GcpImageBuilder, gcpStackProblems, statusName } from './builder.js';
 export {
   FLAVOR,

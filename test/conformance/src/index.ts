@@ -11,4 +11,6 @@ export { credentialHelperConfig } from './credential-helper.js';
 export { containerEngineConformance, type EngineFeature, type EngineHarness } from './engine/suite.js';
 export { buildRequest, failure, freePort, runContext, stalledContext, unique } from './helpers.js';
 export type { TestRegistries } from './registries.js';
+export { sampleRecord } from './store/records.js';
+export { buildStoreConformance, type StoreCapabilities, type StoreHarness } from './store/suite.js';
 export { startTokenProxy } from './token-proxy.js';

@@ -24,6 +24,8 @@ export interface S3Call {
 export class FakeS3 {
   readonly buckets = new Map<string, Map<string, S3Object>>();
   readonly calls: S3Call[] = [];
+  /** The most keys one ListObjectsV2 page holds (S3: 1000); tests lower it to make the client page. */
+  listPageSize = 1000;
   readonly #uploads = new Map<string, { bucket: string; key: string; parts: Map<number, Buffer> }>();
 
   createBucket(name: string): void {
@@ -47,6 +49,16 @@ export class FakeS3 {
       record(`${method} (no such bucket)`);
       if (method === 'HEAD') return end(res, 404);
       return xmlError(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', bucket);
+    }
+    if (method === 'GET' && key === '' && q.get('list-type') === '2') {
+      record('ListObjectsV2');
+      return this.#list(res, bucket, objects, q);
+    }
+    if (method === 'DELETE' && !q.has('uploadId')) {
+      // DeleteObject answers 204 whether or not the key existed.
+      record('DeleteObject');
+      objects.delete(key);
+      return end(res, 204);
     }
     if (method === 'HEAD' || (method === 'GET' && !q.has('uploads'))) {
       record(method === 'HEAD' ? 'HeadObject' : 'GetObject');
@@ -118,6 +130,19 @@ export class FakeS3 {
     }
     if (method === 'PUT') {
       record('PutObject');
+      // Conditional writes: `If-None-Match: *` only creates (412 when the key exists); S3 takes no other
+      // value there.
+      const ifNoneMatch = req.headers['if-none-match'];
+      if (ifNoneMatch !== undefined && ifNoneMatch !== '*')
+        return xmlError(res, 501, 'NotImplemented', 'If-None-Match only accepts *', key);
+      if (ifNoneMatch === '*' && objects.has(key))
+        return xmlError(
+          res,
+          412,
+          'PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+          key,
+        );
       const data = decodeBody(req, body);
       if (typeof data === 'string') return xmlError(res, 400, 'BadDigest', data, key);
       const object: S3Object = { body: data, etag: etagOf(data) };
@@ -135,6 +160,36 @@ export class FakeS3 {
       key,
     );
   }
+
+  #list(res: ServerResponse, bucket: string, objects: Map<string, S3Object>, q: URLSearchParams): void {
+    xml(res, listPage(bucket, objects, q, this.listPageSize));
+  }
+}
+
+/** ListObjectsV2's reply: keys in binary order after the continuation token, one page at a time. */
+function listPage(
+  bucket: string,
+  objects: Map<string, S3Object>,
+  q: URLSearchParams,
+  pageSize: number,
+): string {
+  const prefix = q.get('prefix') ?? '';
+  const max = Math.min(Number(q.get('max-keys') ?? 1000), 1000, pageSize);
+  const token = q.get('continuation-token');
+  const after = token ? Buffer.from(token, 'base64').toString('utf8') : (q.get('start-after') ?? '');
+  const keys = [...objects.keys()]
+    .filter((k) => k.startsWith(prefix) && k > after)
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const page = keys.slice(0, max);
+  const truncated = keys.length > max;
+  const contents = page
+    .map((k) => {
+      const o = objects.get(k) as S3Object;
+      return `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${new Date().toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+    })
+    .join('');
+  const next = truncated ? Buffer.from(page.at(-1) as string).toString('base64') : undefined;
+  return `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${token ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : ''}${next ? `<NextContinuationToken>${next}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`;
 }
 
 /** The object bytes of a request: `aws-chunked` framing removed, crc32 checked. A string is an error. */

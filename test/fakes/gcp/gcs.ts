@@ -23,6 +23,8 @@ export interface GcsCall {
 export class FakeGcs {
   readonly buckets = new Map<string, Map<string, GcsObject>>();
   readonly calls: GcsCall[] = [];
+  /** The most objects one list page holds (GCS: 1000); tests lower it to make the client page. */
+  listPageSize = 1000;
   readonly #sessions = new Map<
     string,
     { bucket: string; object: string; contentType: string; chunks: Buffer[] }
@@ -70,6 +72,7 @@ export class FakeGcs {
         const name =
           q.get('name') ?? (JSON.parse(body.toString('utf8') || '{}') as { name?: string }).name ?? '';
         this.calls.push({ operation: 'StartResumableUpload', bucket, object: name });
+        if (!this.#preconditionHolds(objects.get(name), q)) return conditionNotMet(res);
         const id = randomUUID();
         const meta = body.length > 0 ? (JSON.parse(body.toString('utf8')) as { contentType?: string }) : {};
         this.#sessions.set(id, {
@@ -94,6 +97,7 @@ export class FakeGcs {
           name?: string;
           contentType?: string;
         };
+        if (!this.#preconditionHolds(objects.get(name || meta.name || ''), q)) return conditionNotMet(res);
         const object = this.#store(
           bucket,
           name || meta.name || '',
@@ -103,6 +107,31 @@ export class FakeGcs {
         return json(res, 200, resource(bucket, name || meta.name || '', object));
       }
       return jsonError(res, 400, `uploadType ${q.get('uploadType')} is not supported by the fake`, 'invalid');
+    }
+
+    const listPath = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
+    if (listPath && method === 'GET') {
+      // objects.list: lexicographic order, `prefix`, pages of `maxResults` (at most 1000) joined by
+      // `nextPageToken`, as the JSON API reference describes.
+      const bucket = decodeURIComponent(listPath[1] as string);
+      const objects = this.buckets.get(bucket);
+      if (!objects) return jsonError(res, 404, 'The specified bucket does not exist.', 'notFound');
+      this.calls.push({ operation: 'List', bucket, object: q.get('prefix') ?? '' });
+      const prefix = q.get('prefix') ?? '';
+      const size = Math.min(Number(q.get('maxResults') ?? 1000) || 1000, 1000, this.listPageSize);
+      const after = q.get('pageToken')
+        ? Buffer.from(q.get('pageToken') as string, 'base64url').toString()
+        : '';
+      const names = [...objects.keys()].filter((n) => n.startsWith(prefix) && n > after).sort();
+      const page = names.slice(0, size);
+      const more = names.length > size;
+      return json(res, 200, {
+        kind: 'storage#objects',
+        ...(page.length > 0
+          ? { items: page.map((n) => resource(bucket, n, objects.get(n) as GcsObject)) }
+          : {}),
+        ...(more ? { nextPageToken: Buffer.from(page.at(-1) as string).toString('base64url') } : {}),
+      });
     }
 
     const objectPath = /^\/(?:download\/)?storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(path);
@@ -117,6 +146,7 @@ export class FakeGcs {
         this.calls.push({ operation: media ? 'Download' : 'GetMetadata', bucket, object: name });
       if (method === 'DELETE') {
         this.calls.push({ operation: 'Delete', bucket, object: name });
+        if (!objects.has(name)) return jsonError(res, 404, `No such object: ${bucket}/${name}`, 'notFound');
         objects.delete(name);
         res.writeHead(204);
         res.end();
@@ -182,6 +212,14 @@ export class FakeGcs {
     return json(res, 200, resource(session.bucket, session.object, object));
   }
 
+  /** `ifGenerationMatch`: 0 means "only if no live object has the name"; else that generation. */
+  #preconditionHolds(existing: GcsObject | undefined, q: URLSearchParams): boolean {
+    const wanted = q.get('ifGenerationMatch');
+    if (wanted === null) return true;
+    if (wanted === '0') return existing === undefined;
+    return existing !== undefined && String(existing.generation) === wanted;
+  }
+
   #store(bucket: string, name: string, data: Buffer, contentType?: string): GcsObject {
     const object: GcsObject = {
       body: data,
@@ -235,6 +273,15 @@ function multipartParts(contentType: string, body: Buffer): Buffer[] {
     at = next;
   }
   return parts;
+}
+
+function conditionNotMet(res: ServerResponse): true {
+  return jsonError(
+    res,
+    412,
+    'At least one of the pre-conditions you specified did not hold.',
+    'conditionNotMet',
+  );
 }
 
 function json(res: ServerResponse, status: number, value: unknown): true {

@@ -4,6 +4,7 @@ import {
   type PipelineBuildRecord,
   type PipelineEvent,
   removePrivateTempDirsSync,
+  type StoreChoice,
 } from '@zenbuild/core';
 import { reportError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -16,6 +17,8 @@ export interface BuildOptions extends PlanOptions {
   reuse?: boolean;
   build?: string;
   concurrency?: number;
+  /** `--store local|stack`. */
+  store?: StoreChoice;
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -76,6 +79,7 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.integrations !== undefined ? { integrations: options.integrations } : {}),
       ...(options.build !== undefined ? { buildId: options.build } : {}),
+      ...(options.store !== undefined ? { storeChoice: options.store } : {}),
       env: io.env,
       secrets: io.secrets,
       reuse: options.reuse !== false,

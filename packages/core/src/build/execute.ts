@@ -20,6 +20,8 @@ export interface ExecuteOptions {
   /** Builds running at once; a custom Dockerfile's image always waits for its parent. */
   concurrency?: number;
   signal: AbortSignal;
+  /** The caller's environment: who builds, for the record (CI variables). */
+  env?: NodeJS.ProcessEnv;
   emit(event: BuildEvent): void;
 }
 
@@ -101,6 +103,7 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
     parentDigests: options.parentDigests,
     built,
     durationMs: Date.now() - started,
+    ...(options.env ? { env: options.env } : {}),
   });
 }
 

@@ -1,8 +1,13 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ContainerEngineFlavor, ContainerEngineName, ImageBuilderFlavor } from '../contracts.js';
+import type {
+  ArtifactStoreFlavor,
+  ContainerEngineFlavor,
+  ContainerEngineName,
+  ImageBuilderFlavor,
+} from '../contracts.js';
 import { notAvailable, ZenbuildError } from '../errors.js';
-import { ENGINE_PACKAGES, IMAGE_BUILDER_FLAVORS } from './table.js';
+import { ARTIFACT_STORE_PACKAGES, ENGINE_PACKAGES, IMAGE_BUILDER_FLAVORS } from './table.js';
 
 /** Loads the package behind a flavor (the table in table.ts says which) only when it is asked for. */
 
@@ -92,6 +97,24 @@ export async function loadEngineFlavor(
   const flavor = module.engine as ContainerEngineFlavor | undefined;
   if (!flavor || flavor.name !== name || typeof flavor.create !== 'function') {
     throw notAvailable(`The package ${pkg} does not export a container engine named \`${name}\`.`, {
+      backend: pkg,
+    });
+  }
+  return flavor;
+}
+
+/** The package that keeps build records in an artifact store of this flavor, loaded when asked for. */
+export async function loadArtifactStoreFlavor(
+  name: string,
+  importer: ModuleImporter = defaultImporter,
+): Promise<ArtifactStoreFlavor> {
+  const pkg = ARTIFACT_STORE_PACKAGES[name];
+  if (!pkg)
+    throw new ZenbuildError('INTERNAL', `No package keeps build records in a \`${name}\` artifact store.`);
+  const module = await importBackend(pkg, `A build store in the \`${name}\` artifact store`, importer);
+  const flavor = module.artifactStore as ArtifactStoreFlavor | undefined;
+  if (!flavor || flavor.name !== name || typeof flavor.objects !== 'function') {
+    throw notAvailable(`The package ${pkg} does not export an artifact store named \`${name}\`.`, {
       backend: pkg,
     });
   }

@@ -22,3 +22,9 @@ export const ENGINE_PACKAGES: Record<ContainerEngineName, string> = {
   docker: '@zenbuild/docker',
   podman: '@zenbuild/podman',
 };
+
+/** The packages that can keep build records in an artifact store of a flavor (its `artifactStore`). */
+export const ARTIFACT_STORE_PACKAGES: Record<string, string> = {
+  s3: '@zenbuild/aws',
+  gcs: '@zenbuild/gcp',
+};

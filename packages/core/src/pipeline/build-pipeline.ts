@@ -1,22 +1,29 @@
 import { executePlan } from '../build/execute.js';
 import { LocalImageBuilder } from '../builders/local.js';
 import { imageBuilderFor } from '../builders/resolve.js';
-import type { ContainerEngine, ImageBuilder } from '../contracts.js';
-import { buildCancelled, invalidInput } from '../errors.js';
+import type { BuildStore, ContainerEngine, ImageBuilder } from '../contracts.js';
+import { buildCancelled, invalidInput, isZenbuildError } from '../errors.js';
 import { ensureZenbuildHome } from '../home/home.js';
 import { RegistryClient } from '../registry/client.js';
 import { registryHost } from '../registry/image-credentials.js';
 import { parentImagesOf, planChecksums, resolveParentDigests } from '../reuse/checksums.js';
 import { findReusableBuild, verifyCustomBuild } from '../reuse/decision.js';
 import { contextHashesOf, prepareContexts } from '../reuse/prepare-contexts.js';
-import { BuildStore, describeStoreProblem, type PipelineBuildRecord } from '../store/build-store.js';
+import type { PipelineBuildRecord } from '../store/build-store.js';
+import { openBuildStore, type StoreChoice } from '../store/open-store.js';
+import { describeStoreProblem } from '../store/record-schema.js';
 import { sweepPrivateTempDirs } from '../util/private-temp.js';
 import type { Warning } from '../warnings.js';
 import { type PipelineEvent, type PlanPipelineOptions, planPipeline } from './plan-pipeline.js';
 
 export interface BuildPipelineOptions extends PlanPipelineOptions {
-  /** Where records are found and kept (default: the store under `$ZENBUILD_HOME`). */
+  /**
+   * Where records are found and kept. Default: the stack's artifact store when it is s3 or gcs (shared
+   * by everyone on the stack), else the store under `$ZENBUILD_HOME`; `storeChoice` overrides that.
+   */
   store?: BuildStore;
+  /** `local` or `stack` (`--store`, `ZENBUILD_STORE`). */
+  storeChoice?: StoreChoice;
   /** False: build even when an earlier build matches (`--no-reuse`). */
   reuse?: boolean;
   /** Use this recorded build instead of building; a mismatch is a notice, a missing image an error. */
@@ -56,13 +63,17 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
   stopIfAborted();
   const home = ensureZenbuildHome(env);
   const damaged: Warning[] = [];
-  const store =
-    options.store ??
-    new BuildStore(home, {
-      onProblem: (problem) => damaged.push({ message: describeStoreProblem(problem) }),
-    });
-  // A store that cannot take the record is found before anything is built, not after.
+  const opened = await openBuildStore({
+    stack,
+    env,
+    ...(options.storeChoice ? { choice: options.storeChoice } : {}),
+    onProblem: (problem) => damaged.push({ message: describeStoreProblem(problem) }),
+  });
+  const store = options.store ?? opened.store;
+  // A store that cannot take the record is found before anything is built, not after; so is this
+  // machine's, where the record goes if a shared store refuses it after the build.
   await store.prepare();
+  if (store !== opened.local) await opened.local.prepare();
   const contexts = await prepareContexts(plan, { home });
   for (const context of Object.values(contexts)) await notices(context.walked.warnings);
   stopIfAborted();
@@ -129,7 +140,7 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     await notices(damaged.splice(0));
     if (!record)
       throw invalidInput(
-        `--build ${options.buildId}: no such build in ${store.home}; \`zenbuild builds list\` shows the ids.`,
+        `--build ${options.buildId}: no such build in ${store.location}; \`zenbuild builds list\` shows the ids.`,
       );
     const { warnings, missingKeys } = verifyCustomBuild(record, { plan, stack, checksums });
     if (missingKeys.length > 0) {
@@ -141,8 +152,23 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     return { record: { ...record, reused: true } };
   }
 
+  // A store that cannot be read does not stop the build: it goes ahead without reuse, and says why.
+  const lookup = {
+    find: async (query: Parameters<BuildStore['find']>[0]) => {
+      try {
+        return await store.find(query);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        await emit({
+          type: 'notice',
+          message: `Could not read the build store ${store.location} (${messageOf(error)}); building without reuse.`,
+        });
+        return [];
+      }
+    },
+  };
   const decision = await findReusableBuild({
-    store,
+    store: lookup,
     plan,
     checksum: checksums.checksum,
     stack,
@@ -176,10 +202,25 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     parentDigests,
     concurrency: options.concurrency ?? 2,
     signal,
+    env,
     emit: (event) => void options.onEvent?.(event),
   });
   // A record outlives this process and its secrets: it is saved masked, as it is shown.
   const saved = options.secrets ? options.secrets.redactValue(record) : record;
-  await store.save(saved);
+  try {
+    await store.save(saved);
+  } catch (error) {
+    // Nothing built is lost: a shared store that cannot take the record now gets it from `builds sync`.
+    if (store === opened.local || (isZenbuildError(error) && error.code === 'INVALID_INPUT')) throw error;
+    await opened.local.save(saved);
+    await emit({
+      type: 'notice',
+      message: `Could not save build ${saved.id} in ${store.location} (${messageOf(error)}); it is kept in this machine's store ${opened.local.location}. \`zenbuild builds sync\` with this stack uploads it.`,
+    });
+  }
   return { record: saved };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

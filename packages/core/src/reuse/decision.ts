@@ -1,6 +1,5 @@
-import type { Stack } from '../contracts.js';
+import type { BuildStore, PipelineBuildRecord, Stack } from '../contracts.js';
 import type { BuildPlan } from '../plan/plan.js';
-import type { BuildStore, PipelineBuildRecord } from '../store/build-store.js';
 import type { Warning } from '../warnings.js';
 import type { PlanChecksums } from './checksums.js';
 
@@ -11,7 +10,8 @@ export interface ReuseDecision {
 }
 
 export interface FindReusableOptions {
-  store: BuildStore;
+  /** Only the lookup is needed. */
+  store: Pick<BuildStore, 'find'>;
   plan: BuildPlan;
   checksum: string;
   stack: Stack;
@@ -35,9 +35,9 @@ export async function findReusableBuild(options: FindReusableOptions): Promise<R
   }
   if (plan.builds.length === 0) return { reason: 'nothing needs to be built.' };
   const registry = stack.containerRegistry?.uri ?? null;
-  const candidates = (await options.store.findByChecksum(options.checksum)).filter(
-    (r) => r.stack === stack.name && r.registry === registry,
-  );
+  const candidates = (
+    await options.store.find({ pipeline: plan.pipeline, stack: stack.name, checksum: options.checksum })
+  ).filter((r) => r.registry === registry);
   if (candidates.length === 0) {
     return {
       reason: `no earlier build of stack \`${stack.name}\`${registry ? ` and registry ${registry}` : ''} has checksum ${options.checksum.slice(0, 12)} (reuse needs the same stack, registry, settings, requirements, context and parent images).`,

@@ -1,83 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { BuildQuery, BuildStore, PipelineBuildRecord, StoreProblem } from '../contracts.js';
 import { invalidInput } from '../errors.js';
 import { writeFileAtomic } from '../home/atomic-write.js';
-import * as z from '../util/zod.js';
+import { ambiguousPrefix, ID_PATTERN, type ParsedRecord, parseRecord } from './record-schema.js';
 
-/** One image of a pipeline build, the fields docs/context-and-reuse.md describes. */
-export interface BuildRecordImage {
-  /** `repository@sha256:...` when pushed, the local name otherwise, or the parent image used as it is. */
-  image: string;
-  digest: string | null;
-  tag: string | null;
-  dockerfile: string | null;
-  requirements: string | null;
-  settingsChecksum: string;
-  containsCode: boolean;
-  /** The build context hash of each build behind this image. */
-  contextHashes?: Record<string, string>;
-  /** The parent image's digest the checksum covered, when it was resolved. */
-  parentDigest?: string | null;
-  durationMs?: number;
-}
-
-export interface PipelineBuildRecord {
-  id: string;
-  pipeline: string;
-  stack: string;
-  /** The stack's registry URI; reuse only matches builds pushed to the same registry. */
-  registry: string | null;
-  checksum: string;
-  /** True when an existing build was used and nothing was built. */
-  reused: boolean;
-  createdAt: string;
-  durationMs: number;
-  containsCode: boolean;
-  images: Record<string, BuildRecordImage>;
-  zenbuildVersion: string;
-}
-
-const ID_PATTERN = /^\d{8}T\d{6}\d{3}Z-[0-9a-f]{8}$/;
-
-const recordImageSchema = z.looseObject({
-  image: z.string(),
-  digest: z.union([z.string(), z.null()]),
-  tag: z.union([z.string(), z.null()]),
-  dockerfile: z.union([z.string(), z.null()]),
-  requirements: z.union([z.string(), z.null()]),
-  settingsChecksum: z.string(),
-  containsCode: z.boolean(),
-  contextHashes: z.record(z.string(), z.string()).optional(),
-  parentDigest: z.union([z.string(), z.null()]).optional(),
-  durationMs: z.number().optional(),
-});
-
-/** What a record must hold for zenbuild to read it; fields a newer zenbuild adds are let through. */
-const recordSchema = z.looseObject({
-  id: z.string().regex(ID_PATTERN),
-  pipeline: z.string(),
-  stack: z.string(),
-  registry: z.union([z.string(), z.null()]),
-  checksum: z.string(),
-  reused: z.boolean(),
-  createdAt: z.string(),
-  durationMs: z.number(),
-  containsCode: z.boolean(),
-  images: z.record(z.string(), recordImageSchema),
-  zenbuildVersion: z.string(),
-});
-
-/** A file in the store that is not a record zenbuild can read, and why. */
-export interface StoreProblem {
-  file: string;
-  message: string;
-}
-
-/** A damaged file as a warning says it: which file, what is wrong, and what to do. */
-export function describeStoreProblem(problem: StoreProblem): string {
-  return `${problem.file}: ${problem.message}; skipped (\`zenbuild builds check --fix\` moves it aside)`;
-}
+export type { BuildRecordImage, PipelineBuildRecord, StoreProblem } from '../contracts.js';
+export { describeStoreProblem } from './record-schema.js';
 
 export interface BuildStoreOptions {
   /**
@@ -96,9 +26,9 @@ export function newBuildId(now = new Date()): string {
 /**
  * Pipeline-build records under `<home>/builds/<id>.json`, one file per record, each written atomically;
  * an index by checksum under `<home>/index/checksum/<checksum>/<id>` made of empty marker files, so
- * concurrent processes never rewrite a shared file and never lose a record.
+ * concurrent processes never rewrite a shared file and never lose a record. This machine's store.
  */
-export class BuildStore {
+export class LocalBuildStore implements BuildStore {
   readonly #builds: string;
   readonly #index: string;
   readonly #onProblem: ((problem: StoreProblem) => void) | undefined;
@@ -111,6 +41,10 @@ export class BuildStore {
     this.#builds = path.join(home, 'builds');
     this.#index = path.join(home, 'index', 'checksum');
     this.#onProblem = options.onProblem;
+  }
+
+  get location(): string {
+    return this.home;
   }
 
   /**
@@ -132,6 +66,10 @@ export class BuildStore {
 
   async save(record: PipelineBuildRecord): Promise<void> {
     if (!ID_PATTERN.test(record.id)) throw invalidInput(`Invalid build id \`${record.id}\`.`);
+    if ((await this.#read(record.id)) !== undefined)
+      throw invalidInput(
+        `The build store already holds a record ${record.id}; records are never overwritten.`,
+      );
     // Record first, index second: an index entry never points at a record that is not there.
     await writeFileAtomic(
       path.join(this.#builds, `${record.id}.json`),
@@ -142,8 +80,20 @@ export class BuildStore {
     await writeFile(path.join(dir, record.id), '');
   }
 
-  /** A record by id; undefined when there is none, or when it is damaged (reported to `onProblem`). */
-  async get(id: string): Promise<PipelineBuildRecord | undefined> {
+  /**
+   * A record by id or a unique prefix of one; undefined when there is none, or when it is damaged
+   * (reported to `onProblem`).
+   */
+  async get(idOrPrefix: string): Promise<PipelineBuildRecord | undefined> {
+    let id = idOrPrefix;
+    if (!ID_PATTERN.test(idOrPrefix)) {
+      if (!/^[0-9TZ-][0-9a-fTZ-]*$/.test(idOrPrefix)) return undefined;
+      const { ids } = await this.#ids();
+      const matches = ids.filter((candidate) => candidate.startsWith(idOrPrefix));
+      if (matches.length > 1) throw invalidInput(ambiguousPrefix(idOrPrefix, matches));
+      if (matches.length === 0 || matches[0] === undefined) return undefined;
+      id = matches[0];
+    }
     const read = await this.#read(id);
     if (read && 'problem' in read) {
       this.#report(read.problem);
@@ -161,6 +111,20 @@ export class BuildStore {
       (r): r is PipelineBuildRecord =>
         r !== undefined && (!filter.pipeline || r.pipeline === filter.pipeline),
     );
+  }
+
+  /** The records of a pipeline on a stack with a build checksum, newest first. */
+  async find(query: BuildQuery): Promise<PipelineBuildRecord[]> {
+    const records = await this.findByChecksum(query.checksum);
+    return records.filter((r) => r.pipeline === query.pipeline && r.stack === query.stack);
+  }
+
+  /** Removes a record and its index entry (never an image). */
+  async delete(id: string): Promise<void> {
+    if (!ID_PATTERN.test(id)) throw invalidInput(`Invalid build id \`${id}\`.`);
+    const read = await this.#read(id);
+    if (read && 'record' in read) await rm(path.join(this.#index, read.record.checksum, id), { force: true });
+    await rm(path.join(this.#builds, `${id}.json`), { force: true });
   }
 
   /** Records with a given build checksum, newest first. */
@@ -184,7 +148,8 @@ export class BuildStore {
     const { ids, problem } = await this.#ids();
     if (problem) return [problem];
     const reads = await Promise.all(ids.map((id) => this.#read(id)));
-    return reads.flatMap((r) => (r && 'problem' in r ? [r.problem] : []));
+    // A newer zenbuild's record is not damaged: it stays where that zenbuild finds it.
+    return reads.flatMap((r) => (r && 'problem' in r && r.problem.kind !== 'newer' ? [r.problem] : []));
   }
 
   /**
@@ -221,7 +186,7 @@ export class BuildStore {
     return { ids };
   }
 
-  async #read(id: string): Promise<{ record: PipelineBuildRecord } | { problem: StoreProblem } | undefined> {
+  async #read(id: string): Promise<ParsedRecord | undefined> {
     if (!ID_PATTERN.test(id)) return undefined;
     const file = path.join(this.#builds, `${id}.json`);
     let text: string;
@@ -232,24 +197,7 @@ export class BuildStore {
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       return { problem: { file, message: describeReadError(error, 'a file') } };
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      return {
-        problem: { file, message: text.trim() ? `not JSON (${(error as Error).message})` : 'empty' },
-      };
-    }
-    const parsed = recordSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? issue.path.join('.') : 'the record';
-      return { problem: { file, message: `not a build record: ${where}: ${issue?.message ?? 'invalid'}` } };
-    }
-    if (parsed.data.id !== id) {
-      return { problem: { file, message: `holds the record of build ${parsed.data.id}, not ${id}` } };
-    }
-    return { record: parsed.data as PipelineBuildRecord };
+    return parseRecord(text, file, id);
   }
 
   #report(problem: StoreProblem): void {

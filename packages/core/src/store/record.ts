@@ -2,6 +2,8 @@ import type { BuildPlan } from '../plan/plan.js';
 import type { PlanChecksums } from '../reuse/checksums.js';
 import type { Stack } from '../stack/stack.js';
 import { type BuildRecordImage, newBuildId, type PipelineBuildRecord } from './build-store.js';
+import { recordOrigin } from './origin.js';
+import { RECORD_SCHEMA_VERSION } from './record-schema.js';
 
 export const ZENBUILD_VERSION = '0.1.0';
 
@@ -22,6 +24,8 @@ export interface RecordInput {
   durationMs: number;
   reused?: boolean;
   now?: Date;
+  /** Whose environment says who builds (CI variables); default: this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The pipeline-build record of a plan once its images exist: the fields docs/context-and-reuse.md describes. */
@@ -50,6 +54,7 @@ export function createBuildRecord(input: RecordInput): PipelineBuildRecord {
   }
   const now = input.now ?? new Date();
   return {
+    schemaVersion: RECORD_SCHEMA_VERSION,
     id: newBuildId(now),
     pipeline: plan.pipeline,
     stack: input.stack.name,
@@ -61,5 +66,6 @@ export function createBuildRecord(input: RecordInput): PipelineBuildRecord {
     containsCode: Object.values(images).some((i) => i.containsCode),
     images,
     zenbuildVersion: ZENBUILD_VERSION,
+    createdBy: recordOrigin(input.env),
   };
 }

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ObjectStorage } from '../contracts.js';
+
+/**
+ * A directory as object storage: for a `local` artifact store whose path is a directory a team shares
+ * (a network file system). An object is written to a temp file, flushed, then hard-linked to its name:
+ * the link fails if the name exists, so nothing is overwritten and no reader sees half an object.
+ */
+export function directoryObjects(root: string): ObjectStorage {
+  const file = (key: string) => path.join(root, ...key.split('/'));
+  return {
+    location: root,
+    async read(key) {
+      try {
+        return await readFile(file(key));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    async create(key, body) {
+      const target = file(key);
+      await mkdir(path.dirname(target), { recursive: true });
+      const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      const handle = await open(temp, 'wx', 0o644);
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      try {
+        await link(temp, target);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw error;
+      } finally {
+        await rm(temp, { force: true });
+      }
+    },
+    async list(prefix) {
+      // The folder the prefix names, or the one its last part starts names in.
+      const slash = prefix.lastIndexOf('/');
+      const dir = prefix.slice(0, slash + 1);
+      let names: string[];
+      try {
+        names = await readdir(file(dir || '.'), { recursive: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+      return names
+        .map((name) => `${dir}${name.split(path.sep).join('/')}`)
+        .filter((key) => key.startsWith(prefix) && !key.endsWith('.tmp'));
+    },
+    async remove(key) {
+      await rm(file(key), { force: true });
+    },
+  };
+}
