@@ -54,5 +54,11 @@ export function remoteProject(options: RemoteProjectOptions) {
     dir,
     build: (extra: string[] = [], onStderr?: Parameters<typeof zenbuildAsync>[3]) =>
       zenbuildAsync(args(extra), env, project, onStderr),
+    /** The same build on another machine: its own ZENBUILD_HOME, the same project and stack. */
+    buildAs: (otherHome: string, extra: string[] = [], moreEnv: NodeJS.ProcessEnv = {}) =>
+      zenbuildAsync(args(extra), { ...env, ...moreEnv, ZENBUILD_HOME: otherHome }, project),
+    /** Any zenbuild command with this project's environment (credentials, endpoints) and home. */
+    run: (command: string[], moreEnv: NodeJS.ProcessEnv = {}) =>
+      zenbuildAsync(command, { ...env, ...moreEnv }, project),
   };
 }

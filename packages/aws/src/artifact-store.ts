@@ -29,15 +29,19 @@ export function s3Objects(path: string, s3: S3Client): ObjectStorage {
   const location = `s3://${root.bucket}${root.key ? `/${root.key}` : ''}`;
   const at = (key: string) => ({ Bucket: root.bucket, Key: [root.key, key].filter(Boolean).join('/') });
   const fail = (error: unknown, action: string, key = '') => {
-    const resource = `the build store ${location}${key ? ` (${key})` : ''}`;
+    const resource = `the artifact store ${location}${key ? ` (${key})` : ''}`;
     const e = awsError(error, { action, resource });
     // The message names the store even where the SDK's error does not (missing credentials).
     return e.message.includes(location)
       ? e
-      : new ZenbuildError(e.code, `The build store ${location}: ${e.message}`, {
-          backend: e.backend ?? '@zenbuild/aws',
-          cause: error,
-        });
+      : new ZenbuildError(
+          e.code,
+          `The artifact store ${location}, which keeps the stack's build records: ${e.message}`,
+          {
+            backend: e.backend ?? '@zenbuild/aws',
+            cause: error,
+          },
+        );
   };
   return {
     location,
@@ -104,6 +108,9 @@ export function s3Objects(path: string, s3: S3Client): ObjectStorage {
 
 /** The S3 client for a stack's store: the aws image builder's region and endpoint when it has one. */
 function s3ClientFor(stack: Stack, env: NodeJS.ProcessEnv): S3Client {
+  // As for the image builder (builder.ts): the SDK's notice about its future Node versions is not for
+  // zenbuild's users to act on.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const parsed =
     stack.imageBuilder.flavor === 'aws'
       ? awsImageBuilderConfigSchema.safeParse(stack.imageBuilder.config)

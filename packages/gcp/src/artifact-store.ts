@@ -24,14 +24,18 @@ export function gcsObjects(path: string, storage: Storage): ObjectStorage {
       action,
       permission,
       role: 'roles/storage.objectAdmin',
-      resource: `the build store ${location}`,
+      resource: `the artifact store ${location}`,
     });
     return e.message.includes(location)
       ? e
-      : new ZenbuildError(e.code, `The build store ${location}: ${e.message}`, {
-          backend: e.backend ?? '@zenbuild/gcp',
-          cause: error,
-        });
+      : new ZenbuildError(
+          e.code,
+          `The artifact store ${location}, which keeps the stack's build records: ${e.message}`,
+          {
+            backend: e.backend ?? '@zenbuild/gcp',
+            cause: error,
+          },
+        );
   };
   const status = (error: unknown) => Number((error as { code?: unknown }).code);
   return {

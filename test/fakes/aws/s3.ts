@@ -26,6 +26,8 @@ export class FakeS3 {
   readonly calls: S3Call[] = [];
   /** The most keys one ListObjectsV2 page holds (S3: 1000); tests lower it to make the client page. */
   listPageSize = 1000;
+  /** Calls to answer with 403 AccessDenied, as S3 does when a policy denies them; tests set it. */
+  deny: ((operation: string, key: string) => boolean) | undefined;
   readonly #uploads = new Map<string, { bucket: string; key: string; parts: Map<number, Buffer> }>();
 
   createBucket(name: string): void {
@@ -49,6 +51,20 @@ export class FakeS3 {
       record(`${method} (no such bucket)`);
       if (method === 'HEAD') return end(res, 404);
       return xmlError(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', bucket);
+    }
+    const simple =
+      method === 'GET' && key === '' && q.get('list-type') === '2'
+        ? 'ListObjectsV2'
+        : method === 'PUT' && !q.has('uploadId')
+          ? 'PutObject'
+          : method === 'GET' && !q.has('uploads')
+            ? 'GetObject'
+            : method === 'DELETE' && !q.has('uploadId')
+              ? 'DeleteObject'
+              : undefined;
+    if (simple && this.deny?.(simple, key)) {
+      record(`${simple} (denied)`);
+      return xmlError(res, 403, 'AccessDenied', 'Access Denied', key);
     }
     if (method === 'GET' && key === '' && q.get('list-type') === '2') {
       record('ListObjectsV2');
