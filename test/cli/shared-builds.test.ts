@@ -383,6 +383,10 @@ describe('a local stack whose artifact store is a shared directory', () => {
     // The images stay in the registry.
     const client = new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } });
     expect(await client.exists(image)).toBe(true);
+    // Nothing is older than a day yet.
+    expect(
+      zenbuild(['builds', 'prune', '--older-than', '1d', '--stack', stack, '--store', 'stack']).stdout,
+    ).toMatch(/^Nothing to prune in /);
     // Neither or both of --older-than and --keep is a usage error.
     expect(zenbuild(['builds', 'prune', '--stack', stack]).code).toBe(2);
     expect(zenbuild(['builds', 'prune', '--older-than', 'soon']).code).toBe(2);
