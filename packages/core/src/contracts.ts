@@ -45,6 +45,14 @@ export interface OtherComponent {
   integration?: string;
 }
 
+/** A code repository a stack declares (ZenML's code repositories): where images get their code from. */
+export interface CodeRepository {
+  type: 'github' | 'gitlab' | 'bitbucket' | 'git';
+  name: string;
+  /** The remote URL it stands for, `https://host/owner/repository` for the hosted types. */
+  url: string;
+}
+
 export interface Stack {
   name: string;
   /** The file the stack came from; absent for the default stack. */
@@ -54,6 +62,8 @@ export interface Stack {
   artifactStore: ArtifactStore;
   /** The other components (orchestrator, step operator, experiment tracker, ...), in the file's order. */
   otherComponents?: OtherComponent[];
+  /** The code repositories declared for the team: a clean checkout of one gives images their code. */
+  codeRepositories?: CodeRepository[];
   secrets: Secrets;
 }
 
@@ -293,7 +303,17 @@ export interface PipelineBuildRecord {
   images: Record<string, BuildRecordImage>;
   zenbuildVersion: string;
   createdBy?: RecordOrigin;
+  /** Where the images' code comes from at run time, when they do not contain it. */
+  code?: CodeLocation;
 }
+
+/**
+ * Where a run gets its code: a commit of a declared repository (and the source root's folder in it), or
+ * an archive in the artifact store.
+ */
+export type CodeLocation =
+  | { repository: string; url: string; commit: string; subdirectory: string }
+  | { path: string };
 
 /** What reuse looks a build up by: the same pipeline on the same stack with the same checksum. */
 export interface BuildQuery {

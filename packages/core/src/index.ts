@@ -2,6 +2,11 @@
 // stack, plan, build, read the build store, and the errors, events and types these speak of. A backend
 // package imports `@zenbuild/core/backend` instead (src/backend.ts).
 
+// Where the steps' code comes from: a code repository's commit, or an archive in the artifact store.
+export { CODE_UPLOADS, codeArchiveFiles, makeCodeArchive, uploadCodeArchive } from './code/archive.js';
+export { type CheckoutState, describeChanges, inspectCheckout } from './code/checkout.js';
+export { type CodeDelivery, codeDelivery, describeDelivery } from './code/delivery.js';
+export { matchesRemote, remoteIdentity } from './code/repositories.js';
 // Pipeline configs and stacks.
 export { parseYaml } from './config/yaml-file.js';
 // Build contexts, as `zenbuild context` shows them.
@@ -58,7 +63,7 @@ export {
   pipelineConfigFromData,
 } from './pipeline-config/pipeline-config.js';
 export { describePlan } from './plan/describe.js';
-export { type BuildPlan, planBuilds } from './plan/plan.js';
+export { type BuildPlan, type CodeSource, planBuilds } from './plan/plan.js';
 // The steps buildPipeline takes to decide reuse, for a program that decides it on its own.
 export { type PlanChecksums, planChecksums, resolveParentDigests } from './reuse/checksums.js';
 export { findReusableBuild, type ReuseDecision, verifyCustomBuild } from './reuse/decision.js';

@@ -56,6 +56,7 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
   const onEvent = async (event: PipelineEvent) => {
     if (event.type === 'notice') return printNotice(io, event);
     if (event.type === 'reuse') return io.err(`Reusing build ${event.record.id}: ${event.reason}`);
+    if (event.type === 'code') return io.err(event.message);
     if (event.type === 'building') {
       if (event.builds.length > 0) io.err(`Building ${event.builds.length} image(s): ${event.reason}`);
       progress = await createProgress(

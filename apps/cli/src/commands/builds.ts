@@ -39,6 +39,14 @@ async function storeFor(
   });
 }
 
+/** Where the steps get their code, as the record says. */
+function describeCode(record: PipelineBuildRecord): string {
+  const code = record.code;
+  if (!code) return record.containsCode ? 'inside the images' : '(not recorded)';
+  if ('path' in code) return `the archive ${code.path}`;
+  return `${code.repository} (${code.url}) at commit ${code.commit}${code.subdirectory === '.' ? '' : `, folder ${code.subdirectory}`}`;
+}
+
 /** Who made a build, in a few words: the CI run, else user@host. */
 function madeBy(record: PipelineBuildRecord): string {
   const by = record.createdBy;
@@ -109,6 +117,7 @@ export async function buildsShowCommand(
     `Registry: ${record.registry ?? '(none: local images)'}`,
     `Checksum: ${record.checksum}`,
     `Store:    ${store.location}`,
+    `Code:     ${describeCode(record)}`,
     '',
   ];
   for (const [key, image] of Object.entries(record.images)) {

@@ -1,6 +1,7 @@
 import {
   type BuildPlan,
   contextHashesOf,
+  describeDelivery,
   describePlan,
   ensureZenbuildHome,
   type PipelineEvent,
@@ -32,7 +33,7 @@ export async function contextHashes(io: Io, plan: BuildPlan): Promise<Record<str
 
 export async function planCommand(io: Io, pipelineFile: string, options: PlanOptions): Promise<number> {
   // `plan` promises to run nothing: it shows which commands `build` would run, in their place.
-  const { plan, deferredCommands } = await planPipeline({
+  const { plan, deferredCommands, code, stack } = await planPipeline({
     pipeline: pipelineFile,
     ...(options.stack !== undefined ? { stack: options.stack } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
@@ -44,10 +45,11 @@ export async function planCommand(io: Io, pipelineFile: string, options: PlanOpt
   });
   const hashes = await contextHashes(io, plan);
   if (options.json) {
-    io.json({ ...describePlan(plan, hashes), commandsBuildRuns: deferredCommands });
+    io.json({ ...describePlan(plan, hashes), code, commandsBuildRuns: deferredCommands });
     return 0;
   }
   io.out(renderPlan(plan, hashes));
+  io.out(describeDelivery(code, stack.artifactStore.path ?? '$ZENBUILD_HOME/artifact_store'));
   if (deferredCommands.length > 0) {
     io.out(
       [

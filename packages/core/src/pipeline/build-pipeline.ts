@@ -1,7 +1,9 @@
 import { executePlan } from '../build/execute.js';
 import { LocalImageBuilder } from '../builders/local.js';
 import { imageBuilderFor } from '../builders/resolve.js';
-import type { BuildStore, ContainerEngine, ImageBuilder } from '../contracts.js';
+import { makeCodeArchive, uploadCodeArchive } from '../code/archive.js';
+import { type CodeDelivery, recordedCode } from '../code/delivery.js';
+import type { BuildStore, CodeLocation, ContainerEngine, ImageBuilder, Stack } from '../contracts.js';
 import { buildCancelled, invalidInput, isZenbuildError } from '../errors.js';
 import { ensureZenbuildHome } from '../home/home.js';
 import { RegistryClient } from '../registry/client.js';
@@ -10,7 +12,7 @@ import { parentImagesOf, planChecksums, resolveParentDigests } from '../reuse/ch
 import { findReusableBuild, verifyCustomBuild } from '../reuse/decision.js';
 import { contextHashesOf, prepareContexts } from '../reuse/prepare-contexts.js';
 import type { PipelineBuildRecord } from '../store/build-store.js';
-import { openBuildStore, type StoreChoice } from '../store/open-store.js';
+import { artifactStoreObjects, openBuildStore, type StoreChoice } from '../store/open-store.js';
 import { describeStoreProblem } from '../store/record-schema.js';
 import { sweepPrivateTempDirs } from '../util/private-temp.js';
 import type { Warning } from '../warnings.js';
@@ -59,8 +61,13 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
 
   // What a zenbuild killed outright (kill -9) left in the temp folder: engine auth files among it.
   await sweepPrivateTempDirs();
-  const { plan, stack } = await planPipeline({ ...options, runCommands: true });
+  const { plan, stack, pipeline, code } = await planPipeline({ ...options, runCommands: true });
   stopIfAborted();
+  if (code.nowhere.length > 0) {
+    throw invalidInput(
+      `The steps of ${code.nowhere.join(', ')} would have no code: their docker settings allow neither including it in the image (\`allow_including_files_in_images\`) nor downloading it (\`allow_download_from_code_repository\` from a clean checkout of a code repository the stack declares${code.repositoryUnusable ? `; here ${code.repositoryUnusable}` : ''}, or \`allow_download_from_artifact_store\`). Allow one of them.`,
+    );
+  }
   const home = ensureZenbuildHome(env);
   const damaged: Warning[] = [];
   const opened = await openBuildStore({
@@ -183,8 +190,11 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     },
   });
   await notices(damaged.splice(0));
+  // The code goes where the steps will look for it, whether the images are reused or built.
+  const codeLocation = await deliverCode(code, pipeline.sourceRoot, stack, env, emit);
+  stopIfAborted();
   if (decision.record) {
-    const record = { ...decision.record, reused: true };
+    const record = { ...decision.record, reused: true, ...(codeLocation ? { code: codeLocation } : {}) };
     await emit({ type: 'reuse', record, reason: decision.reason });
     return { record };
   }
@@ -205,6 +215,7 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     env,
     emit: (event) => void options.onEvent?.(event),
   });
+  if (codeLocation) record.code = codeLocation;
   // A record outlives this process and its secrets: it is saved masked, as it is shown.
   const saved = options.secrets ? options.secrets.redactValue(record) : record;
   try {
@@ -219,6 +230,41 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     });
   }
   return { record: saved };
+}
+
+/**
+ * Puts the code where the steps will get it: an archive of the source root in the artifact store's
+ * `code_uploads/` (once per content), or nothing to move for a repository commit. Returns where.
+ */
+async function deliverCode(
+  code: CodeDelivery,
+  sourceRoot: string,
+  stack: Stack,
+  env: NodeJS.ProcessEnv,
+  emit: (event: PipelineEvent) => Promise<void>,
+): Promise<CodeLocation | undefined> {
+  let archivePath: string | undefined;
+  if (code.sources.includes('artifact-store')) {
+    const archive = await makeCodeArchive(sourceRoot, env);
+    const objects = await artifactStoreObjects(stack, env);
+    const { path, uploaded } = await uploadCodeArchive(archive, objects);
+    archivePath = path;
+    await emit({
+      type: 'code',
+      location: { path },
+      message: uploaded
+        ? `Uploaded the code (${archive.files} files, ${archive.bytes.length} bytes) to ${path}${code.repositoryUnusable ? `; not from the code repository: ${code.repositoryUnusable}` : ''}.`
+        : `The code is already in ${path}; nothing uploaded.`,
+    });
+  }
+  const location = recordedCode(code, archivePath);
+  if (location && 'commit' in location)
+    await emit({
+      type: 'code',
+      location,
+      message: `The steps get their code from ${location.repository} at commit ${location.commit.slice(0, 12)}.`,
+    });
+  return location;
 }
 
 function messageOf(error: unknown): string {

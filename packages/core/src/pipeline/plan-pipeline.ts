@@ -1,5 +1,7 @@
 import { type IntegrationCatalog, loadIntegrationCatalog } from '../catalog/integrations.js';
-import type { BuildEvent } from '../contracts.js';
+import { inspectCheckout } from '../code/checkout.js';
+import { type CodeDelivery, codeDelivery } from '../code/delivery.js';
+import type { BuildEvent, CodeLocation } from '../contracts.js';
 import { isZenbuildError } from '../errors.js';
 import { loadPipelineConfig, type PipelineConfig } from '../pipeline-config/pipeline-config.js';
 import { type BuildPlan, planBuilds } from '../plan/plan.js';
@@ -17,7 +19,9 @@ export type PipelineEvent =
   /** An earlier build matches: it is used, nothing is built. */
   | { type: 'reuse'; record: PipelineBuildRecord; reason: string }
   /** The builds about to start, and why nothing earlier was reused. */
-  | { type: 'building'; builds: Array<{ id: string; imageName: string }>; reason: string };
+  | { type: 'building'; builds: Array<{ id: string; imageName: string }>; reason: string }
+  /** Where the steps will get their code, once it is there (an archive uploaded, a commit named). */
+  | { type: 'code'; location: CodeLocation; message: string };
 
 /** The sink for a run's events; a promise it returns is waited for before the run goes on. */
 export type PipelineEventSink = (event: PipelineEvent) => void | Promise<void>;
@@ -48,6 +52,8 @@ export interface PlannedPipeline {
   pipeline: PipelineConfig;
   /** Commands `runCommands: false` left out, as command lines. */
   deferredCommands: string[];
+  /** Where the steps get their code: the image, a repository commit, or an archive in the artifact store. */
+  code: CodeDelivery;
 }
 
 /** Loads the stack and the pipeline config, runs (or lists) the client-side commands, and plans. */
@@ -95,9 +101,14 @@ export async function planPipeline(options: PlanPipelineOptions): Promise<Planne
         }
       : undefined,
   );
+  // A clean, pushed checkout of a declared repository gives the steps their code; git answers.
+  const checkout = stack.codeRepositories?.length
+    ? await inspectCheckout(pipeline.sourceRoot, stack.codeRepositories, env)
+    : undefined;
   const plan = planBuilds({
     pipeline,
     stack,
+    codeRepositoryUsable: Boolean(checkout && !checkout.unusable),
     catalog,
     clientInputs,
     env,
@@ -107,5 +118,5 @@ export async function planPipeline(options: PlanPipelineOptions): Promise<Planne
   for (const notice of [...notices, ...plan.warnings]) {
     await emit({ type: 'notice', message: notice.message, ...(notice.path ? { path: notice.path } : {}) });
   }
-  return { plan, stack, pipeline, deferredCommands };
+  return { plan, stack, pipeline, deferredCommands, code: codeDelivery(plan, checkout) };
 }

@@ -22,6 +22,7 @@ export function describePlan(
         settingsChecksum: image.settingsChecksum,
         containsCode: image.containsCode,
         requiresCodeDownload: image.requiresCodeDownload,
+        codeFrom: image.codeFrom,
         step: image.step ?? null,
         decision: image.decision,
         reason: image.reason,

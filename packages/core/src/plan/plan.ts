@@ -98,6 +98,12 @@ export interface PlannedImage {
   settingsChecksum: string;
   containsCode: boolean;
   requiresCodeDownload: boolean;
+  /**
+   * Where this image's steps get their code, as ZenML decides it: `image` (included), `repository` (a
+   * clean checkout of a declared code repository), `artifact-store` (an archive uploaded by the build),
+   * or `none` when the settings allow no way (an error for `build`).
+   */
+  codeFrom: CodeSource;
   /** `prevent_build_reuse`: this image is always built. */
   preventBuildReuse: boolean;
   /** Key of an earlier image with the same settings checksum; this image is that one. */
@@ -122,9 +128,13 @@ export interface BuildPlan {
   warnings: Warning[];
 }
 
+export type CodeSource = 'image' | 'repository' | 'artifact-store' | 'none';
+
 export interface PlanInput {
   pipeline: PipelineConfig;
   stack: Stack;
+  /** The source root is in a clean, pushed checkout of one of the stack's code repositories. */
+  codeRepositoryUsable?: boolean;
   catalog?: IntegrationCatalog;
   clientInputs?: ClientInputs;
   /** For the default parent image `zenmldocker/zenml:<zenml>-py<python>`. */
@@ -301,6 +311,7 @@ function planImage(
     buildOptions: {} as BuildOptions,
     containsCode: false,
     requiresCodeDownload: false,
+    codeFrom: codeSourceOf(s, Boolean(input.codeRepositoryUsable), false),
     preventBuildReuse: s.preventBuildReuse,
     builds: [] as string[],
   };
@@ -323,7 +334,9 @@ function planImage(
   const customDockerfile = s.dockerfile
     ? readCustomDockerfile(s.dockerfile, pipeline.baseDir, where)
     : undefined;
-  const requiresCodeDownload = !s.localProjectInstallCommand && s.allowDownloadFromArtifactStore;
+  const downloadFromRepository = Boolean(input.codeRepositoryUsable) && s.allowDownloadFromCodeRepository;
+  const requiresCodeDownload =
+    !s.localProjectInstallCommand && (downloadFromRepository || s.allowDownloadFromArtifactStore);
   const includeCode =
     Boolean(s.localProjectInstallCommand) || (!requiresCodeDownload && s.allowIncludingFilesInImages);
   const gathered = gatherRequirements({
@@ -504,6 +517,11 @@ function planImage(
       settingsChecksum,
       containsCode: built && includeCode && (decision === 'generated' || decision === 'dockerfile+generated'),
       requiresCodeDownload,
+      codeFrom: codeSourceOf(
+        s,
+        Boolean(input.codeRepositoryUsable),
+        built && includeCode && (decision === 'generated' || decision === 'dockerfile+generated'),
+      ),
       builds: builds.map((b) => b.id),
     },
     builds,
@@ -616,4 +634,17 @@ function fieldOfLine(line: string, s: DockerSettings, where: string): string {
  */
 export function zenmlBoolEnv(value: string | undefined): 'True' | 'False' {
   return value !== undefined && ['1', 'y', 'yes', 'True', 'true'].includes(value) ? 'True' : 'False';
+}
+
+/**
+ * Where the steps of an image get their code (ZenML's `should_include_files` and
+ * `should_download_files`): a local project install puts it in the image; otherwise a usable code
+ * repository when allowed, then the artifact store when allowed, then the image when allowed.
+ */
+function codeSourceOf(s: DockerSettings, repositoryUsable: boolean, included: boolean): CodeSource {
+  if (included) return 'image';
+  if (s.localProjectInstallCommand) return 'none';
+  if (repositoryUsable && s.allowDownloadFromCodeRepository) return 'repository';
+  if (s.allowDownloadFromArtifactStore) return 'artifact-store';
+  return 'none';
 }

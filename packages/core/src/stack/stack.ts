@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { codeRepositoriesSchema, toCodeRepository } from '../code/repositories.js';
 import { issuesToError, userInputParse } from '../config/issues.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
 import { readYamlFile } from '../config/yaml-file.js';
@@ -48,6 +49,7 @@ const componentSchema = z.looseObject({
 
 const stackFileSchema = z.strictObject({
   name: z.string({ error: 'the stack needs a `name`' }).min(1, 'must not be empty'),
+  code_repositories: codeRepositoriesSchema.optional(),
   components: z.strictObject(
     Object.fromEntries(COMPONENT_TYPES.map((type) => [type, componentSchema.optional()])) as Record<
       string,
@@ -202,6 +204,9 @@ export function stackFromData(
     ...(containerRegistry ? { containerRegistry } : {}),
     artifactStore,
     ...(otherComponents.length > 0 ? { otherComponents } : {}),
+    ...(raw.code_repositories?.length
+      ? { codeRepositories: raw.code_repositories.map(toCodeRepository) }
+      : {}),
     secrets,
   };
   const problems = [...warnings, ...stackRuleProblems(stack)];
@@ -354,5 +359,8 @@ export function describeStack(stack: Stack): Record<string, unknown> {
         { flavor: c.flavor, name: c.name, integration: c.integration ?? null },
       ]),
     ),
+    ...(stack.codeRepositories?.length
+      ? { code_repositories: stack.codeRepositories.map((r) => ({ name: r.name, type: r.type, url: r.url })) }
+      : {}),
   };
 }
