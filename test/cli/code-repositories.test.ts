@@ -83,7 +83,7 @@ const readdirOr = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
 describe('code from a declared code repository', () => {
   it('a clean, pushed checkout: no code in the image, no archive, and the record names the commit', async () => {
-    const { run, work, uploads } = checkout();
+    const { run, work, uploads, home } = checkout();
     const head = git(work, 'rev-parse', 'HEAD');
     const plan = run('plan');
     expect(plan.code).toBe(0);
@@ -103,6 +103,11 @@ describe('code from a declared code repository', () => {
     });
     expect(built.stderr).toContain(`The steps get their code from ml at commit ${head.slice(0, 12)}`);
     expect(uploads()).toEqual([]);
+    const { id } = JSON.parse(built.stdout);
+    const shown = zenbuild(['builds', 'show', id], { ZENBUILD_HOME: home });
+    expect(shown.stdout).toContain(
+      `Code:     ml (https://github.com/team/ml) at commit ${head}, folder pipelines`,
+    );
   }, 180_000);
 
   it('reuses the build across commits: new code, the same checksum, and the record has the new commit', async () => {

@@ -92,21 +92,25 @@ describe("builds a team shares through the stack's artifact store", () => {
     expect(built).toMatchObject({ reused: false, schemaVersion: 1, createdBy: { host: expect.any(String) } });
     // The record is in the bucket, under the layout the docs give.
     expect(aws.s3.object(BUCKET, `zenml/zenbuild/builds/${built.id}.json`)).toBeDefined();
+    // So is the code the steps download at run time, as ZenML names its code archives.
+    expect(built.code.path).toMatch(
+      new RegExp(`^s3://${BUCKET}/zenml/code_uploads/[0-9a-f]{40}\\.tar\\.gz$`),
+    );
+    expect(aws.s3.object(BUCKET, built.code.path.slice(`s3://${BUCKET}/`.length))).toBeDefined();
 
     const builds = aws.codebuild.builds.size;
     const uploads = awsContextUploads();
+    // The build store's calls: lists and reads under zenbuild/ (the code archive's check is apart).
     const storeCalls = () =>
       ['ListObjectsV2', 'GetObject'].map(
-        (op) =>
-          aws.s3.calls.filter(
-            (c) => c.operation === op && (op === 'ListObjectsV2' || c.key.includes('/zenbuild/')),
-          ).length,
+        (op) => aws.s3.calls.filter((c) => c.operation === op && c.key.includes('zenbuild/')).length,
       );
     const before = storeCalls();
     const second = await project.buildAs(tempHome(), ['--json']);
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ id: built.id, reused: true });
+    expect(JSON.parse(second.stdout)).toMatchObject({ id: built.id, reused: true, code: built.code });
     expect(second.stderr).toContain(`Reusing build ${built.id}`);
+    expect(second.stderr).toContain(`The code is already in ${built.code.path}; nothing uploaded.`);
     expect(aws.codebuild.builds.size).toBe(builds);
     expect(awsContextUploads()).toBe(uploads);
     // The reuse lookup: one list of one index prefix, one read of one record, not every record.
@@ -120,13 +124,18 @@ describe("builds a team shares through the stack's artifact store", () => {
     const built = JSON.parse(first.stdout);
     const builds = gcp.cloudbuild.builds.size;
     const uploads = gcsContextUploads();
-    const lists = () => gcp.gcs.calls.filter((c) => c.operation === 'List').length;
+    const lists = () =>
+      gcp.gcs.calls.filter((c) => c.operation === 'List' && c.object.includes('zenbuild/')).length;
     const downloads = () =>
       gcp.gcs.calls.filter((c) => c.operation === 'Download' && c.object.includes('zenbuild/')).length;
     const [listsBefore, downloadsBefore] = [lists(), downloads()];
     const second = await project.buildAs(tempHome(), ['--json']);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ id: built.id, reused: true });
+    expect(built.code.path).toMatch(
+      new RegExp(`^gs://${BUCKET}/zenml/code_uploads/[0-9a-f]{40}\\.tar\\.gz$`),
+    );
+    expect(second.stderr).toContain(`The code is already in ${built.code.path}; nothing uploaded.`);
     expect(gcp.cloudbuild.builds.size).toBe(builds);
     expect(gcsContextUploads()).toBe(uploads);
     // The reuse lookup: one list of one index prefix, one read of one record.
@@ -212,7 +221,7 @@ describe("builds a team shares through the stack's artifact store", () => {
 
   it('builds without reuse, and says why, when the shared store cannot be read', async () => {
     const project = awsProject();
-    aws.s3.deny = (operation) => operation === 'ListObjectsV2';
+    aws.s3.deny = (operation, key) => operation === 'ListObjectsV2' && key.includes('zenbuild/');
     let result: Awaited<ReturnType<typeof project.build>>;
     try {
       result = await project.build(['--json']);

@@ -62,12 +62,14 @@ export class FakeS3 {
             : method === 'DELETE' && !q.has('uploadId')
               ? 'DeleteObject'
               : undefined;
-    if (simple && this.deny?.(simple, key)) {
-      record(`${simple} (denied)`);
+    // A list is recorded with its prefix, the key it asks about.
+    const subject = simple === 'ListObjectsV2' ? (q.get('prefix') ?? '') : key;
+    if (simple && this.deny?.(simple, subject)) {
+      this.calls.push({ operation: `${simple} (denied)`, bucket, key: subject });
       return xmlError(res, 403, 'AccessDenied', 'Access Denied', key);
     }
     if (method === 'GET' && key === '' && q.get('list-type') === '2') {
-      record('ListObjectsV2');
+      this.calls.push({ operation: 'ListObjectsV2', bucket, key: subject });
       return this.#list(res, bucket, objects, q);
     }
     if (method === 'DELETE' && !q.has('uploadId')) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -20,8 +21,13 @@ export const CODE_UPLOADS = 'code_uploads';
 export async function codeArchiveFiles(
   sourceRoot: string,
   env: NodeJS.ProcessEnv = process.env,
+  /** Folders never archived: zenbuild's home and a local artifact store inside the source root. */
+  exclude: string[] = [],
 ): Promise<string[]> {
   const root = path.resolve(sourceRoot);
+  const outside = exclude
+    .map((dir) => path.relative(root, path.resolve(dir)).split(path.sep).join('/'))
+    .filter((rel) => rel && !rel.startsWith('..') && !path.isAbsolute(rel));
   let files: string[];
   try {
     const top = (await runProgram('git', ['rev-parse', '--show-toplevel'], { cwd: root, env })).trim();
@@ -46,6 +52,7 @@ export async function codeArchiveFiles(
   const kept = files
     .map((f) => f.split(path.sep).join('/'))
     .filter((f) => !f.split('/').slice(0, -1).includes('.zen'))
+    .filter((f) => !outside.some((dir) => f === dir || f.startsWith(`${dir}/`)))
     .sort();
   if (kept.length === 0) {
     throw invalidInput(
@@ -55,10 +62,20 @@ export async function codeArchiveFiles(
   return kept;
 }
 
-async function walkFiles(root: string): Promise<string[]> {
+/** Every regular file under `root`; a folder that vanishes meanwhile is skipped. */
+async function walkFiles(root: string, relative = ''): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(path.join(root, relative), { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   const out: string[] = [];
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) out.push(path.relative(root, path.join(entry.parentPath, entry.name)));
+  for (const entry of entries) {
+    const rel = path.join(relative, entry.name);
+    if (entry.isDirectory()) out.push(...(await walkFiles(root, rel)));
+    else if (entry.isFile()) out.push(rel);
   }
   return out;
 }
@@ -77,14 +94,24 @@ export interface CodeArchive {
 export async function makeCodeArchive(
   sourceRoot: string,
   env: NodeJS.ProcessEnv = process.env,
+  exclude: string[] = [],
 ): Promise<CodeArchive> {
-  const files = await codeArchiveFiles(sourceRoot, env);
-  const contents = await Promise.all(
-    files.map(async (file) => ({ path: file, content: await readFile(path.join(sourceRoot, file)) })),
+  const files = await codeArchiveFiles(sourceRoot, env, exclude);
+  const read = await Promise.all(
+    files.map(async (file) => {
+      try {
+        return { path: file, content: await readFile(path.join(sourceRoot, file)) };
+      } catch (error) {
+        // A file removed since it was listed (an editor's swap file) is not part of the code.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    }),
   );
+  const contents = read.filter((f) => f !== undefined);
   const walked = await walkContext({ files: contents });
   const bytes = await buffer(archiveContext(walked.entries, 'tar.gz'));
-  return { name: `${createHash('sha1').update(bytes).digest('hex')}.tar.gz`, bytes, files: files.length };
+  return { name: `${createHash('sha1').update(bytes).digest('hex')}.tar.gz`, bytes, files: contents.length };
 }
 
 /**
@@ -97,8 +124,10 @@ export async function uploadCodeArchive(
 ): Promise<{ path: string; uploaded: boolean }> {
   const key = `${CODE_UPLOADS}/${archive.name}`;
   const where = `${objects.location.replace(/\/$/, '')}/${key}`;
-  // A list of the one key, not a create that sends the bytes only to be refused.
-  if ((await objects.list(key)).includes(key)) return { path: where, uploaded: false };
+  // A list of the one key first, not a create that sends the bytes only to be refused. A store that
+  // will not list (a policy that allows writes only) still gets its create-if-absent.
+  const listed = await objects.list(key).catch(() => undefined);
+  if (listed?.includes(key)) return { path: where, uploaded: false };
   const created = await objects.create(key, archive.bytes);
   return { path: where, uploaded: created };
 }

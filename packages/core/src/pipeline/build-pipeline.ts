@@ -191,7 +191,10 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
   });
   await notices(damaged.splice(0));
   // The code goes where the steps will look for it, whether the images are reused or built.
-  const codeLocation = await deliverCode(code, pipeline.sourceRoot, stack, env, emit);
+  const codeLocation = await deliverCode(code, pipeline.sourceRoot, stack, env, emit, [
+    home,
+    ...(stack.artifactStore.flavor === 'local' && stack.artifactStore.path ? [stack.artifactStore.path] : []),
+  ]);
   stopIfAborted();
   if (decision.record) {
     const record = { ...decision.record, reused: true, ...(codeLocation ? { code: codeLocation } : {}) };
@@ -242,10 +245,11 @@ async function deliverCode(
   stack: Stack,
   env: NodeJS.ProcessEnv,
   emit: (event: PipelineEvent) => Promise<void>,
+  exclude: string[],
 ): Promise<CodeLocation | undefined> {
   let archivePath: string | undefined;
   if (code.sources.includes('artifact-store')) {
-    const archive = await makeCodeArchive(sourceRoot, env);
+    const archive = await makeCodeArchive(sourceRoot, env, exclude);
     const objects = await artifactStoreObjects(stack, env);
     const { path, uploaded } = await uploadCodeArchive(archive, objects);
     archivePath = path;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectStorage } from '../contracts.js';
@@ -42,19 +43,28 @@ export function directoryObjects(root: string): ObjectStorage {
       }
     },
     async list(prefix) {
-      // The folder the prefix names, or the one its last part starts names in.
-      const slash = prefix.lastIndexOf('/');
-      const dir = prefix.slice(0, slash + 1);
-      let names: string[];
-      try {
-        names = await readdir(file(dir || '.'), { recursive: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw error;
-      }
-      return names
-        .map((name) => `${dir}${name.split(path.sep).join('/')}`)
-        .filter((key) => key.startsWith(prefix) && !key.endsWith('.tmp'));
+      // The folder the prefix names (or the one its last part starts a name in), walked by hand: other
+      // writers' temp files come and go meanwhile, and one that vanished is simply not listed.
+      const dir = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+      const keys: string[] = [];
+      const walk = async (relative: string): Promise<void> => {
+        let entries: Dirent[];
+        try {
+          entries = await readdir(file(relative || '.'), { withFileTypes: true });
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ENOTDIR') return;
+          throw error;
+        }
+        for (const entry of entries) {
+          const key = `${relative}${entry.name}`;
+          if (entry.isDirectory()) {
+            if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(`${key}/`);
+          } else if (key.startsWith(prefix) && !key.endsWith('.tmp')) keys.push(key);
+        }
+      };
+      await walk(dir);
+      return keys;
     },
     async remove(key) {
       await rm(file(key), { force: true });
