@@ -268,7 +268,7 @@ describe("builds a team shares through the stack's artifact store", () => {
     const list = await project.run(['builds', 'list', '--stack', stack], noCredentials);
     expect(list.code).toBe(3);
     expect(list.stderr).toMatch(
-      /^zenbuild: The artifact store s3:\/\/team-artifacts\/zenml, which keeps the stack.s build records: No AWS credentials were found/m,
+      /^zenbuild: The artifact store s3:\/\/team-artifacts\/zenml, where the stack keeps its build records and code archives: No AWS credentials were found/m,
     );
   }, 60_000);
 });

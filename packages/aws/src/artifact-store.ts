@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   type ArtifactStoreFlavor,
+  namingArtifactStore,
   type ObjectStorage,
   type Stack,
-  ZenbuildError,
 } from '@zenbuild/core/backend';
 import { awsImageBuilderConfigSchema } from './config.js';
 import { awsError } from './errors.js';
@@ -31,17 +31,7 @@ export function s3Objects(path: string, s3: S3Client): ObjectStorage {
   const fail = (error: unknown, action: string, key = '') => {
     const resource = `the artifact store ${location}${key ? ` (${key})` : ''}`;
     const e = awsError(error, { action, resource });
-    // The message names the store even where the SDK's error does not (missing credentials).
-    return e.message.includes(location)
-      ? e
-      : new ZenbuildError(
-          e.code,
-          `The artifact store ${location}, which keeps the stack's build records: ${e.message}`,
-          {
-            backend: e.backend ?? '@zenbuild/aws',
-            cause: error,
-          },
-        );
+    return namingArtifactStore(location, e, error);
   };
   return {
     location,

@@ -65,6 +65,7 @@ export { hostWithoutPort, isPlainHttpRegistry } from './registry/plain-http.js';
 export { SecretSet } from './secrets.js';
 export { buildOptionYamlName } from './settings/build-options.js';
 export { stackFromData } from './stack/stack.js';
+export { namingArtifactStore } from './store/artifact-store-error.js';
 export { indexKey, ObjectBuildStore, recordKey } from './store/object-build-store.js';
 export { type HttpRequestOptions, httpRequest } from './util/http-request.js';
 export { isRecord } from './util/is-record.js';

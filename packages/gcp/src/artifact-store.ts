@@ -1,9 +1,9 @@
 import { Storage } from '@google-cloud/storage';
 import {
   type ArtifactStoreFlavor,
+  namingArtifactStore,
   type ObjectStorage,
   type Stack,
-  ZenbuildError,
 } from '@zenbuild/core/backend';
 import { gcpImageBuilderConfigSchema } from './config.js';
 import { gcpError } from './errors.js';
@@ -26,16 +26,7 @@ export function gcsObjects(path: string, storage: Storage): ObjectStorage {
       role: 'roles/storage.objectAdmin',
       resource: `the artifact store ${location}`,
     });
-    return e.message.includes(location)
-      ? e
-      : new ZenbuildError(
-          e.code,
-          `The artifact store ${location}, which keeps the stack's build records: ${e.message}`,
-          {
-            backend: e.backend ?? '@zenbuild/gcp',
-            cause: error,
-          },
-        );
+    return namingArtifactStore(location, e, error);
   };
   const status = (error: unknown) => Number((error as { code?: unknown }).code);
   return {
