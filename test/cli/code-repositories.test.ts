@@ -128,6 +128,10 @@ describe('code from a declared code repository', () => {
     });
     expect(first.code.commit).not.toBe(head);
     expect(second.stderr).toContain(`Reusing build ${first.id}`);
+    // `--build ID` names the current commit too: the given build's images get this run's code.
+    const given = run('build', ['--build', first.id]);
+    expect(given.code).toBe(0);
+    expect(JSON.parse(given.stdout)).toMatchObject({ id: first.id, reused: true, code: { commit: head } });
   }, 180_000);
 
   it('local changes: plan names the files, and the code goes to the artifact store as an archive, once', async () => {

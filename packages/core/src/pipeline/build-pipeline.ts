@@ -142,6 +142,15 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     await client.checkLogin(pushed.imageName);
   stopIfAborted();
 
+  // Where the steps will get their code: zenbuild's own folders never go into a code archive.
+  const deliver = () =>
+    deliverCode(code, pipeline.sourceRoot, stack, env, emit, [
+      home,
+      ...(stack.artifactStore.flavor === 'local' && stack.artifactStore.path
+        ? [stack.artifactStore.path]
+        : []),
+    ]);
+
   if (options.buildId !== undefined) {
     const record = await store.get(options.buildId);
     await notices(damaged.splice(0));
@@ -156,7 +165,9 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
       );
     }
     await notices(warnings);
-    return { record: { ...record, reused: true } };
+    // Images without code need it delivered for this run, as for a reused build.
+    const given = record.containsCode ? undefined : await deliver();
+    return { record: { ...record, reused: true, ...(given ? { code: given } : {}) } };
   }
 
   // A store that cannot be read does not stop the build: it goes ahead without reuse, and says why.
@@ -191,10 +202,7 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
   });
   await notices(damaged.splice(0));
   // The code goes where the steps will look for it, whether the images are reused or built.
-  const codeLocation = await deliverCode(code, pipeline.sourceRoot, stack, env, emit, [
-    home,
-    ...(stack.artifactStore.flavor === 'local' && stack.artifactStore.path ? [stack.artifactStore.path] : []),
-  ]);
+  const codeLocation = await deliver();
   stopIfAborted();
   if (decision.record) {
     const record = { ...decision.record, reused: true, ...(codeLocation ? { code: codeLocation } : {}) };
