@@ -70,6 +70,37 @@ describe('DockerCliEngine specifics', () => {
     }
   });
 
+  it('keeps the CLI’s own builder: BuildKit with Docker 20.10’s client and DOCKER_BUILDKIT=1, so RUN --mount works', async () => {
+    // The Debian CLI (20.10) has BuildKit built in; the newer CLI first on PATH has no buildx here.
+    const buildkit = new DockerCliEngine({
+      env: { PATH: process.env.PATH, DOCKER_BUILDKIT: '1' },
+      binary: '/usr/bin/docker',
+    });
+    expect((await buildkit.check()).reason).toMatch(/subprocess mode; BuildKit: DOCKER_BUILDKIT=1\)$/);
+    const legacy = new DockerCliEngine({ env: { PATH: process.env.PATH } });
+    expect((await legacy.check()).reason).toMatch(
+      /the legacy builder: no buildx, and DOCKER_BUILDKIT is not set\)$/,
+    );
+
+    const dockerfile = `FROM ${baseImage}\nRUN --mount=type=cache,target=/cache echo cached > /cache/mark && cp /cache/mark /built\n`;
+    const image = `zenbuild-test/docker-cli-buildkit:${Math.random().toString(36).slice(2, 8)}`;
+    const run = runContext();
+    const { imageId } = await buildkit.build(await buildRequest(image, dockerfile), run);
+    expect(imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(runInImage(image, ['cat', '/built'])).toBe('cached\n');
+    // The cache mount stays out of the image.
+    expect(runInImage(image, ['sh', '-c', 'ls /cache 2>/dev/null | wc -l'])).toBe('0\n');
+    // BuildKit's own progress came through as log lines.
+    expect(run.events.some((e) => e.type === 'log' && /^#\d+ /.test(e.line))).toBe(true);
+
+    // The legacy builder refuses the same Dockerfile, with Docker's reason.
+    const error = await failure(
+      legacy.build(await buildRequest(`${image}-legacy`, dockerfile), runContext()),
+    );
+    expect(error.code).toBe('BUILD_FAILED');
+    expect(error.message).toContain('the --mount option requires BuildKit');
+  });
+
   it('maps every option it supports to a docker build flag, and refuses squash', () => {
     expect(
       toDockerCliFlags({
@@ -113,6 +144,8 @@ describe('DockerEngine specifics', () => {
     expect((await engine.check()).reason).toMatch(
       /Docker daemon at unix:\/\/\/var\/run\/docker\.sock \(the default socket\) answered \(Docker 20\.10\.[^,]+, API 1\.41\)/,
     );
+    // And which builder runs: the API engine still uses the legacy one.
+    expect((await engine.check()).reason).toMatch(/it builds with the legacy builder over the Engine API$/);
   });
 
   it('passes labels to the image and reports the classic builder’s steps as events', async () => {

@@ -43,10 +43,12 @@ export class DockerCliEngine implements ContainerEngine {
   #registryConfig: Promise<DaemonRegistryConfig | undefined> | undefined;
 
   constructor(options: DockerCliEngineOptions = {}) {
-    // The classic builder reads a tar context from stdin with any CLI version; BuildKit needs buildx.
-    // Every docker command gets exactly this environment (execa with `extendEnv: false`), not
-    // process.env with it on top: a caller's environment without DOCKER_HOST means the default socket.
-    this.#env = { ...(options.env ?? process.env), DOCKER_BUILDKIT: '0' };
+    // The CLI's own choice of builder stands (ZenML's use_subprocess_call is there to get it): BuildKit
+    // through buildx where installed, or the built-in client of Docker 20.10 and later with
+    // DOCKER_BUILDKIT=1; DOCKER_BUILDKIT=0, or a newer CLI without buildx, the legacy builder. Every
+    // docker command gets exactly this environment (execa with `extendEnv: false`), not process.env
+    // with it on top: a caller's environment without DOCKER_HOST means the default socket.
+    this.#env = { ...(options.env ?? process.env) };
     this.#binary = options.binary ?? 'docker';
   }
 
@@ -75,8 +77,25 @@ export class DockerCliEngine implements ContainerEngine {
     }
     return {
       available: true,
-      reason: `the docker CLI reaches Docker ${result.stdout.trim()} (subprocess mode)`,
+      reason: `the docker CLI reaches Docker ${result.stdout.trim()} (subprocess mode; ${await this.builder()})`,
     };
+  }
+
+  /** Which builder `docker build` runs, as the CLI decides it from DOCKER_BUILDKIT and buildx. */
+  async builder(): Promise<string> {
+    const setting = this.#env.DOCKER_BUILDKIT;
+    if (setting === '0' || setting === 'false') return 'the legacy builder: DOCKER_BUILDKIT=0';
+    if (setting === '1' || setting === 'true') return 'BuildKit: DOCKER_BUILDKIT=1';
+    const execa = await loadExeca();
+    const buildx = await execa(this.#binary, ['buildx', 'version'], {
+      env: this.#env,
+      extendEnv: false,
+      reject: false,
+      timeout: 15_000,
+    });
+    return buildx.failed
+      ? 'the legacy builder: no buildx, and DOCKER_BUILDKIT is not set'
+      : 'BuildKit through buildx';
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {

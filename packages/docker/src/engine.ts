@@ -58,7 +58,7 @@ export class DockerEngine implements ContainerEngine {
       );
       return {
         available: true,
-        reason: `the Docker daemon at ${this.connection.description} answered (Docker ${version.Version}, API ${version.ApiVersion})`,
+        reason: `the Docker daemon at ${this.connection.description} answered (Docker ${version.Version}, API ${version.ApiVersion}); it builds with the legacy builder over the Engine API`,
       };
     } catch (error) {
       return {
