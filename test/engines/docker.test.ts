@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   buildRequest,
   containerEngineConformance,
@@ -99,6 +103,61 @@ describe('DockerCliEngine specifics', () => {
     );
     expect(error.code).toBe('BUILD_FAILED');
     expect(error.message).toContain('the --mount option requires BuildKit');
+  });
+
+  it('mounts build secrets with BuildKit: the value reaches the RUN step and nothing of the image', async () => {
+    const token = `tok-${Math.random().toString(36).slice(2)}-secret`;
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-secret-')), 'netrc');
+    writeFileSync(file, 'machine index login ci password from-a-file\n');
+    const env = { PATH: process.env.PATH, DOCKER_BUILDKIT: '1', INDEX_TOKEN: token };
+    const buildkit = new DockerCliEngine({ env, binary: '/usr/bin/docker' });
+    await buildkit.check();
+    const options = { secrets: { index_token: { env: 'INDEX_TOKEN' }, netrc: { file } } };
+    buildkit.validateOptions(options);
+    const dockerfile = [
+      `FROM ${baseImage}`,
+      // BuildKit does not count a secret's value in a step's cache key: a step of its own per run.
+      `RUN --mount=type=secret,id=index_token --mount=type=secret,id=netrc echo ${token.slice(4, 10)} > /run-id && sha256sum /run/secrets/index_token | cut -c1-64 > /token-hash && grep -c password /run/secrets/netrc > /netrc-lines`,
+      '',
+    ].join('\n');
+    const image = `zenbuild-test/docker-cli-secret:${Math.random().toString(36).slice(2, 8)}`;
+    const run = runContext();
+    await buildkit.build(await buildRequest(image, dockerfile, { options }), run);
+    expect(runInImage(image, ['cat', '/token-hash'])).toBe(
+      `${createHash('sha256').update(token).digest('hex')}\n`,
+    );
+    expect(runInImage(image, ['cat', '/netrc-lines'])).toBe('1\n');
+    // Not in the image's history, its layers, or the build's output.
+    const history = spawnSync('docker', ['history', '--no-trunc', image], { encoding: 'utf8' }).stdout;
+    expect(history).toContain('sha256sum /run/secrets/index_token');
+    expect(history).not.toContain(token);
+    const saved = spawnSync('docker', ['save', image], { maxBuffer: 256 << 20 }).stdout as Buffer;
+    expect(saved.length).toBeGreaterThan(1000);
+    expect(saved.includes(Buffer.from(token))).toBe(false);
+    expect(saved.includes(Buffer.from('from-a-file'))).toBe(false);
+    expect(JSON.stringify(run.events)).not.toContain(token);
+  });
+
+  it('refuses build secrets before building where they cannot be mounted, and a secret that cannot be read', async () => {
+    const options = { secrets: { index_token: { env: 'INDEX_TOKEN' } } };
+    // The Engine API mode builds with the legacy builder.
+    expect(() => new DockerEngine({ env: { INDEX_TOKEN: 'x' } }).validateOptions(options)).toThrow(
+      /Engine API mode builds with the legacy builder, which cannot mount the build option `secrets`/,
+    );
+    // A CLI without BuildKit, once its check has said so.
+    const legacy = new DockerCliEngine({ env: { PATH: process.env.PATH, INDEX_TOKEN: 'x' } });
+    await legacy.check();
+    expect(() => legacy.validateOptions(options)).toThrow(
+      /builds with the legacy builder: no buildx, and DOCKER_BUILDKIT is not set, which cannot mount the build option `secrets`/,
+    );
+    // A variable that is not set.
+    const unset = new DockerCliEngine({
+      env: { PATH: process.env.PATH, DOCKER_BUILDKIT: '1' },
+      binary: '/usr/bin/docker',
+    });
+    expect(() => unset.validateOptions(options)).toThrow(
+      /The build secret `index_token` cannot be read: the variable INDEX_TOKEN is not set/,
+    );
   });
 
   it('maps every option it supports to a docker build flag, and refuses squash', () => {

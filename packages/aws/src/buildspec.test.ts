@@ -123,3 +123,11 @@ describe('dockerBuildFlags', () => {
     expect(() => dockerBuildFlags({ isolation: 'hyperv' })).toThrow(/`isolation`/);
   });
 });
+
+describe('build secrets on CodeBuild', () => {
+  it('are refused before anything is uploaded', () => {
+    expect(() => dockerBuildFlags({ secrets: { token: { env: 'T' } } })).toThrow(
+      /does not support the build option `secrets` \(zenbuild does not pass build secrets to CodeBuild yet\)/,
+    );
+  });
+});

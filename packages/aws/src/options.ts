@@ -6,5 +6,9 @@ import { type BuildOptions, remoteDockerBuildFlags } from '@zenbuild/core/backen
  */
 export function dockerBuildFlags(options: BuildOptions): string[] {
   const why = 'CodeBuild runs a Linux docker without experimental features';
-  return remoteDockerBuildFlags(options, 'aws', { squash: why, isolation: why });
+  return remoteDockerBuildFlags(options, 'aws', {
+    squash: why,
+    isolation: why,
+    secrets: 'zenbuild does not pass build secrets to CodeBuild yet',
+  });
 }

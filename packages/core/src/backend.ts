@@ -28,6 +28,7 @@ export type {
   BuildEvent,
   BuildOptions,
   BuildRequest,
+  BuildSecretSource,
   BuiltImage,
   ByteProgressListener,
   ChunkLender,
@@ -45,7 +46,12 @@ export type {
   WriteContextOptions,
 } from './contracts.js';
 export { ByteProgress, byteProgressEvents } from './engine/byte-progress.js';
-export { buildArgsThroughEnv, sharedBuildFlags } from './engine/cli-flags.js';
+export {
+  buildArgsThroughEnv,
+  checkSecretSources,
+  secretFlags,
+  sharedBuildFlags,
+} from './engine/cli-flags.js';
 export { forwardOutputLines, LogTail, lastLines, refusedByRegistry, TAIL_LINES } from './engine/output.js';
 export { stopProcessTree, superviseEngineProcess } from './engine/process-tree.js';
 export { buildCancelled, invalidInput, isZenbuildError, notAvailable, ZenbuildError } from './errors.js';

@@ -86,7 +86,15 @@ export interface BuildOptions {
   extraHosts?: Record<string, string>;
   squash?: boolean;
   isolation?: string;
+  /**
+   * BuildKit secrets a custom Dockerfile mounts (`RUN --mount=type=secret,id=ID`), by id: the value of
+   * an environment variable of the caller, or a file. Only the reference is part of the settings; the
+   * value reaches the builder alone.
+   */
+  secrets?: Record<string, BuildSecretSource>;
 }
+
+export type BuildSecretSource = { env: string } | { file: string };
 
 /** Hears how many bytes are done, and once more with `done` at the end. */
 export type ByteProgressListener = (bytes: number, done: boolean) => void;

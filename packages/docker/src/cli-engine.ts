@@ -5,10 +5,13 @@ import {
   type BuildOptions,
   type BuildRequest,
   buildArgsThroughEnv,
+  buildOptionYamlName,
   type ContainerEngine,
   type ContainerRegistry,
+  checkSecretSources,
   forwardOutputLines,
   imageTarget,
+  invalidInput,
   LogTail,
   lastLines,
   lazyImport,
@@ -18,6 +21,7 @@ import {
   refusedByRegistry,
   registryHost,
   removePrivateTempDir,
+  secretFlags,
   superviseEngineProcess,
   ZenbuildError,
 } from '@zenbuild/core/backend';
@@ -41,6 +45,8 @@ export class DockerCliEngine implements ContainerEngine {
   readonly #env: NodeJS.ProcessEnv;
   readonly #binary: string;
   #registryConfig: Promise<DaemonRegistryConfig | undefined> | undefined;
+  /** The builder the last check found, so that options it cannot honour are refused before a build. */
+  #builderSeen: string | undefined;
 
   constructor(options: DockerCliEngineOptions = {}) {
     // The CLI's own choice of builder stands (ZenML's use_subprocess_call is there to get it): BuildKit
@@ -54,6 +60,18 @@ export class DockerCliEngine implements ContainerEngine {
 
   validateOptions(options: BuildOptions): void {
     toDockerCliFlags(options);
+    this.#refuseSecretsWithoutBuildKit(options, this.#builderSeen);
+    checkSecretSources(options, this.#env);
+  }
+
+  /** Build secrets need BuildKit: with the legacy builder they are an error before anything is built. */
+  #refuseSecretsWithoutBuildKit(options: BuildOptions, builder: string | undefined): void {
+    if (!options.secrets || Object.keys(options.secrets).length === 0) return;
+    if (!builder?.startsWith('the legacy')) return;
+    throw invalidInput(
+      `The docker CLI here builds with ${builder}, which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; install buildx or set DOCKER_BUILDKIT=1 (Docker 20.10 and later), or build with podman.`,
+      { path: buildOptionYamlName('secrets') },
+    );
   }
 
   async check(): Promise<Availability> {
@@ -83,6 +101,11 @@ export class DockerCliEngine implements ContainerEngine {
 
   /** Which builder `docker build` runs, as the CLI decides it from DOCKER_BUILDKIT and buildx. */
   async builder(): Promise<string> {
+    this.#builderSeen = await this.#whichBuilder();
+    return this.#builderSeen;
+  }
+
+  async #whichBuilder(): Promise<string> {
     const setting = this.#env.DOCKER_BUILDKIT;
     if (setting === '0' || setting === 'false') return 'the legacy builder: DOCKER_BUILDKIT=0';
     if (setting === '1' || setting === 'true') return 'BuildKit: DOCKER_BUILDKIT=1';
@@ -101,17 +124,22 @@ export class DockerCliEngine implements ContainerEngine {
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
     const execa = await loadExeca();
     const flags = toDockerCliFlags(request.options);
+    if (request.options.secrets && Object.keys(request.options.secrets).length > 0)
+      this.#refuseSecretsWithoutBuildKit(request.options, this.#builderSeen ?? (await this.builder()));
     const dir = await makePrivateTempDir('docker-cli');
     const lines = new LogTail();
     run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'docker CLI' });
     try {
       const config = await this.#configDir(dir, request.registry);
+      // Secrets from variables become files in the private dir, removed with it: never on a command line.
+      const secrets = await secretFlags(request.options, this.#env, dir);
       const subprocess = execa(
         this.#binary,
         [
           ...config,
           'build',
           ...flags,
+          ...secrets,
           '--iidfile',
           path.join(dir, 'iid'),
           '-f',

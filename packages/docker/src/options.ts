@@ -14,6 +14,13 @@ import {
  * parameters, and dockerode turns a `cachefrom` array into JSON itself.
  */
 export function toBuildQuery(options: BuildOptions): Record<string, unknown> {
+  // The Engine API mode builds with the legacy builder, which has no build secrets.
+  if (options.secrets !== undefined && Object.keys(options.secrets).length > 0) {
+    throw invalidInput(
+      `The docker engine's Engine API mode builds with the legacy builder, which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; build with \`use_subprocess_call: true\` and a BuildKit docker CLI (buildx, or DOCKER_BUILDKIT=1), or with podman.`,
+      { path: buildOptionYamlName('secrets') },
+    );
+  }
   const unsupported = (['squash', 'isolation'] as const).filter((key) => options[key] !== undefined);
   if (unsupported.length > 0) {
     throw invalidInput(

@@ -33,5 +33,6 @@ export function dockerFlags(options: BuildOptions): string[] {
     squash: why,
     isolation: why,
     network: 'the build network comes from the `network` field of the image builder config; set it there',
+    secrets: 'zenbuild does not pass build secrets to Cloud Build yet',
   });
 }

@@ -9,6 +9,7 @@ import {
   byteProgressEvents,
   type ContainerEngine,
   type ContainerRegistry,
+  checkSecretSources,
   credentialsForImage,
   forwardOutputLines,
   isPlainHttpRegistry,
@@ -23,6 +24,7 @@ import {
   refusedByRegistry,
   registryHost,
   removePrivateTempDir,
+  secretFlags,
   superviseEngineProcess,
   ZenbuildError,
   zenbuildHome,
@@ -59,6 +61,7 @@ export class PodmanEngine implements ContainerEngine {
 
   validateOptions(options: BuildOptions): void {
     toBuildFlags(options);
+    checkSecretSources(options, this.#env);
   }
 
   async check(): Promise<Availability> {
@@ -88,6 +91,13 @@ export class PodmanEngine implements ContainerEngine {
       flags.push('--pull=newer');
     const dir = await makePrivateTempDir('podman');
     const iidfile = path.join(dir, 'iid');
+    // Secrets from variables become files in the private dir, removed with it: never on a command line.
+    try {
+      flags.push(...(await secretFlags(request.options, this.#env, dir)));
+    } catch (error) {
+      await removePrivateTempDir(dir);
+      throw error;
+    }
     // The context is core's, already filtered by the dockerignore. Podman would apply a .containerignore
     // among its files a second time (dropping files the context hash counts), and an empty ignore file
     // makes it fall back to that one: a file whose one pattern re-includes everything keeps it out.

@@ -1,3 +1,8 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { invalidInput } from '../errors.js';
 import type { BuildOptions } from '../settings/build-options.js';
 
 /**
@@ -56,4 +61,46 @@ export function sharedBuildFlags(
   for (const [host, ip] of Object.entries(options.extraHosts ?? {}))
     flags.push('--add-host', `${host}:${ip}`);
   return flags;
+}
+
+/**
+ * The build's secrets as `--secret id=ID,src=FILE` flags, the form both the docker CLI and podman take:
+ * a file source as it is, an environment variable's value written to a 0600 file in `privateDir` (a
+ * private temp dir the caller removes), so no value is ever on a command line. A variable that is not
+ * set, or a file that is not there, is an error before anything runs.
+ */
+export async function secretFlags(
+  options: BuildOptions,
+  env: NodeJS.ProcessEnv,
+  privateDir: string,
+): Promise<string[]> {
+  const flags: string[] = [];
+  for (const [id, source] of Object.entries(options.secrets ?? {})) {
+    let file: string;
+    if ('env' in source) {
+      const value = env[source.env];
+      if (value === undefined) throw missingSecret(id, `the variable ${source.env} is not set`);
+      file = path.join(privateDir, `secret-${id}`);
+      await writeFile(file, value, { mode: 0o600 });
+    } else {
+      file = source.file.startsWith('~/')
+        ? path.join(env.HOME ?? os.homedir(), source.file.slice(2))
+        : source.file;
+      if (!existsSync(file)) throw missingSecret(id, `the file ${file} does not exist`);
+    }
+    flags.push('--secret', `id=${id},src=${file}`);
+  }
+  return flags;
+}
+
+/** Checks before anything is built that every secret can be read. */
+export function checkSecretSources(options: BuildOptions, env: NodeJS.ProcessEnv): void {
+  for (const [id, source] of Object.entries(options.secrets ?? {})) {
+    if ('env' in source && env[source.env] === undefined)
+      throw missingSecret(id, `the variable ${source.env} is not set`);
+  }
+}
+
+function missingSecret(id: string, why: string) {
+  return invalidInput(`The build secret \`${id}\` cannot be read: ${why}.`, { path: `secrets.${id}` });
 }

@@ -75,3 +75,27 @@ describe('build options', () => {
     ).toEqual({ pull: false, buildArgs: { A: '1', B: '2' } });
   });
 });
+
+describe('build secrets', () => {
+  it('take `env:VARIABLE` and `file:PATH`, and keep only the reference', () => {
+    expect(
+      parseBuildOptions({
+        secrets: { pip_token: 'env:PIP_TOKEN', netrc: 'file:/home/ci/.netrc', npm: 'file:~/.npmrc' },
+      }),
+    ).toEqual({
+      secrets: {
+        pip_token: { env: 'PIP_TOKEN' },
+        netrc: { file: '/home/ci/.netrc' },
+        npm: { file: '~/.npmrc' },
+      },
+    });
+  });
+
+  it('refuse a value that is not a reference, a relative file and an id with spaces, naming the field', () => {
+    expect(() => parseBuildOptions({ secrets: { token: 'hunter2' } })).toThrow(
+      /secrets\.token: must be `env:VARIABLE` or `file:PATH`/,
+    );
+    expect(() => parseBuildOptions({ secrets: { netrc: 'file:.netrc' } })).toThrow(/absolute path/);
+    expect(() => parseBuildOptions({ secrets: { 'my token': 'env:T' } })).toThrow(/a secret id is letters/);
+  });
+});

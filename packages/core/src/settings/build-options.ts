@@ -26,6 +26,7 @@ const OPTION_SPELLINGS: Record<BuildOptionName, { yaml: string; aliases: string[
   extraHosts: { yaml: 'extra_hosts', aliases: ['extrahosts', 'extraHosts'] },
   squash: { yaml: 'squash', aliases: [] },
   isolation: { yaml: 'isolation', aliases: [] },
+  secrets: { yaml: 'secrets', aliases: [] },
 };
 
 /** docker-py keys that zenbuild sets itself; a user value would silently fight the build. */
@@ -71,6 +72,19 @@ const buildOptionsSchema = z.strictObject({
   extraHosts: stringMap.optional(),
   squash: z.boolean().optional(),
   isolation: z.string().min(1).optional(),
+  // `ID: env:VARIABLE` or `ID: file:/absolute/path`, as `docker build --secret id=ID,env=…|src=…`.
+  secrets: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a secret id is letters, digits, `_`, `.` and `-`'),
+      z
+        .string()
+        .regex(
+          /^(env:[A-Za-z_][A-Za-z0-9_]*|file:(\/|~\/).+)$/,
+          'must be `env:VARIABLE` or `file:PATH` with an absolute path (or one under `~/`)',
+        )
+        .transform((v) => (v.startsWith('env:') ? { env: v.slice(4) } : { file: v.slice(5) })),
+    )
+    .optional(),
 });
 
 /**
