@@ -8,6 +8,7 @@ import {
   type OpenedBuildStore,
   openBuildStore,
   type PipelineBuildRecord,
+  type Stack,
   type StoreChoice,
   type StoreProblem,
 } from '@zenbuild/core';
@@ -28,15 +29,16 @@ async function storeFor(
   io: Io,
   options: StoreOptions,
   onProblem?: (problem: StoreProblem) => void,
-): Promise<OpenedBuildStore> {
+): Promise<OpenedBuildStore & { stack: Stack }> {
   const stack = options.stack ? (await loadStack(options.stack, { env: io.env })).stack : defaultStack();
   io.secrets.merge(stack.secrets);
-  return openBuildStore({
+  const opened = await openBuildStore({
     stack,
     env: io.env,
     ...(options.store ? { choice: options.store } : {}),
     onProblem: onProblem ?? ((problem) => io.err(`warning: ${describeStoreProblem(problem)}`)),
   });
+  return { ...opened, stack };
 }
 
 /** Where the steps get their code, as the record says. */
@@ -139,7 +141,7 @@ export async function buildsShowCommand(
  */
 export async function buildsSyncCommand(io: Io, options: { stack: string; json?: boolean }): Promise<number> {
   const opened = await storeFor(io, { stack: options.stack, store: 'stack' });
-  const stackName = (await loadStack(options.stack, { env: io.env })).stack.name;
+  const stackName = opened.stack.name;
   const uploaded: string[] = [];
   const present: string[] = [];
   for (const record of (await opened.local.list()).filter((r) => r.stack === stackName && !r.reused)) {

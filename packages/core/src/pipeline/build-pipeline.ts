@@ -3,7 +3,14 @@ import { LocalImageBuilder } from '../builders/local.js';
 import { imageBuilderFor } from '../builders/resolve.js';
 import { makeCodeArchive, uploadCodeArchive } from '../code/archive.js';
 import { type CodeDelivery, recordedCode } from '../code/delivery.js';
-import type { BuildStore, CodeLocation, ContainerEngine, ImageBuilder, Stack } from '../contracts.js';
+import type {
+  BuildStore,
+  CodeLocation,
+  ContainerEngine,
+  ImageBuilder,
+  Stack,
+  StoreProblem,
+} from '../contracts.js';
 import { buildCancelled, invalidInput, isZenbuildError } from '../errors.js';
 import { ensureZenbuildHome } from '../home/home.js';
 import { RegistryClient } from '../registry/client.js';
@@ -11,7 +18,7 @@ import { registryHost } from '../registry/image-credentials.js';
 import { parentImagesOf, planChecksums, resolveParentDigests } from '../reuse/checksums.js';
 import { findReusableBuild, verifyCustomBuild } from '../reuse/decision.js';
 import { contextHashesOf, prepareContexts } from '../reuse/prepare-contexts.js';
-import type { PipelineBuildRecord } from '../store/build-store.js';
+import { LocalBuildStore, type PipelineBuildRecord } from '../store/build-store.js';
 import { artifactStoreObjects, openBuildStore, type StoreChoice } from '../store/open-store.js';
 import { describeStoreProblem } from '../store/record-schema.js';
 import { sweepPrivateTempDirs } from '../util/private-temp.js';
@@ -70,13 +77,17 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
   }
   const home = ensureZenbuildHome(env);
   const damaged: Warning[] = [];
-  const opened = await openBuildStore({
-    stack,
-    env,
-    ...(options.storeChoice ? { choice: options.storeChoice } : {}),
-    onProblem: (problem) => damaged.push({ message: describeStoreProblem(problem) }),
-  });
-  const store = options.store ?? opened.store;
+  const onProblem = (problem: StoreProblem) => damaged.push({ message: describeStoreProblem(problem) });
+  // A caller's own store is used as it is; only this machine's is opened beside it, as a fallback.
+  const opened = options.store
+    ? { store: options.store, local: new LocalBuildStore(home, { onProblem }) }
+    : await openBuildStore({
+        stack,
+        env,
+        ...(options.storeChoice ? { choice: options.storeChoice } : {}),
+        onProblem,
+      });
+  const { store } = opened;
   // A store that cannot take the record is found before anything is built, not after; so is this
   // machine's, where the record goes if a shared store refuses it after the build.
   await store.prepare();

@@ -23,13 +23,10 @@ export interface OpenBuildStoreOptions {
 }
 
 export interface OpenedBuildStore {
+  /** Where records are found and kept: this machine's store, or the stack's artifact store. */
   store: BuildStore;
-  /** True when the records are shared through the stack's artifact store. */
-  shared: boolean;
   /** This machine's store: where a record goes when the shared one cannot take it. */
   local: LocalBuildStore;
-  /** Why this store, for `zenbuild builds` and the build's output. */
-  reason: string;
 }
 
 /**
@@ -69,32 +66,17 @@ export async function openBuildStore(options: OpenBuildStoreOptions): Promise<Op
   const shareable = artifactStore.flavor in ARTIFACT_STORE_PACKAGES;
   const choice: StoreChoice =
     options.choice ?? ((fromEnv || undefined) as StoreChoice | undefined) ?? (shareable ? 'stack' : 'local');
-  if (choice === 'local') return { store: local, shared: false, local, reason: "this machine's store" };
-
-  const onProblem = options.onProblem ? { onProblem: options.onProblem } : {};
-  const storePath = artifactStore.path;
-  if (artifactStore.flavor === 'local') {
-    if (!storePath)
-      throw invalidInput(
-        `The stack's local artifact store \`${artifactStore.name}\` has no \`path\`, so it cannot keep shared build records; give it a path (a directory the team shares) or use \`--store local\`.`,
-        { path: 'components.artifact_store.config.path' },
-      );
-    return {
-      store: new ObjectBuildStore(directoryObjects(storePath), onProblem),
-      shared: true,
-      local,
-      reason: `the stack's local artifact store ${storePath}`,
-    };
-  }
-  if (!shareable || !storePath)
-    throw notAvailable(
-      `Build records cannot be kept in a \`${artifactStore.flavor}\` artifact store yet (s3, gcs and a local path can); use \`--store local\`.`,
+  if (choice === 'local') return { store: local, local };
+  // A local artifact store without a path has no place a team shares (for code archives zenbuild falls
+  // back to its own home, which is no use to anyone else).
+  if (artifactStore.flavor === 'local' && !artifactStore.path)
+    throw invalidInput(
+      `The stack's local artifact store \`${artifactStore.name}\` has no \`path\`, so it cannot keep shared build records; give it a path (a directory the team shares) or use \`--store local\`.`,
+      { path: 'components.artifact_store.config.path' },
     );
-  const flavor = await loadArtifactStoreFlavor(artifactStore.flavor, options.importer);
+  const objects = await artifactStoreObjects(options.stack, env, options.importer);
   return {
-    store: new ObjectBuildStore(flavor.objects(storePath, { stack: options.stack, env }), onProblem),
-    shared: true,
+    store: new ObjectBuildStore(objects, options.onProblem ? { onProblem: options.onProblem } : {}),
     local,
-    reason: `the stack's ${artifactStore.flavor} artifact store ${storePath}`,
   };
 }
