@@ -66,15 +66,17 @@ export class LocalBuildStore implements BuildStore {
 
   async save(record: PipelineBuildRecord): Promise<void> {
     if (!ID_PATTERN.test(record.id)) throw invalidInput(`Invalid build id \`${record.id}\`.`);
-    if ((await this.#read(record.id)) !== undefined)
+    // Record first, index second: an index entry never points at a record that is not there. Linked
+    // into place, so a record is never overwritten, not even by a writer that raced this one.
+    const written = await writeFileAtomic(
+      path.join(this.#builds, `${record.id}.json`),
+      `${JSON.stringify(record, null, 2)}\n`,
+      { exclusive: true },
+    );
+    if (!written)
       throw invalidInput(
         `The build store already holds a record ${record.id}; records are never overwritten.`,
       );
-    // Record first, index second: an index entry never points at a record that is not there.
-    await writeFileAtomic(
-      path.join(this.#builds, `${record.id}.json`),
-      `${JSON.stringify(record, null, 2)}\n`,
-    );
     const dir = path.join(this.#index, record.checksum);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, record.id), '');

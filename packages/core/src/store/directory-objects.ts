@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectStorage } from '../contracts.js';
+import { writeFileAtomic } from '../home/atomic-write.js';
 
 /**
  * A directory as object storage: for a `local` artifact store whose path is a directory a team shares
@@ -21,27 +21,7 @@ export function directoryObjects(root: string): ObjectStorage {
         throw error;
       }
     },
-    async create(key, body) {
-      const target = file(key);
-      await mkdir(path.dirname(target), { recursive: true });
-      const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      const handle = await open(temp, 'wx', 0o644);
-      try {
-        await handle.writeFile(body);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await link(temp, target);
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw error;
-      } finally {
-        await rm(temp, { force: true });
-      }
-    },
+    create: (key, body) => writeFileAtomic(file(key), body, { exclusive: true, mode: 0o644 }),
     async list(prefix) {
       // The folder the prefix names (or the one its last part starts a name in), walked by hand: other
       // writers' temp files come and go meanwhile, and one that vanished is simply not listed.
