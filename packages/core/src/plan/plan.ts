@@ -303,6 +303,7 @@ function planImage(
   const idBase = config.step ? `${config.step}.${config.key}` : config.key;
   const settingsJson = canonicalJson({ ...toYamlSettings(s), prevent_build_reuse: undefined });
 
+  const downloadSource = downloadSourceOf(s, Boolean(input.codeRepositoryUsable));
   const base = {
     key: idBase,
     ...(config.step ? { step: config.step } : {}),
@@ -311,7 +312,8 @@ function planImage(
     buildOptions: {} as BuildOptions,
     containsCode: false,
     requiresCodeDownload: false,
-    codeFrom: codeSourceOf(s, Boolean(input.codeRepositoryUsable), false),
+    // An image nothing is built for (skip_build) holds no code: its steps download it, if they may.
+    codeFrom: (downloadSource ?? 'none') as CodeSource,
     preventBuildReuse: s.preventBuildReuse,
     builds: [] as string[],
   };
@@ -334,9 +336,7 @@ function planImage(
   const customDockerfile = s.dockerfile
     ? readCustomDockerfile(s.dockerfile, pipeline.baseDir, where)
     : undefined;
-  const downloadFromRepository = Boolean(input.codeRepositoryUsable) && s.allowDownloadFromCodeRepository;
-  const requiresCodeDownload =
-    !s.localProjectInstallCommand && (downloadFromRepository || s.allowDownloadFromArtifactStore);
+  const requiresCodeDownload = downloadSource !== undefined;
   const includeCode =
     Boolean(s.localProjectInstallCommand) || (!requiresCodeDownload && s.allowIncludingFilesInImages);
   const gathered = gatherRequirements({
@@ -501,6 +501,8 @@ function planImage(
   ]);
 
   const built = decision !== 'parent';
+  const containsCode =
+    built && includeCode && (decision === 'generated' || decision === 'dockerfile+generated');
   return {
     image: {
       ...base,
@@ -515,13 +517,9 @@ function planImage(
       aptPackages,
       buildOptions,
       settingsChecksum,
-      containsCode: built && includeCode && (decision === 'generated' || decision === 'dockerfile+generated'),
+      containsCode,
       requiresCodeDownload,
-      codeFrom: codeSourceOf(
-        s,
-        Boolean(input.codeRepositoryUsable),
-        built && includeCode && (decision === 'generated' || decision === 'dockerfile+generated'),
-      ),
+      codeFrom: containsCode ? 'image' : (downloadSource ?? 'none'),
       builds: builds.map((b) => b.id),
     },
     builds,
@@ -637,14 +635,17 @@ export function zenmlBoolEnv(value: string | undefined): 'True' | 'False' {
 }
 
 /**
- * Where the steps of an image get their code (ZenML's `should_include_files` and
- * `should_download_files`): a local project install puts it in the image; otherwise a usable code
- * repository when allowed, then the artifact store when allowed, then the image when allowed.
+ * Where the steps of an image download their code (ZenML's `should_download_files`): none with a local
+ * project install (its image contains the code); else a usable code repository when allowed, then the
+ * artifact store when allowed. Undefined: no download, so the code is in the image when
+ * `allow_including_files_in_images` allows it, and nowhere otherwise.
  */
-function codeSourceOf(s: DockerSettings, repositoryUsable: boolean, included: boolean): CodeSource {
-  if (included) return 'image';
-  if (s.localProjectInstallCommand) return 'none';
+function downloadSourceOf(
+  s: DockerSettings,
+  repositoryUsable: boolean,
+): 'repository' | 'artifact-store' | undefined {
+  if (s.localProjectInstallCommand) return undefined;
   if (repositoryUsable && s.allowDownloadFromCodeRepository) return 'repository';
   if (s.allowDownloadFromArtifactStore) return 'artifact-store';
-  return 'none';
+  return undefined;
 }
