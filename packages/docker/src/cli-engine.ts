@@ -76,6 +76,9 @@ export class DockerCliEngine implements ContainerEngine {
 
   async check(): Promise<Availability> {
     const execa = await loadExeca();
+    // Which builder runs is asked beside the daemon's version, not after it: check() runs before every
+    // build, and `docker buildx version` is a process of its own.
+    const builder = this.builder();
     const result = await execa(this.#binary, ['version', '--format', '{{.Server.Version}}'], {
       env: this.#env,
       extendEnv: false,
@@ -83,6 +86,7 @@ export class DockerCliEngine implements ContainerEngine {
       timeout: 15_000,
     });
     if (result.failed) {
+      await builder.catch(() => undefined);
       const reason =
         (result as { code?: string }).code === 'ENOENT'
           ? `\`${this.#binary}\` is not on PATH`
@@ -95,7 +99,7 @@ export class DockerCliEngine implements ContainerEngine {
     }
     return {
       available: true,
-      reason: `the docker CLI reaches Docker ${result.stdout.trim()} (subprocess mode; ${await this.builder()})`,
+      reason: `the docker CLI reaches Docker ${result.stdout.trim()} (subprocess mode; ${await builder})`,
     };
   }
 

@@ -66,41 +66,38 @@ export function sharedBuildFlags(
 /**
  * The build's secrets as `--secret id=ID,src=FILE` flags, the form both the docker CLI and podman take:
  * a file source as it is, an environment variable's value written to a 0600 file in `privateDir` (a
- * private temp dir the caller removes), so no value is ever on a command line. A variable that is not
- * set, or a file that is not there, is an error before anything runs.
+ * private temp dir the caller removes), so no value is ever on a command line.
  */
 export async function secretFlags(
   options: BuildOptions,
   env: NodeJS.ProcessEnv,
   privateDir: string,
 ): Promise<string[]> {
+  checkSecretSources(options, env);
   const flags: string[] = [];
   for (const [id, source] of Object.entries(options.secrets ?? {})) {
-    let file: string;
-    if ('env' in source) {
-      const value = env[source.env];
-      if (value === undefined) throw missingSecret(id, `the variable ${source.env} is not set`);
-      file = path.join(privateDir, `secret-${id}`);
-      await writeFile(file, value, { mode: 0o600 });
-    } else {
-      file = source.file.startsWith('~/')
-        ? path.join(env.HOME ?? os.homedir(), source.file.slice(2))
-        : source.file;
-      if (!existsSync(file)) throw missingSecret(id, `the file ${file} does not exist`);
-    }
+    const file = 'env' in source ? path.join(privateDir, `secret-${id}`) : secretFile(source, env);
+    if ('env' in source) await writeFile(file, env[source.env] ?? '', { mode: 0o600 });
     flags.push('--secret', `id=${id},src=${file}`);
   }
   return flags;
 }
 
-/** Checks before anything is built that every secret can be read. */
+/** Checks before anything is built that every secret can be read: its variable set, its file there. */
 export function checkSecretSources(options: BuildOptions, env: NodeJS.ProcessEnv): void {
   for (const [id, source] of Object.entries(options.secrets ?? {})) {
-    if ('env' in source && env[source.env] === undefined)
-      throw missingSecret(id, `the variable ${source.env} is not set`);
+    const why =
+      'env' in source
+        ? env[source.env] === undefined && `the variable ${source.env} is not set`
+        : !existsSync(secretFile(source, env)) && `the file ${secretFile(source, env)} does not exist`;
+    if (why)
+      throw invalidInput(`The build secret \`${id}\` cannot be read: ${why}.`, { path: `secrets.${id}` });
   }
 }
 
-function missingSecret(id: string, why: string) {
-  return invalidInput(`The build secret \`${id}\` cannot be read: ${why}.`, { path: `secrets.${id}` });
+/** A file source's path, `~/` under HOME. */
+function secretFile(source: { file: string }, env: NodeJS.ProcessEnv): string {
+  return source.file.startsWith('~/')
+    ? path.join(env.HOME ?? os.homedir(), source.file.slice(2))
+    : source.file;
 }
