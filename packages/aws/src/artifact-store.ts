@@ -4,7 +4,7 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import {
   type ArtifactStoreFlavor,
@@ -12,6 +12,7 @@ import {
   type ObjectStorage,
   type Stack,
 } from '@zenbuild/core/backend';
+import { awsClientSettings, s3Client } from './clients.js';
 import { awsImageBuilderConfigSchema } from './config.js';
 import { awsError } from './errors.js';
 import { s3Location } from './upload.js';
@@ -98,22 +99,11 @@ export function s3Objects(path: string, s3: S3Client): ObjectStorage {
 
 /** The S3 client for a stack's store: the aws image builder's region and endpoint when it has one. */
 function s3ClientFor(stack: Stack, env: NodeJS.ProcessEnv): S3Client {
-  // As for the image builder (builder.ts): the SDK's notice about its future Node versions is not for
-  // zenbuild's users to act on.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const parsed =
     stack.imageBuilder.flavor === 'aws'
       ? awsImageBuilderConfigSchema.safeParse(stack.imageBuilder.config)
       : undefined;
-  const config = parsed?.success ? parsed.data : undefined;
-  const endpoint = config?.endpoint;
-  return new S3Client({
-    ...(config?.region ? { region: config.region } : {}),
-    ...(endpoint ? { endpoint } : {}),
-    ...(config?.profile ? { profile: config.profile } : {}),
-    maxAttempts: 5,
-    forcePathStyle: Boolean(endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
-  });
+  return s3Client(awsClientSettings(parsed?.success ? parsed.data : undefined), env);
 }
 
 /** What core loads to keep build records in an `s3` artifact store. */

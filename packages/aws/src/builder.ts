@@ -10,7 +10,7 @@ import {
   StopBuildCommand,
 } from '@aws-sdk/client-codebuild';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   type Availability,
   type BuildOptions,
@@ -37,6 +37,7 @@ import {
   serializeBuildspec,
   USERNAME_VARIABLE,
 } from './buildspec.js';
+import { type AwsClientSettings, awsClientSettings, s3Client } from './clients.js';
 import { type AwsImageBuilderConfig, type AwsImageBuilderOptions, FLAVOR } from './config.js';
 import { ensureEcrRepository, parseEcrImage } from './ecr.js';
 import { awsError, BACKEND } from './errors.js';
@@ -55,7 +56,7 @@ export class AwsImageBuilder implements ImageBuilder {
   readonly codebuild: CodeBuildClient;
   readonly s3: S3Client;
   readonly logs: CloudWatchLogsClient;
-  readonly #config: { region?: string; endpoint?: string; profile?: string; maxAttempts: number };
+  readonly #config: AwsClientSettings;
 
   constructor(
     readonly config: AwsImageBuilderConfig,
@@ -63,24 +64,11 @@ export class AwsImageBuilder implements ImageBuilder {
     readonly options: AwsImageBuilderOptions = {},
   ) {
     const env = options.env ?? process.env;
-    // zenbuild pins SDK releases that support Node 20, so the SDK's notice that *later* releases will
-    // need Node 22 is not something a zenbuild user can act on. Setting the variable to `false` keeps it.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    const common = {
-      ...(config.region ? { region: config.region } : {}),
-      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      ...(config.profile ? { profile: config.profile } : {}),
-      // Throttling and 5xx are retried by the SDK with backoff.
-      maxAttempts: 5,
-    };
+    const common = awsClientSettings(config);
     this.#config = common;
     this.codebuild = new CodeBuildClient(common);
     this.logs = new CloudWatchLogsClient(common);
-    this.s3 = new S3Client({
-      ...common,
-      // Custom endpoints (LocalStack, MinIO, tests) rarely resolve bucket subdomains.
-      forcePathStyle: Boolean(config.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
-    });
+    this.s3 = s3Client(common, env);
   }
 
   validateStack(stack: Stack): StackProblem[] {

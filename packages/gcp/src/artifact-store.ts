@@ -1,4 +1,4 @@
-import { Storage } from '@google-cloud/storage';
+import type { Storage } from '@google-cloud/storage';
 import {
   type ArtifactStoreFlavor,
   namingArtifactStore,
@@ -7,7 +7,7 @@ import {
 } from '@zenbuild/core/backend';
 import { gcpImageBuilderConfigSchema } from './config.js';
 import { gcpError } from './errors.js';
-import { gcsLocation } from './upload.js';
+import { gcsLocation, storageClient } from './upload.js';
 
 /**
  * Objects under a GCS artifact store's `path`, for build records a team shares. A record is written with
@@ -79,12 +79,7 @@ function storageFor(stack: Stack): Storage {
     stack.imageBuilder.flavor === 'gcp'
       ? gcpImageBuilderConfigSchema.safeParse(stack.imageBuilder.config)
       : undefined;
-  const config = parsed?.success ? parsed.data : undefined;
-  return new Storage({
-    ...(config?.credentials_file ? { keyFilename: config.credentials_file } : {}),
-    ...(config?.project ? { projectId: config.project } : {}),
-    ...(config?.storage_endpoint ? { apiEndpoint: config.storage_endpoint } : {}),
-  });
+  return storageClient(parsed?.success ? parsed.data : undefined);
 }
 
 /** What core loads to keep build records in a `gcs` artifact store. */

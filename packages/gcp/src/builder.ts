@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { CloudBuildClient, protos } from '@google-cloud/cloudbuild';
-import { Storage } from '@google-cloud/storage';
+import type { Storage } from '@google-cloud/storage';
 import {
   type Availability,
   type BuildOptions,
@@ -27,7 +27,7 @@ import {
 import { BACKEND, gcpError } from './errors.js';
 import { GcsLogFollower } from './logs.js';
 import { dockerBuildArgs, dockerFlags } from './options.js';
-import { gcsLocation, uploadIfMissing } from './upload.js';
+import { gcsLocation, storageClient, uploadIfMissing } from './upload.js';
 
 type IBuild = protos.google.devtools.cloudbuild.v1.IBuild;
 type BuildOperation = LROperation<IBuild, protos.google.devtools.cloudbuild.v1.IBuildOperationMetadata>;
@@ -77,10 +77,7 @@ export class GcpImageBuilder implements ImageBuilder {
         ...(endpoint ? { apiEndpoint: endpoint } : {}),
       });
     }
-    this.storage = new Storage({
-      ...credentials,
-      ...(config.storage_endpoint ? { apiEndpoint: config.storage_endpoint } : {}),
-    });
+    this.storage = storageClient(config);
   }
 
   validateStack(stack: Stack): StackProblem[] {

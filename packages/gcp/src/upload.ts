@@ -1,7 +1,8 @@
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Storage } from '@google-cloud/storage';
+import { Storage } from '@google-cloud/storage';
 import { ZenbuildError } from '@zenbuild/core/backend';
+import type { GcpImageBuilderConfig } from './config.js';
 import { gcpError } from './errors.js';
 
 export interface GcsLocation {
@@ -70,4 +71,15 @@ export async function uploadIfMissing(
     throw gcpError(error, uploadCall(where));
   }
   return { uploaded: true, bytes };
+}
+
+/** The storage client of the gcp image builder's config: its key file, project and endpoint (none: ADC). */
+export function storageClient(
+  config: Pick<GcpImageBuilderConfig, 'credentials_file' | 'project' | 'storage_endpoint'> | undefined,
+): Storage {
+  return new Storage({
+    ...(config?.credentials_file ? { keyFilename: config.credentials_file } : {}),
+    ...(config?.project ? { projectId: config.project } : {}),
+    ...(config?.storage_endpoint ? { apiEndpoint: config.storage_endpoint } : {}),
+  });
 }
