@@ -40,12 +40,9 @@ export async function codeArchiveFiles(
       path.relative(root, path.join(top, f)),
     );
     // A deleted tracked file is still listed by --cached: only what exists goes in.
-    files = [];
-    for (const file of candidates) {
-      if (file.startsWith('..')) continue;
-      const info = await stat(path.join(root, file)).catch(() => undefined);
-      if (info?.isFile()) files.push(file);
-    }
+    const inside = candidates.filter((file) => !file.startsWith('..'));
+    const kinds = await Promise.all(inside.map((file) => stat(path.join(root, file)).catch(() => undefined)));
+    files = inside.filter((_, i) => kinds[i]?.isFile());
   } catch {
     files = await walkFiles(root);
   }

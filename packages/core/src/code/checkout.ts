@@ -57,14 +57,16 @@ export async function inspectCheckout(
         : `the source root ${sourceRoot} is not inside a git checkout`,
     };
   }
-  const remotes = (await git(['remote'], root)).split('\n').filter(Boolean);
+  // Every remote's URL in one call: `remote.<name>.url <url>` lines, in the config's order.
+  const urls = await git(['config', '--get-regexp', '^remote\\..*\\.url$'], root).catch(() => '');
   let repository: CodeRepository | undefined;
   let remote: string | undefined;
-  for (const name of remotes) {
-    const url = (await git(['config', '--get', `remote.${name}.url`], root).catch(() => '')).trim();
-    repository = repositories.find((r) => matchesRemote(r, url));
-    if (repository) {
-      remote = name;
+  for (const line of urls.split('\n')) {
+    const match = /^remote\.(.+)\.url (.*)$/.exec(line);
+    const declared = match && repositories.find((r) => matchesRemote(r, match[2] ?? ''));
+    if (declared) {
+      repository = declared;
+      remote = match[1];
       break;
     }
   }
