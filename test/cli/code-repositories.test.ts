@@ -8,6 +8,14 @@ import { repoRoot, tempHome, zenbuild } from '../helpers/cli.js';
 
 // Real git repositories the tests create: a bare one stands in for GitHub (git's `insteadOf` sends the
 // GitHub URL there), so fetch and push work offline while the remote URL is the one a team declares.
+//
+// Expected values come from ZenML's code: what counts as a local change and when a repository serves
+// (src/zenml/code_repositories/git/local_git_repository_context.py: `is_dirty` counts untracked files
+// unless ZENML_CODE_REPOSITORY_IGNORE_UNTRACKED_FILES, `has_local_changes` fetches and compares with the
+// remote branch), which files a code archive holds and its name (src/zenml/utils/code_utils.py:
+// CodeArchive's `git ls-files --cached --others --modified --exclude-standard`, `.zen` left out, the
+// SHA-1 of the archive under `code_uploads/`), and the order of sources (src/zenml/config/
+// build_configuration.py: `should_include_files`, `should_download_files`).
 
 const { open } = inject('registries');
 const REMOTE = 'https://github.com/team/ml.git';

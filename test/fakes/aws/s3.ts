@@ -73,7 +73,7 @@ export class FakeS3 {
       return this.#list(res, bucket, objects, q);
     }
     if (method === 'DELETE' && !q.has('uploadId')) {
-      // DeleteObject answers 204 whether or not the key existed.
+      // DeleteObject answers 204 whether or not the key existed (S3 API reference).
       record('DeleteObject');
       objects.delete(key);
       return end(res, 204);
@@ -148,8 +148,8 @@ export class FakeS3 {
     }
     if (method === 'PUT') {
       record('PutObject');
-      // Conditional writes: `If-None-Match: *` only creates (412 when the key exists); S3 takes no other
-      // value there.
+      // Conditional writes (PutObject, S3 API reference): `If-None-Match: *` only creates, 412
+      // PreconditionFailed when the key exists; S3 takes no other value there.
       const ifNoneMatch = req.headers['if-none-match'];
       if (ifNoneMatch !== undefined && ifNoneMatch !== '*')
         return xmlError(res, 501, 'NotImplemented', 'If-None-Match only accepts *', key);
@@ -184,7 +184,10 @@ export class FakeS3 {
   }
 }
 
-/** ListObjectsV2's reply: keys in binary order after the continuation token, one page at a time. */
+/**
+ * ListObjectsV2's reply (S3 API reference): keys in UTF-8 binary order after the continuation token, at
+ * most 1,000 a page, IsTruncated and NextContinuationToken while more remain.
+ */
 function listPage(
   bucket: string,
   objects: Map<string, S3Object>,

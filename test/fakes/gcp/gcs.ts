@@ -146,6 +146,7 @@ export class FakeGcs {
         this.calls.push({ operation: media ? 'Download' : 'GetMetadata', bucket, object: name });
       if (method === 'DELETE') {
         this.calls.push({ operation: 'Delete', bucket, object: name });
+        // objects.delete of a name with no live object is 404 (JSON API reference), unlike S3.
         if (!objects.has(name)) return jsonError(res, 404, `No such object: ${bucket}/${name}`, 'notFound');
         objects.delete(name);
         res.writeHead(204);
@@ -212,7 +213,10 @@ export class FakeGcs {
     return json(res, 200, resource(session.bucket, session.object, object));
   }
 
-  /** `ifGenerationMatch`: 0 means "only if no live object has the name"; else that generation. */
+  /**
+   * `ifGenerationMatch` (Cloud Storage JSON API, objects.insert): 0 means "only if no live object has the
+   * name"; else that generation. A precondition that fails answers 412 conditionNotMet.
+   */
   #preconditionHolds(existing: GcsObject | undefined, q: URLSearchParams): boolean {
     const wanted = q.get('ifGenerationMatch');
     if (wanted === null) return true;

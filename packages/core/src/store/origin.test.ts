@@ -2,6 +2,10 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { recordOrigin } from './origin.js';
 
+// The variables are the CI systems' own, as their docs list them: GitHub Actions' default environment
+// variables (GITHUB_RUN_ID, GITHUB_SERVER_URL, GITHUB_REPOSITORY), GitLab CI's predefined variables
+// (CI_JOB_ID, CI_JOB_URL), CodeBuild's environment variables (CODEBUILD_BUILD_ID, CODEBUILD_BUILD_URL),
+// and Cloud Build's default substitutions (BUILD_ID, PROJECT_ID), which a step gets through `env`.
 describe('who made a build', () => {
   it('names this machine and user outside CI', () => {
     expect(recordOrigin({})).toEqual({ host: os.hostname(), user: os.userInfo().username });
