@@ -74,6 +74,19 @@ function gcpProject() {
   });
 }
 
+/** Runs `work` while the S3 fake answers the calls `deny` picks with 403 AccessDenied. */
+async function whileS3Denies<T>(
+  deny: NonNullable<FakeAws['s3']['deny']>,
+  work: () => Promise<T>,
+): Promise<T> {
+  aws.s3.deny = deny;
+  try {
+    return await work();
+  } finally {
+    aws.s3.deny = undefined;
+  }
+}
+
 const awsContextUploads = () =>
   aws.s3.calls.filter(
     (c) => ['PutObject', 'UploadPart'].includes(c.operation) && c.key.includes('code-build-contexts'),
@@ -190,13 +203,10 @@ describe("builds a team shares through the stack's artifact store", () => {
 
   it('keeps a record the shared store refuses on this machine, says so, and builds sync uploads it', async () => {
     const project = awsProject();
-    aws.s3.deny = (operation, key) => operation === 'PutObject' && key.includes('/zenbuild/');
-    let first: Awaited<ReturnType<typeof project.build>>;
-    try {
-      first = await project.build(['--json']);
-    } finally {
-      aws.s3.deny = undefined;
-    }
+    const first = await whileS3Denies(
+      (operation, key) => operation === 'PutObject' && key.includes('/zenbuild/'),
+      () => project.build(['--json']),
+    );
     expect(first.code).toBe(0);
     const built = JSON.parse(first.stdout);
     expect(first.stderr).toMatch(
@@ -221,13 +231,10 @@ describe("builds a team shares through the stack's artifact store", () => {
 
   it('builds without reuse, and says why, when the shared store cannot be read', async () => {
     const project = awsProject();
-    aws.s3.deny = (operation, key) => operation === 'ListObjectsV2' && key.includes('zenbuild/');
-    let result: Awaited<ReturnType<typeof project.build>>;
-    try {
-      result = await project.build(['--json']);
-    } finally {
-      aws.s3.deny = undefined;
-    }
+    const result = await whileS3Denies(
+      (operation, key) => operation === 'ListObjectsV2' && key.includes('zenbuild/'),
+      () => project.build(['--json']),
+    );
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(
       /Could not read the build store s3:\/\/team-artifacts\/zenml\/zenbuild \(.*\); building without reuse/,
