@@ -7,7 +7,6 @@ import { writeFileAtomic } from '../home/atomic-write.js';
 import { ambiguousPrefix, ID_PATTERN, type ParsedRecord, parseRecord } from './record-schema.js';
 
 export type { BuildRecordImage, PipelineBuildRecord, StoreProblem } from '../contracts.js';
-export { describeStoreProblem } from './record-schema.js';
 
 export interface BuildStoreOptions {
   /**
