@@ -94,7 +94,8 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(inside).toMatch(
       /^app\n\/models\|say "hi" to \$HOME in \/models\|info\nprint\("trained [\d.]+"\)\napp\n$/,
     );
-    expect(result.stderr).toContain('[orchestrator] Step 1/');
+    // BuildKit's steps, numbered as `docker build --progress=plain` numbers them.
+    expect(result.stderr).toMatch(/\[orchestrator\] #\d+ \[\d+\/\d+\] FROM /);
     // The context's upload, as the docker CLI's "Sending build context": here only its end, it is small.
     expect(result.stderr).toMatch(/\[orchestrator\] context: [\d.]+ (B|KiB|MiB) sent, done\n/);
   });
@@ -133,7 +134,11 @@ describe('zenbuild build with the local image builder on Docker', () => {
     const result = build();
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('installing-now');
-    expect(result.stderr).toMatch(/zenbuild: Building .* failed: The command .* returned a non-zero code: 3/);
+    // BuildKit's words for it (Docker 20.10: "executor failed running [...]: exit code: 3").
+    expect(result.stderr).toMatch(
+      /zenbuild: Building .* failed: .*echo installing-now && exit 3.*exit code: 3/,
+    );
+    expect(result.stderr).toMatch(/#\d+ ERROR: /);
     expect(zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: home }).stdout).toContain('"builds": []');
   });
 

@@ -9,7 +9,7 @@ import { buildRequest, containerEngineConformance, failure, runContext } from '@
 import { DockerCliEngine, DockerEngine } from '@zenbuild/docker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dockerCertificates, startDockerTlsProxy } from '../infra/docker-tls-proxy.js';
-import { runInImage } from '../infra/dockerd.js';
+import { imageHistory, runInImage, savedImage } from '../infra/dockerd.js';
 
 const baseImage = inject('baseImage');
 let proxy: Awaited<ReturnType<typeof startDockerTlsProxy>>;
@@ -34,8 +34,10 @@ containerEngineConformance(
     baseImage,
     run: runInImage,
     withEnv: (env) => new DockerEngine({ env: { ...tlsEnv, ...env } }),
+    history: (image) => imageHistory('docker', image),
+    save: (image) => savedImage('docker', image),
   }),
-  { registries: inject('registries') },
+  { registries: inject('registries'), capabilities: { buildkit: true } },
 );
 
 describe('DockerEngine over TLS', () => {

@@ -1,26 +1,28 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import {
   buildRequest,
   containerEngineConformance,
   failure,
   imageBuilderConformance,
   runContext,
+  unique,
 } from '@zenbuild/conformance';
 import { selectEngine, type ZenbuildError } from '@zenbuild/core';
 import { LocalImageBuilder } from '@zenbuild/core/backend';
 import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
-import { inspectLabel, runInImage } from '../infra/dockerd.js';
+import { imageHistory, inspectLabel, runInImage, savedImage } from '../infra/dockerd.js';
 
 const baseImage = inject('baseImage');
 const engine = new DockerEngine({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild', PATH: process.env.PATH } });
-const unique = () => Math.random().toString(36).slice(2, 8);
 
+const inspect = {
+  history: (image: string) => imageHistory('docker', image),
+  save: (image: string) => savedImage('docker', image),
+};
+
+// The Engine API builds with BuildKit (the daemon has it).
 containerEngineConformance(
   'docker',
   () => ({
@@ -28,8 +30,23 @@ containerEngineConformance(
     baseImage,
     run: runInImage,
     withEnv: (env) => new DockerEngine({ env }),
+    ...inspect,
   }),
-  { registries: inject('registries') },
+  { registries: inject('registries'), capabilities: { buildkit: true } },
+);
+
+// DOCKER_BUILDKIT=0 keeps the legacy builder over the same API.
+const legacyEnv = { DOCKER_CONFIG: '/nonexistent-zenbuild', PATH: process.env.PATH, DOCKER_BUILDKIT: '0' };
+containerEngineConformance(
+  'docker-legacy',
+  () => ({
+    engine: new DockerEngine({ env: legacyEnv }),
+    baseImage,
+    run: runInImage,
+    withEnv: (env) => new DockerEngine({ env: { ...env, DOCKER_BUILDKIT: '0' } }),
+    ...inspect,
+  }),
+  { registries: inject('registries'), features: ['build', 'errors', 'cancellation', 'buildkit'] },
 );
 
 imageBuilderConformance(
@@ -51,8 +68,28 @@ containerEngineConformance(
     baseImage,
     run: runInImage,
     withEnv: (env) => new DockerCliEngine({ env }),
+    ...inspect,
   }),
   { registries: inject('registries') },
+);
+
+// Docker 20.10's own client builds with BuildKit when DOCKER_BUILDKIT=1 (the CLI first on PATH has no buildx).
+const buildkitCli = (env: NodeJS.ProcessEnv) =>
+  new DockerCliEngine({ env: { ...env, DOCKER_BUILDKIT: '1' }, binary: '/usr/bin/docker' });
+containerEngineConformance(
+  'docker-cli-buildkit',
+  () => ({
+    engine: buildkitCli({ PATH: process.env.PATH }),
+    baseImage,
+    run: runInImage,
+    withEnv: buildkitCli,
+    ...inspect,
+  }),
+  {
+    registries: inject('registries'),
+    features: ['build', 'errors', 'cancellation', 'buildkit'],
+    capabilities: { buildkit: true },
+  },
 );
 
 describe('DockerCliEngine specifics', () => {
@@ -74,90 +111,24 @@ describe('DockerCliEngine specifics', () => {
     }
   });
 
-  it('keeps the CLI’s own builder: BuildKit with Docker 20.10’s client and DOCKER_BUILDKIT=1, so RUN --mount works', async () => {
+  it('keeps the CLI’s own builder, and says which: BuildKit with DOCKER_BUILDKIT=1, else the legacy one', async () => {
     // The Debian CLI (20.10) has BuildKit built in; the newer CLI first on PATH has no buildx here.
-    const buildkit = new DockerCliEngine({
-      env: { PATH: process.env.PATH, DOCKER_BUILDKIT: '1' },
-      binary: '/usr/bin/docker',
-    });
+    const buildkit = buildkitCli({ PATH: process.env.PATH });
     expect((await buildkit.check()).reason).toMatch(/subprocess mode; BuildKit: DOCKER_BUILDKIT=1\)$/);
     const legacy = new DockerCliEngine({ env: { PATH: process.env.PATH } });
     expect((await legacy.check()).reason).toMatch(
       /the legacy builder: no buildx, and DOCKER_BUILDKIT is not set\)$/,
     );
-
-    const dockerfile = `FROM ${baseImage}\nRUN --mount=type=cache,target=/cache echo cached > /cache/mark && cp /cache/mark /built\n`;
-    const image = `zenbuild-test/docker-cli-buildkit:${Math.random().toString(36).slice(2, 8)}`;
-    const run = runContext();
-    const { imageId } = await buildkit.build(await buildRequest(image, dockerfile), run);
-    expect(imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(runInImage(image, ['cat', '/built'])).toBe('cached\n');
-    // The cache mount stays out of the image.
-    expect(runInImage(image, ['sh', '-c', 'ls /cache 2>/dev/null | wc -l'])).toBe('0\n');
-    // BuildKit's own progress came through as log lines.
-    expect(run.events.some((e) => e.type === 'log' && /^#\d+ /.test(e.line))).toBe(true);
-
-    // The legacy builder refuses the same Dockerfile, with Docker's reason.
+    // The legacy builder refuses a BuildKit Dockerfile, with Docker's reason.
+    const dockerfile = `FROM ${baseImage}\nRUN --mount=type=cache,target=/cache echo ${unique()}\n`;
     const error = await failure(
-      legacy.build(await buildRequest(`${image}-legacy`, dockerfile), runContext()),
+      legacy.build(
+        await buildRequest(`zenbuild-test/docker-cli-legacy:${unique()}`, dockerfile),
+        runContext(),
+      ),
     );
     expect(error.code).toBe('BUILD_FAILED');
     expect(error.message).toContain('the --mount option requires BuildKit');
-  });
-
-  it('mounts build secrets with BuildKit: the value reaches the RUN step and nothing of the image', async () => {
-    const token = `tok-${Math.random().toString(36).slice(2)}-secret`;
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-secret-')), 'netrc');
-    writeFileSync(file, 'machine index login ci password from-a-file\n');
-    const env = { PATH: process.env.PATH, DOCKER_BUILDKIT: '1', INDEX_TOKEN: token };
-    const buildkit = new DockerCliEngine({ env, binary: '/usr/bin/docker' });
-    await buildkit.check();
-    const options = { secrets: { index_token: { env: 'INDEX_TOKEN' }, netrc: { file } } };
-    buildkit.validateOptions(options);
-    const dockerfile = [
-      `FROM ${baseImage}`,
-      // BuildKit does not count a secret's value in a step's cache key: a step of its own per run.
-      `RUN --mount=type=secret,id=index_token --mount=type=secret,id=netrc echo ${token.slice(4, 10)} > /run-id && sha256sum /run/secrets/index_token | cut -c1-64 > /token-hash && grep -c password /run/secrets/netrc > /netrc-lines`,
-      '',
-    ].join('\n');
-    const image = `zenbuild-test/docker-cli-secret:${Math.random().toString(36).slice(2, 8)}`;
-    const run = runContext();
-    await buildkit.build(await buildRequest(image, dockerfile, { options }), run);
-    expect(runInImage(image, ['cat', '/token-hash'])).toBe(
-      `${createHash('sha256').update(token).digest('hex')}\n`,
-    );
-    expect(runInImage(image, ['cat', '/netrc-lines'])).toBe('1\n');
-    // Not in the image's history, its layers, or the build's output.
-    const history = spawnSync('docker', ['history', '--no-trunc', image], { encoding: 'utf8' }).stdout;
-    expect(history).toContain('sha256sum /run/secrets/index_token');
-    expect(history).not.toContain(token);
-    const saved = spawnSync('docker', ['save', image], { maxBuffer: 256 << 20 }).stdout as Buffer;
-    expect(saved.length).toBeGreaterThan(1000);
-    expect(saved.includes(Buffer.from(token))).toBe(false);
-    expect(saved.includes(Buffer.from('from-a-file'))).toBe(false);
-    expect(JSON.stringify(run.events)).not.toContain(token);
-  });
-
-  it('refuses build secrets before building where they cannot be mounted, and a secret that cannot be read', async () => {
-    const options = { secrets: { index_token: { env: 'INDEX_TOKEN' } } };
-    // The Engine API mode builds with the legacy builder.
-    expect(() => new DockerEngine({ env: { INDEX_TOKEN: 'x' } }).validateOptions(options)).toThrow(
-      /Engine API mode builds with the legacy builder, which cannot mount the build option `secrets`/,
-    );
-    // A CLI without BuildKit, once its check has said so.
-    const legacy = new DockerCliEngine({ env: { PATH: process.env.PATH, INDEX_TOKEN: 'x' } });
-    await legacy.check();
-    expect(() => legacy.validateOptions(options)).toThrow(
-      /builds with the legacy builder: no buildx, and DOCKER_BUILDKIT is not set, which cannot mount the build option `secrets`/,
-    );
-    // A variable that is not set.
-    const unset = new DockerCliEngine({
-      env: { PATH: process.env.PATH, DOCKER_BUILDKIT: '1' },
-      binary: '/usr/bin/docker',
-    });
-    expect(() => unset.validateOptions(options)).toThrow(
-      /The build secret `index_token` cannot be read: the variable INDEX_TOKEN is not set/,
-    );
   });
 
   it('maps every option it supports to a docker build flag, and refuses squash', () => {
@@ -199,23 +170,86 @@ describe('DockerCliEngine specifics', () => {
 });
 
 describe('DockerEngine specifics', () => {
-  it('says which daemon answered, and its version', async () => {
+  it('says which daemon answered, its version, and which builder runs', async () => {
     expect((await engine.check()).reason).toMatch(
       /Docker daemon at unix:\/\/\/var\/run\/docker\.sock \(the default socket\) answered \(Docker 20\.10\.[^,]+, API 1\.41\)/,
     );
-    // And which builder runs: the API engine still uses the legacy one.
-    expect((await engine.check()).reason).toMatch(/it builds with the legacy builder over the Engine API$/);
+    // The daemon (API 1.41, Linux) has BuildKit; DOCKER_BUILDKIT=0 asks for the legacy builder.
+    expect((await engine.check()).reason).toMatch(
+      /it builds with BuildKit over the Engine API \(the daemon has it\)$/,
+    );
+    expect((await new DockerEngine({ env: legacyEnv }).check()).reason).toMatch(
+      /it builds with the legacy builder over the Engine API \(DOCKER_BUILDKIT=0\)$/,
+    );
   });
 
-  it('passes labels to the image and reports the classic builder’s steps as events', async () => {
-    const image = `zenbuild-test/docker-labels:${unique()}`;
+  it('reports BuildKit’s steps as events, as `docker build --progress=plain` prints them', async () => {
+    const image = `zenbuild-test/docker-progress:${unique()}`;
     const context = runContext();
+    const mark = unique();
     await engine.build(
-      await buildRequest(image, `FROM ${baseImage}\nRUN true\n`, { options: { labels: { team: 'ml' } } }),
+      await buildRequest(image, `FROM ${baseImage}\nRUN echo first-${mark} && echo second-${mark}\n`, {
+        options: { labels: { team: 'ml' } },
+      }),
       context,
     );
     expect(inspectLabel(image, 'team')).toBe('ml');
+    const lines = context.events.flatMap((e) => (e.type === 'log' ? [e.line] : []));
+    const step = lines.find((line) => /^#\d+ \[2\/2\] RUN echo first-/.test(line));
+    expect(step).toBeDefined();
+    const number = step?.split(' ')[0];
+    // The step's output, then its end, under the step's number; the output's lines apart.
+    expect(lines).toContain(`${number} first-${mark}`);
+    expect(lines).toContain(`${number} second-${mark}`);
+    expect(lines.some((line) => line.startsWith(`${number} DONE `))).toBe(true);
+    // A second build of the same step is cached.
+    const again = runContext();
+    await engine.build(
+      await buildRequest(
+        `${image}-again`,
+        `FROM ${baseImage}\nRUN echo first-${mark} && echo second-${mark}\n`,
+      ),
+      again,
+    );
+    const cached = again.events.flatMap((e) => (e.type === 'log' ? [e.line] : []));
+    const cachedStep = cached.find((line) => /\[2\/2\] RUN echo first-/.test(line))?.split(' ')[0];
+    expect(cached).toContain(`${cachedStep} CACHED`);
+    expect(cached.join('\n')).not.toContain(`${cachedStep} first-${mark}`);
+  });
+
+  it('reports the legacy builder’s steps with DOCKER_BUILDKIT=0', async () => {
+    const context = runContext();
+    await new DockerEngine({ env: legacyEnv }).build(
+      await buildRequest(`zenbuild-test/docker-legacy-steps:${unique()}`, `FROM ${baseImage}\nRUN true\n`),
+      context,
+    );
     expect(context.events.some((e) => e.type === 'log' && /^Step 1\/\d+ : FROM /.test(e.line))).toBe(true);
+  });
+
+  it('builds a shm_size with the legacy builder, which honours it, and says so; with secrets it refuses', async () => {
+    const context = runContext();
+    await engine.build(
+      await buildRequest(
+        `zenbuild-test/docker-shm:${unique()}`,
+        `FROM ${baseImage}\nRUN echo ${unique()}\n`,
+        {
+          options: { shmSize: 64 * 1024 * 1024 },
+        },
+      ),
+      context,
+    );
+    expect(context.events).toContainEqual(
+      expect.objectContaining({
+        type: 'warning',
+        message: expect.stringMatching(/legacy builder: shm_size is set, which BuildKit in Docker ignores/),
+      }),
+    );
+    expect(() =>
+      new DockerEngine({ env: { INDEX_TOKEN: 'x' } }).validateOptions({
+        shmSize: 1024,
+        secrets: { t: { env: 'INDEX_TOKEN' } },
+      }),
+    ).toThrow(/cannot honour `shm_size` and `secrets` in one build/);
   });
 
   it('refuses options it cannot honour before building', async () => {

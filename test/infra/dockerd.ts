@@ -211,6 +211,27 @@ export function runInImage(image: string, command: string[]): string {
   return result.stdout;
 }
 
+/** `history --no-trunc` of an image, with the docker CLI or podman. */
+export function imageHistory(cli: 'docker' | 'podman', image: string): string {
+  return spawnSync(cli === 'docker' ? DOCKER_CLI : 'podman', ['history', '--no-trunc', image], {
+    encoding: 'utf8',
+  }).stdout;
+}
+
+/** The image as `save` writes it (every layer), with the docker CLI or podman. */
+export function savedImage(cli: 'docker' | 'podman', image: string): Buffer {
+  const archive = path.join(mkdtempSync(path.join(tmpdir(), 'zenbuild-saved-')), 'image.tar');
+  try {
+    const result = spawnSync(cli === 'docker' ? DOCKER_CLI : 'podman', ['save', '-o', archive, image], {
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`${cli} save ${image} failed: ${result.stderr}`);
+    return readFileSync(archive);
+  } finally {
+    rmSync(path.dirname(archive), { recursive: true, force: true });
+  }
+}
+
 /** Removes an image from the daemon (the docker CLI), so a build has to pull it again. */
 export function removeImage(image: string): void {
   const result = spawnSync(DOCKER_CLI, ['image', 'rm', image], { encoding: 'utf8' });

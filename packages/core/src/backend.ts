@@ -50,6 +50,7 @@ export {
   buildArgsThroughEnv,
   checkSecretSources,
   secretFlags,
+  secretValue,
   sharedBuildFlags,
 } from './engine/cli-flags.js';
 export { forwardOutputLines, LogTail, lastLines, refusedByRegistry, TAIL_LINES } from './engine/output.js';
@@ -73,7 +74,7 @@ export { buildOptionYamlName } from './settings/build-options.js';
 export { stackFromData } from './stack/stack.js';
 export { namingArtifactStore } from './store/artifact-store-error.js';
 export { indexKey, ObjectBuildStore, recordKey } from './store/object-build-store.js';
-export { type HttpRequestOptions, httpRequest } from './util/http-request.js';
+export { type HttpRequestOptions, type HttpResponse, httpRequest } from './util/http-request.js';
 export { isRecord } from './util/is-record.js';
 export { lazyImport } from './util/lazy-import.js';
 export { isRunning, makePrivateTempDir, removePrivateTempDir } from './util/private-temp.js';

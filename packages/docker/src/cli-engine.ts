@@ -74,6 +74,20 @@ export class DockerCliEngine implements ContainerEngine {
     );
   }
 
+  /**
+   * BuildKit in Docker ignores `shm_size`; the legacy builder honours it, so a build that sets it runs
+   * there (DOCKER_BUILDKIT=0 for that build), unless its secrets need BuildKit: then it is refused.
+   */
+  #legacyForShmSize(options: BuildOptions, builder: string | undefined): string | undefined {
+    if (options.shmSize === undefined || !builder || builder.startsWith('the legacy')) return undefined;
+    if (options.secrets && Object.keys(options.secrets).length > 0) {
+      throw invalidInput(
+        `The docker engine cannot honour \`${buildOptionYamlName('shmSize')}\` and \`${buildOptionYamlName('secrets')}\` in one build: secrets need BuildKit, which ignores the shm size; remove one of them, or build with podman.`,
+      );
+    }
+    return 'shm_size is set, which BuildKit in Docker ignores';
+  }
+
   async check(): Promise<Availability> {
     const execa = await loadExeca();
     // Which builder runs is asked beside the daemon's version, not after it: check() runs before every
@@ -128,8 +142,15 @@ export class DockerCliEngine implements ContainerEngine {
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
     const execa = await loadExeca();
     const flags = toDockerCliFlags(request.options);
-    if (request.options.secrets && Object.keys(request.options.secrets).length > 0)
-      this.#refuseSecretsWithoutBuildKit(request.options, this.#builderSeen ?? (await this.builder()));
+    const builder = this.#builderSeen ?? (await this.builder());
+    this.#refuseSecretsWithoutBuildKit(request.options, builder);
+    const legacyFor = this.#legacyForShmSize(request.options, builder);
+    if (legacyFor)
+      run.emit({
+        type: 'warning',
+        image: request.imageName,
+        message: `Building ${request.imageName} with Docker's legacy builder: ${legacyFor}.`,
+      });
     const dir = await makePrivateTempDir('docker-cli');
     const lines = new LogTail();
     run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'docker CLI' });
@@ -153,7 +174,11 @@ export class DockerCliEngine implements ContainerEngine {
           '-',
         ],
         {
-          env: { ...this.#env, ...buildArgsThroughEnv(request.options).env },
+          env: {
+            ...this.#env,
+            ...buildArgsThroughEnv(request.options).env,
+            ...(legacyFor ? { DOCKER_BUILDKIT: '0' } : {}),
+          },
           extendEnv: false,
           stdin: 'pipe',
           all: true,

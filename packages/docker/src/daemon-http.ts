@@ -1,4 +1,4 @@
-import { type HttpRequestOptions, httpRequest } from '@zenbuild/core/backend';
+import { type HttpRequestOptions, type HttpResponse, httpRequest } from '@zenbuild/core/backend';
 import type { DockerConnection } from './connection.js';
 
 /** A non-2xx answer of the Docker Engine API; `statusCode` and `json.message` as dockerode's errors have. */
@@ -12,28 +12,38 @@ export class DaemonHttpError extends Error {
 }
 
 /**
- * GETs a JSON document from the Docker Engine API with node's own http client. Used for the read-only
- * calls every run makes (version, image inspect), so that a run that builds nothing (a reuse hit, an
- * engine check) does not load dockerode (about 50 ms to import even with ssh2 and grpc-js deferred:
- * load-dockerode.ts). Builds, pushes and logins go through dockerode.
+ * One request to the Docker Engine API with node's own http client. Used for the calls every run makes
+ * (version, ping, image inspect), so that a run that builds nothing (a reuse hit, an engine check) does
+ * not load dockerode (about 50 ms to import even with ssh2 and grpc-js deferred: load-dockerode.ts).
+ * Builds, pushes and logins go through dockerode.
  */
-export async function getDaemonJson<T>(
+export async function daemonRequest(
   connection: DockerConnection,
   apiPath: string,
-  timeoutMs = 5000,
-): Promise<T> {
+  { method = 'GET', timeoutMs = 5000 }: { method?: string; timeoutMs?: number } = {},
+): Promise<HttpResponse> {
   const { socketPath, host, port, protocol, ca, cert, key } = connection.options;
   const tls = protocol === 'https';
   // On a socket the URL's host is only a name; node's client speaks to the socket.
   const origin = socketPath
     ? 'http://localhost'
     : `${tls ? 'https' : 'http'}://${formatHost(String(host))}:${port}`;
-  const response = await httpRequest(`${origin}${apiPath}`, {
+  return httpRequest(`${origin}${apiPath}`, {
+    method,
     headers: { accept: 'application/json' },
     timeoutMs,
     ...(socketPath ? { socketPath } : {}),
     ...(tls ? { tls: { ca, cert, key } as HttpRequestOptions['tls'] } : {}),
   });
+}
+
+/** GETs a JSON document from the Docker Engine API (see daemonRequest). */
+export async function getDaemonJson<T>(
+  connection: DockerConnection,
+  apiPath: string,
+  timeoutMs = 5000,
+): Promise<T> {
+  const response = await daemonRequest(connection, apiPath, { timeoutMs });
   let json: unknown;
   try {
     json = response.text ? JSON.parse(response.text) : undefined;

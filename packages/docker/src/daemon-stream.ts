@@ -6,7 +6,8 @@ export interface DaemonMessage {
   progress?: string;
   error?: string;
   errorDetail?: { code?: number; message?: string };
-  aux?: { ID?: string; Tag?: string; Digest?: string; Size?: number };
+  /** An object; with BuildKit, for `id: moby.buildkit.trace`, a base64 protobuf message. */
+  aux?: { ID?: string; Tag?: string; Digest?: string; Size?: number } | string;
 }
 
 /**

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Availability,
   type BuildOptions,
   type BuildRequest,
   type ContainerEngine,
   type ContainerRegistry,
+  checkSecretSources,
   credentialsForImage,
   imageTarget,
   LogTail,
@@ -14,13 +16,17 @@ import {
   type RunContext,
   refusedByRegistry,
   registryHost,
+  secretValue,
   ZenbuildError,
 } from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
+import { type ApiBuilder, builderForOptions, chooseApiBuilder } from './api-builder.js';
+import { BuildkitProgress, loadTraceDecoder } from './buildkit-progress.js';
+import { type BuildkitSession, openBuildkitSession } from './buildkit-session.js';
 import { type DockerEngineOptions, ENGINE_NAME } from './config.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
-import { getDaemonJson, imagePath } from './daemon-http.js';
+import { daemonRequest, getDaemonJson, imagePath } from './daemon-http.js';
 import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
 import { daemonFailed, messageOf } from './errors.js';
 import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
@@ -34,6 +40,9 @@ export class DockerEngine implements ContainerEngine {
   readonly #env: NodeJS.ProcessEnv;
   #client: Promise<Docker> | undefined;
   #daemonRegistries: Promise<DaemonRegistryConfig | undefined> | undefined;
+  #builder: Promise<ApiBuilder> | undefined;
+  /** The builder the last check or build found, so that options it cannot honour fail before a build. */
+  #builderSeen: ApiBuilder | undefined;
 
   constructor(options: DockerEngineOptions = {}) {
     this.#env = options.env ?? process.env;
@@ -47,18 +56,46 @@ export class DockerEngine implements ContainerEngine {
   }
 
   validateOptions(options: BuildOptions): void {
-    toBuildQuery(options);
+    // Until the daemon has been asked, as the environment alone decides (DOCKER_BUILDKIT=0 or not).
+    const builder = builderForOptions(
+      this.#builderSeen ??
+        chooseApiBuilder(this.#env, { apiVersion: '1.39', osType: undefined, builderVersion: undefined }),
+      options,
+    );
+    toBuildQuery(options, builder);
+    if (builder.buildkit) checkSecretSources(options, this.#env);
+  }
+
+  /** Which builder a build runs (BuildKit or the legacy one) and why, from the daemon's `/_ping` (asked once). */
+  builder(): Promise<ApiBuilder> {
+    this.#builder ??= daemonRequest(this.connection, '/_ping').then((ping) => {
+      if (!ping.ok) throw new Error(`the daemon answered HTTP ${ping.status} to /_ping`);
+      const builder = chooseApiBuilder(this.#env, {
+        apiVersion: ping.header('api-version'),
+        osType: ping.header('ostype'),
+        builderVersion: ping.header('builder-version'),
+      });
+      this.#builderSeen = builder;
+      return builder;
+    });
+    this.#builder.catch(() => {
+      this.#builder = undefined;
+    });
+    return this.#builder;
   }
 
   async check(): Promise<Availability> {
     try {
-      const version = await getDaemonJson<{ Version: string; ApiVersion: string }>(
-        this.connection,
-        '/version',
-      );
+      const [version, builder] = await Promise.all([
+        getDaemonJson<{ Version: string; ApiVersion: string }>(this.connection, '/version'),
+        this.builder(),
+      ]);
+      const which = builder.buildkit
+        ? `it builds with BuildKit over the Engine API (${builder.why})`
+        : `it builds with the legacy builder over the Engine API (${builder.why})`;
       return {
         available: true,
-        reason: `the Docker daemon at ${this.connection.description} answered (Docker ${version.Version}, API ${version.ApiVersion}); it builds with the legacy builder over the Engine API`,
+        reason: `the Docker daemon at ${this.connection.description} answered (Docker ${version.Version}, API ${version.ApiVersion}); ${which}`,
       };
     } catch (error) {
       return {
@@ -70,7 +107,21 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
-    const query = toBuildQuery(request.options);
+    const daemonBuilder = await this.builder().catch((error: unknown) => {
+      throw notAvailable(
+        `The Docker daemon at ${this.connection.description} does not answer: ${messageOf(error)}`,
+        { backend: ENGINE_NAME, cause: error },
+      );
+    });
+    const builder = builderForOptions(daemonBuilder, request.options);
+    if (builder !== daemonBuilder)
+      run.emit({
+        type: 'warning',
+        image: request.imageName,
+        message: `Building ${request.imageName} with Docker's legacy builder: ${builder.why}.`,
+      });
+    const query = toBuildQuery(request.options, builder);
+    if (builder.buildkit) checkSecretSources(request.options, this.#env);
     const tail = new LogTail();
     let imageId: string | undefined;
     let failure: string | undefined;
@@ -79,31 +130,56 @@ export class DockerEngine implements ContainerEngine {
       type: 'phase',
       image: request.imageName,
       phase: 'build',
-      detail: `docker (${this.connection.description})`,
+      detail: `docker (${this.connection.description}, ${builder.buildkit ? 'BuildKit' : 'legacy builder'})`,
     });
-    let stream: NodeJS.ReadableStream;
+    const line = (text: string) => {
+      tail.push(text);
+      run.emit({ type: 'log', image: request.imageName, stream: 'stdout', line: text });
+    };
+    const progress = new BuildkitProgress(line, (message) =>
+      run.emit({ type: 'warning', image: request.imageName, message }),
+    );
+    const decode = builder.buildkit ? await loadTraceDecoder() : undefined;
+    const buildId = randomUUID();
+    let session: BuildkitSession | undefined;
+    const cancel = () => {
+      // BuildKit goes on with a build whose client left until told; the docker CLI tells it the same way.
+      if (builder.buildkit)
+        daemonRequest(this.connection, `/build/cancel?id=${buildId}`, { method: 'POST' }).catch(() => {});
+    };
+    run.signal.addEventListener('abort', cancel, { once: true });
     try {
       const docker = await this.#docker();
-      stream = await docker.buildImage(
+      if (builder.buildkit && (registryconfig || hasSecrets(request.options)))
+        session = await openBuildkitSession(docker, this.#sessionProviders(request, registryconfig));
+      const stream = await postBuild(
+        docker,
         new ContextUpload(request.context, sentProgress(request.imageName, run)),
         {
           ...query,
           t: request.imageName,
           dockerfile: request.dockerfile,
-          ...(registryconfig ? { registryconfig } : {}),
-          abortSignal: run.signal,
-        } as Docker.ImageBuildOptions,
+          ...(builder.buildkit ? { buildid: buildId } : {}),
+          ...(session ? { session: session.id } : {}),
+        },
+        { registryconfig, signal: run.signal },
       );
       await readDaemonStream(stream, (message) => {
-        for (const line of linesOf(message)) {
-          tail.push(line);
-          run.emit({ type: 'log', image: request.imageName, stream: 'stdout', line });
+        if (message.id === 'moby.buildkit.trace' && typeof message.aux === 'string' && decode) {
+          progress.add(decode(message.aux));
+        } else if (message.id === 'moby.image.id' && typeof message.aux === 'object') {
+          imageId = message.aux.ID;
+        } else {
+          for (const text of linesOf(message)) line(text);
+          if (typeof message.aux === 'object' && message.aux.ID) imageId = message.aux.ID;
         }
-        if (message.aux?.ID) imageId = message.aux.ID;
         if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
       });
     } catch (error) {
       throw daemonFailed('build', request.imageName, error, run, tail, this.connection);
+    } finally {
+      run.signal.removeEventListener('abort', cancel);
+      session?.close();
     }
     if (failure) {
       throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${failure}`, {
@@ -124,6 +200,23 @@ export class DockerEngine implements ContainerEngine {
       );
     }
     return { imageId: imageId ?? inspected.id };
+  }
+
+  /** What a BuildKit session hands the daemon: the pull credentials already chosen, the build's secrets. */
+  #sessionProviders(request: BuildRequest, registryconfig: Record<string, AuthConfig> | undefined) {
+    return {
+      credentials: async (host: string) => {
+        const auth = registryconfig?.[host];
+        if (!auth) return undefined;
+        return 'identitytoken' in auth
+          ? { username: '', password: '', identityToken: auth.identitytoken }
+          : { username: auth.username, password: auth.password };
+      },
+      secret: async (id: string) => {
+        const source = request.options.secrets?.[id];
+        return source ? secretValue(source, this.#env) : undefined;
+      },
+    };
   }
 
   async tag(source: string, target: string): Promise<void> {
@@ -150,7 +243,7 @@ export class DockerEngine implements ContainerEngine {
           tail.push(line);
           run.emit({ type: 'log', image, stream: 'stdout', line });
         }
-        if (message.aux?.Digest) digest = message.aux.Digest;
+        if (typeof message.aux === 'object' && message.aux.Digest) digest = message.aux.Digest;
         if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
       });
     } catch (error) {
@@ -221,7 +314,6 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  /** Credentials the daemon may need to pull a private parent image during the build. */
   /**
    * The credentials a build may pull with (X-Registry-Config): the stack registry's, and the docker
    * config's for each registry the build pulls from (the parent's, or a custom Dockerfile's FROMs). The
@@ -241,6 +333,37 @@ export class DockerEngine implements ContainerEngine {
   }
 }
 
+function hasSecrets(options: BuildOptions): boolean {
+  return options.secrets !== undefined && Object.keys(options.secrets).length > 0;
+}
+
+/**
+ * POST /build, as dockerode's buildImage sends it but without the session dockerode opens by itself
+ * for `version=2` (Auth only, with one credential for every host): zenbuild opens its own.
+ */
+function postBuild(
+  docker: Docker,
+  context: NodeJS.ReadableStream,
+  query: Record<string, unknown>,
+  { registryconfig, signal }: { registryconfig: object | undefined; signal: AbortSignal },
+): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: '/build?',
+        method: 'POST',
+        file: context,
+        options: query,
+        abortSignal: signal,
+        isStream: true,
+        ...(registryconfig ? { registryconfig } : {}),
+        statusCodes: { 200: true, 500: 'server error' },
+      } as never,
+      (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as NodeJS.ReadableStream)),
+    );
+  });
+}
+
 /** The log lines of a build message; `stream` text may hold several. */
 function linesOf(message: DaemonMessage): string[] {
   const text =
@@ -248,7 +371,7 @@ function linesOf(message: DaemonMessage): string[] {
   return text.split('\n').filter((line) => line.trim() !== '');
 }
 
-/** `host:5000/repo:tag` → `host:5000/repo` and `tag` (the last colon after the last slash). */
+type AuthConfig = ReturnType<typeof authConfig>;
 
 /** The Engine API's auth config: user and password, or the identity token the daemon trades itself. */
 function authConfig(credentials: RegistryCredentials, serveraddress: string) {

@@ -4,6 +4,7 @@ import {
   invalidInput,
   sharedBuildFlags,
 } from '@zenbuild/core/backend';
+import type { ApiBuilder } from './api-builder.js';
 
 /**
  * The typed build options as Docker Engine API build parameters, one explicit mapping per option.
@@ -11,13 +12,23 @@ import {
  *
  * The daemon reads maps (`buildargs`, `labels`) and `cachefrom` as JSON and `extrahosts` as the
  * parameter repeated, `host:ip` each: docker-modem writes an object as JSON and an array as repeated
- * parameters, and dockerode turns a `cachefrom` array into JSON itself.
+ * parameters; `cachefrom` is written as JSON here.
  */
-export function toBuildQuery(options: BuildOptions): Record<string, unknown> {
-  // The Engine API mode builds with the legacy builder, which has no build secrets.
-  if (options.secrets !== undefined && Object.keys(options.secrets).length > 0) {
+export function toBuildQuery(options: BuildOptions, builder: ApiBuilder): Record<string, unknown> {
+  if (
+    builder.buildkit &&
+    options.shmSize !== undefined &&
+    options.secrets &&
+    Object.keys(options.secrets).length > 0
+  ) {
     throw invalidInput(
-      `The docker engine's Engine API mode builds with the legacy builder, which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; build with \`use_subprocess_call: true\` and a BuildKit docker CLI (buildx, or DOCKER_BUILDKIT=1), or with podman.`,
+      `The docker engine cannot honour \`${buildOptionYamlName('shmSize')}\` and \`${buildOptionYamlName('secrets')}\` in one build: secrets need BuildKit, which ignores the shm size; remove one of them, or build with podman.`,
+    );
+  }
+  // Build secrets are a BuildKit mount; the legacy builder has nothing to mount them with.
+  if (options.secrets !== undefined && Object.keys(options.secrets).length > 0 && !builder.buildkit) {
+    throw invalidInput(
+      `The docker engine builds with the legacy builder here (${builder.why}), which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; build with BuildKit (unset DOCKER_BUILDKIT=0, or a daemon with BuildKit), or with podman.`,
       { path: buildOptionYamlName('secrets') },
     );
   }
@@ -27,7 +38,8 @@ export function toBuildQuery(options: BuildOptions): Record<string, unknown> {
       `The docker engine does not support the build option${unsupported.length > 1 ? 's' : ''} ${unsupported.map((k) => `\`${buildOptionYamlName(k)}\``).join(', ')} (squash needs an experimental daemon, isolation is Windows-only); remove ${unsupported.length > 1 ? 'them' : 'it'}.`,
     );
   }
-  const query: Record<string, unknown> = {};
+  // BuildKit is `version=2`; the legacy builder `1`, the API's default.
+  const query: Record<string, unknown> = { version: builder.buildkit ? '2' : '1' };
   if (options.buildArgs) query.buildargs = options.buildArgs;
   if (options.labels) query.labels = options.labels;
   if (options.target) query.target = options.target;
@@ -37,7 +49,7 @@ export function toBuildQuery(options: BuildOptions): Record<string, unknown> {
   if (options.rm !== undefined) query.rm = options.rm;
   if (options.forceRm !== undefined) query.forcerm = options.forceRm;
   if (options.network) query.networkmode = options.network;
-  if (options.cacheFrom) query.cachefrom = options.cacheFrom;
+  if (options.cacheFrom) query.cachefrom = JSON.stringify(options.cacheFrom);
   if (options.shmSize !== undefined) query.shmsize = options.shmSize;
   if (options.extraHosts) {
     query.extrahosts = Object.entries(options.extraHosts).map(([host, ip]) => `${host}:${ip}`);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type Availability,
@@ -94,6 +94,7 @@ export class PodmanEngine implements ContainerEngine {
     // Secrets from variables become files in the private dir, removed with it: never on a command line.
     try {
       flags.push(...(await secretFlags(request.options, this.#env, dir)));
+      await keepBuildahCache(dir, this.#env);
     } catch (error) {
       await removePrivateTempDir(dir);
       throw error;
@@ -421,4 +422,15 @@ function hintFor(message: string): string {
   if (shortName)
     return ` (podman resolves a short name only through registries.conf: write the full name, \`docker.io/${shortName}\` for Docker Hub, or \`localhost/${shortName}\` for an image built or loaded into podman here)`;
   return '';
+}
+
+/**
+ * buildah keeps `RUN --mount=type=cache` directories in `$TMPDIR/buildah-cache`, and podman's TMPDIR is
+ * the build's private dir (removed after it). A link there to the place podman uses by default keeps the
+ * cache between builds, shared with the user's own `podman build`s; removing the dir removes the link.
+ */
+async function keepBuildahCache(privateDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const shared = path.join(env.TMPDIR ?? '/var/tmp', 'buildah-cache');
+  await mkdir(shared, { recursive: true, mode: 0o700 });
+  await symlink(shared, path.join(privateDir, 'buildah-cache'), 'dir');
 }

@@ -8,7 +8,12 @@ export {
 } from './builder/suite.js';
 export { cancelledAfter, stalledStream } from './cancel.js';
 export { credentialHelperConfig } from './credential-helper.js';
-export { containerEngineConformance, type EngineFeature, type EngineHarness } from './engine/suite.js';
+export {
+  containerEngineConformance,
+  type EngineCapabilities,
+  type EngineFeature,
+  type EngineHarness,
+} from './engine/suite.js';
 export { buildRequest, failure, freePort, runContext, stalledContext, unique } from './helpers.js';
 export type { TestRegistries } from './registries.js';
 export { sampleRecord } from './store/records.js';

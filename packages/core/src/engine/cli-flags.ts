@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { BuildOptions, BuildSecretSource } from '../contracts.js';
 import { invalidInput } from '../errors.js';
-import type { BuildOptions } from '../settings/build-options.js';
 
 /**
  * Build-arg names the engine CLIs read as their own settings: given to the CLI's environment they would
@@ -93,6 +93,18 @@ export function checkSecretSources(options: BuildOptions, env: NodeJS.ProcessEnv
     if (why)
       throw invalidInput(`The build secret \`${id}\` cannot be read: ${why}.`, { path: `secrets.${id}` });
   }
+}
+
+/** A secret's value, read when the builder asks for it (a BuildKit session); undefined if it cannot be read. */
+export async function secretValue(
+  source: BuildSecretSource,
+  env: NodeJS.ProcessEnv,
+): Promise<Buffer | undefined> {
+  if ('env' in source) {
+    const value = env[source.env];
+    return value === undefined ? undefined : Buffer.from(value);
+  }
+  return readFile(secretFile(source, env)).catch(() => undefined);
 }
 
 /** A file source's path, `~/` under HOME. */

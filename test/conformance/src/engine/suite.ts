@@ -3,6 +3,7 @@ import { type ContainerEngine, RegistryClient } from '@zenbuild/core/backend';
 import { describe } from 'vitest';
 import type { TestRegistries } from '../registries.js';
 import { engineBuildCases } from './build.js';
+import { engineBuildkitCases } from './buildkit.js';
 import { engineCancellationCases } from './cancellation.js';
 import { engineContextCases } from './context.js';
 import { engineCredentialsCases } from './credentials.js';
@@ -19,6 +20,16 @@ export interface EngineHarness {
   run(image: string, command: string[]): string;
   /** The same engine with another environment (for credentials from a docker config). */
   withEnv(env: NodeJS.ProcessEnv): ContainerEngine;
+  /** `history --no-trunc` of an image, with this engine's CLI. */
+  history(image: string): string;
+  /** The image as `save` writes it: every layer's bytes. */
+  save(image: string): Buffer;
+}
+
+/** What an engine can do that not every engine can. */
+export interface EngineCapabilities {
+  /** Builds with BuildKit: `RUN --mount=type=cache|secret` (default: false). */
+  buildkit?: boolean;
 }
 
 /** The features of the suite, each a file of cases; an engine runs all of them unless it says otherwise. */
@@ -30,6 +41,7 @@ export const ENGINE_FEATURES = {
   cancellation: engineCancellationCases,
   reuse: engineReuseCases,
   context: engineContextCases,
+  buildkit: engineBuildkitCases,
 } as const;
 
 export type EngineFeature = keyof typeof ENGINE_FEATURES;
@@ -39,6 +51,7 @@ export interface EngineSuiteOptions {
   registries: TestRegistries;
   /** Only these features (default: all). */
   features?: EngineFeature[];
+  capabilities?: EngineCapabilities;
 }
 
 /** What every feature's cases get. */
@@ -46,6 +59,7 @@ export interface EngineSuite {
   name: string;
   harness: () => EngineHarness;
   registries: TestRegistries;
+  capabilities: EngineCapabilities;
   /** A registry client with no docker config of its own, for checking what a push left. */
   registryClient: RegistryClient;
   /** The registry with htpasswd auth, with the stack's credentials unless told otherwise. */
@@ -66,6 +80,7 @@ export function containerEngineConformance(
     name,
     harness,
     registries: options.registries,
+    capabilities: options.capabilities ?? {},
     registryClient: new RegistryClient({ env: { DOCKER_CONFIG: '/nonexistent-zenbuild' } }),
     authRegistry: ({ credentials = true } = {}) => ({
       flavor: 'default',
