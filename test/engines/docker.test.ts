@@ -226,7 +226,7 @@ describe('DockerEngine specifics', () => {
     expect(context.events.some((e) => e.type === 'log' && /^Step 1\/\d+ : FROM /.test(e.line))).toBe(true);
   });
 
-  it('builds a shm_size with the legacy builder, which honours it, and says so; with secrets it refuses', async () => {
+  it('builds a shm_size with the legacy builder, which honours it, and says so in the build phase; with secrets it refuses', async () => {
     const context = runContext();
     await engine.build(
       await buildRequest(
@@ -238,10 +238,14 @@ describe('DockerEngine specifics', () => {
       ),
       context,
     );
+    // The build phase says which builder ran, and why.
     expect(context.events).toContainEqual(
       expect.objectContaining({
-        type: 'warning',
-        message: expect.stringMatching(/legacy builder: shm_size is set, which BuildKit in Docker ignores/),
+        type: 'phase',
+        phase: 'build',
+        detail: expect.stringMatching(
+          /, legacy builder: shm_size is set, which BuildKit in Docker ignores\)$/,
+        ),
       }),
     );
     expect(() =>
@@ -249,7 +253,7 @@ describe('DockerEngine specifics', () => {
         shmSize: 1024,
         secrets: { t: { env: 'INDEX_TOKEN' } },
       }),
-    ).toThrow(/cannot honour `shm_size` and `secrets` in one build/);
+    ).toThrow(/cannot build this with its secrets: they need BuildKit, and shm_size is set/);
   });
 
   it('refuses options it cannot honour before building', async () => {

@@ -40,6 +40,7 @@ export type {
   ImageBuilderFlavor,
   ObjectStorage,
   RunContext,
+  RunMountsRequest,
   Secrets,
   Stack,
   StackProblem,

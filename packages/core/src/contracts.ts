@@ -94,7 +94,12 @@ export interface BuildOptions {
   secrets?: Record<string, BuildSecretSource>;
 }
 
-export type BuildSecretSource = { env: string } | { file: string };
+/**
+ * Where a build secret's value comes from: a variable of the caller's environment or a file (the
+ * `secrets` build option), or a value zenbuild made itself for the build (the index netrc), never
+ * written into a plan or record.
+ */
+export type BuildSecretSource = { env: string } | { file: string } | { value: string };
 
 /** Hears how many bytes are done, and once more with `done` at the end. */
 export type ByteProgressListener = (bytes: number, done: boolean) => void;
@@ -203,6 +208,9 @@ export interface BuiltImage {
 }
 
 /** One contract for every image builder flavor (local, aws, gcp, ...). */
+/** What decides whether a build takes `RUN --mount`: its options, and the images it pulls. */
+export type RunMountsRequest = Pick<BuildRequest, 'options' | 'pulls' | 'parentImage'>;
+
 export interface ImageBuilder {
   readonly flavor: string;
   readonly isBuildingLocally: boolean;
@@ -213,6 +221,11 @@ export interface ImageBuilder {
    * refused; `build` refuses the same options again.
    */
   validateOptions?(options: BuildOptions): void;
+  /**
+   * Whether a build with these options runs on a builder that takes `RUN --mount` (BuildKit, buildah),
+   * so that the generated Dockerfile may mount installer caches. Absent: it does not.
+   */
+  takesRunMounts?(request: RunMountsRequest): Promise<boolean>;
   check(): Promise<Availability>;
   build(request: BuildRequest, run: RunContext): Promise<BuiltImage>;
 }
@@ -235,6 +248,8 @@ export interface ContainerEngine {
   check(): Promise<Availability>;
   /** Throws INVALID_INPUT for a build option this engine cannot honour (see ImageBuilder). */
   validateOptions?(options: BuildOptions): void;
+  /** Whether this build takes `RUN --mount` (see ImageBuilder). */
+  takesRunMounts?(request: RunMountsRequest): Promise<boolean>;
   build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }>;
   tag(source: string, target: string): Promise<void>;
   /** Pushes and returns the manifest digest the registry stored (`sha256:...`). */

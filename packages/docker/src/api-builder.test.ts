@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builderForOptions, chooseApiBuilder } from './api-builder.js';
+import { builderForBuild, chooseApiBuilder, registriesBuildkitMistrusts } from './api-builder.js';
 
 const linux = { apiVersion: '1.41', osType: 'linux', builderVersion: undefined };
 
@@ -32,13 +32,34 @@ describe('chooseApiBuilder', () => {
     expect(chooseApiBuilder({ DOCKER_BUILDKIT: '1' }, { ...linux, apiVersion: '1.30' }).buildkit).toBe(false);
   });
 
-  it('builds a shm_size with the legacy builder unless secrets need BuildKit', () => {
+  it('builds with the legacy builder where BuildKit falls short, unless secrets need BuildKit', () => {
     const buildkit = chooseApiBuilder({}, linux);
-    expect(builderForOptions(buildkit, {})).toBe(buildkit);
-    expect(builderForOptions(buildkit, { shmSize: 1024 })).toEqual({
+    expect(builderForBuild(buildkit, {})).toBe(buildkit);
+    expect(builderForBuild(buildkit, { shmSize: 1024 })).toEqual({
       buildkit: false,
       why: 'shm_size is set, which BuildKit in Docker ignores',
     });
-    expect(builderForOptions(buildkit, { shmSize: 1024, secrets: { a: {} } })).toBe(buildkit);
+    expect(builderForBuild(buildkit, {}, ['10.0.0.5:5000']).why).toBe(
+      "it pulls from 10.0.0.5:5000, which BuildKit in Docker reaches without the daemon's insecure-registries and certs.d",
+    );
+    expect(() => builderForBuild(buildkit, { shmSize: 1024, secrets: { a: {} } })).toThrow(
+      /cannot build this with its secrets: they need BuildKit, and shm_size is set/,
+    );
+  });
+
+  it('finds the registries the daemon trusts in a way BuildKit does not: insecure, or a CA in certs.d', async () => {
+    const certs = await import('node:fs').then(({ mkdtempSync, mkdirSync }) => {
+      const dir = mkdtempSync('/tmp/zenbuild-certs-');
+      mkdirSync(`${dir}/ca.example:5000`);
+      return dir;
+    });
+    const insecure = async (host: string) => host.startsWith('10.') || host.startsWith('127.');
+    expect(
+      await registriesBuildkitMistrusts(
+        ['127.0.0.1:5000', '10.0.0.5:5000', 'ca.example:5000', 'registry.example.com'],
+        insecure,
+        certs,
+      ),
+    ).toEqual(['10.0.0.5:5000', 'ca.example:5000']);
   });
 });

@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { buildOptionYamlName, invalidInput, isPlainHttpRegistry } from '@zenbuild/core/backend';
+
 /** Which builder a build over the Engine API runs, and why: shown by `zenbuild engine`. */
 export interface ApiBuilder {
   buildkit: boolean;
@@ -45,15 +49,54 @@ function apiAtLeast(version: string | undefined, [major, minor]: number[]): bool
 }
 
 /**
- * The builder for one build: the daemon's, except that BuildKit in Docker's builder ignores `shm_size`
- * (it sizes /dev/shm at 64 MiB whatever is asked), so a build that sets it runs on the legacy builder,
- * which honours it, unless it needs BuildKit for its secrets.
+ * Where BuildKit in Docker falls short of the legacy builder for a build: it ignores `shm_size` (/dev/shm
+ * stays 64 MiB), and it pulls from registries over verified https whatever the daemon's
+ * `insecure-registries` and `/etc/docker/certs.d` say (moby#41080, docker/cli#3186), so a parent on
+ * such a registry cannot be pulled. `mistrusted`: the non-loopback registries the build pulls from that
+ * the daemon trusts in one of those ways.
  */
-export function builderForOptions(
+export function buildkitShortfalls(options: { shmSize?: number }, mistrusted: string[]): string[] {
+  const reasons: string[] = [];
+  if (options.shmSize !== undefined) reasons.push('shm_size is set, which BuildKit in Docker ignores');
+  if (mistrusted.length > 0)
+    reasons.push(
+      `it pulls from ${mistrusted.join(', ')}, which BuildKit in Docker reaches without the daemon's insecure-registries and certs.d`,
+    );
+  return reasons;
+}
+
+/**
+ * The builder for one build: the daemon's, except where BuildKit falls short (buildkitShortfalls): then
+ * the legacy builder, which does not, unless the build's secrets need BuildKit, which is refused.
+ */
+export function builderForBuild(
   daemon: ApiBuilder,
   options: { shmSize?: number; secrets?: object },
+  mistrusted: string[] = [],
 ): ApiBuilder {
-  if (!daemon.buildkit || options.shmSize === undefined) return daemon;
-  if (options.secrets && Object.keys(options.secrets).length > 0) return daemon;
-  return legacy('shm_size is set, which BuildKit in Docker ignores');
+  if (!daemon.buildkit) return daemon;
+  const reasons = buildkitShortfalls(options, mistrusted);
+  if (reasons.length === 0) return daemon;
+  if (options.secrets && Object.keys(options.secrets).length > 0) {
+    throw invalidInput(
+      `The docker engine cannot build this with its secrets: they need BuildKit, and ${reasons.join('; ')}. Remove the secrets or what BuildKit cannot do, or build with podman.`,
+      { path: buildOptionYamlName('secrets') },
+    );
+  }
+  return legacy(reasons.join('; '));
+}
+
+/** The registries among `hosts` that BuildKit in Docker would not reach as the daemon does. */
+export async function registriesBuildkitMistrusts(
+  hosts: string[],
+  daemonInsecure: (host: string) => Promise<boolean>,
+  certsDir = '/etc/docker/certs.d',
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const host of hosts) {
+    // Loopback registries BuildKit speaks plain http to by itself.
+    if (isPlainHttpRegistry(host, {})) continue;
+    if ((await daemonInsecure(host)) || existsSync(path.join(certsDir, host))) found.push(host);
+  }
+  return found;
 }

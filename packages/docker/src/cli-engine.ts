@@ -17,7 +17,9 @@ import {
   lazyImport,
   makePrivateTempDir,
   notAvailable,
+  pulledRegistryHosts,
   type RunContext,
+  type RunMountsRequest,
   refusedByRegistry,
   registryHost,
   removePrivateTempDir,
@@ -25,6 +27,7 @@ import {
   superviseEngineProcess,
   ZenbuildError,
 } from '@zenbuild/core/backend';
+import { builderForBuild, registriesBuildkitMistrusts } from './api-builder.js';
 import { writeCliConfig } from './cli-config-dir.js';
 import type { DockerCliEngineOptions } from './config.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
@@ -75,17 +78,27 @@ export class DockerCliEngine implements ContainerEngine {
   }
 
   /**
-   * BuildKit in Docker ignores `shm_size`; the legacy builder honours it, so a build that sets it runs
-   * there (DOCKER_BUILDKIT=0 for that build), unless its secrets need BuildKit: then it is refused.
+   * Why this build cannot run on the CLI's BuildKit (api-builder.ts: Docker's BuildKit ignores
+   * `shm_size` and the daemon's registry trust), so it runs with DOCKER_BUILDKIT=0; undefined where it can.
+   * A build whose secrets need BuildKit is refused instead.
    */
-  #legacyForShmSize(options: BuildOptions, builder: string | undefined): string | undefined {
-    if (options.shmSize === undefined || !builder || builder.startsWith('the legacy')) return undefined;
-    if (options.secrets && Object.keys(options.secrets).length > 0) {
-      throw invalidInput(
-        `The docker engine cannot honour \`${buildOptionYamlName('shmSize')}\` and \`${buildOptionYamlName('secrets')}\` in one build: secrets need BuildKit, which ignores the shm size; remove one of them, or build with podman.`,
-      );
+  async #legacyReason(request: RunMountsRequest, builder: string | undefined): Promise<string | undefined> {
+    if (!builder || builder.startsWith('the legacy')) return undefined;
+    const mistrusted = await registriesBuildkitMistrusts(pulledRegistryHosts(request), (host) =>
+      this.insecureRegistry(host),
+    );
+    const chosen = builderForBuild({ buildkit: true, why: builder }, request.options, mistrusted);
+    return chosen.buildkit ? undefined : chosen.why;
+  }
+
+  async takesRunMounts(request: RunMountsRequest): Promise<boolean> {
+    const builder = this.#builderSeen ?? (await this.builder().catch(() => undefined));
+    if (!builder || builder.startsWith('the legacy')) return false;
+    try {
+      return (await this.#legacyReason(request, builder)) === undefined;
+    } catch {
+      return false; // refused when it builds
     }
-    return 'shm_size is set, which BuildKit in Docker ignores';
   }
 
   async check(): Promise<Availability> {
@@ -144,16 +157,15 @@ export class DockerCliEngine implements ContainerEngine {
     const flags = toDockerCliFlags(request.options);
     const builder = this.#builderSeen ?? (await this.builder());
     this.#refuseSecretsWithoutBuildKit(request.options, builder);
-    const legacyFor = this.#legacyForShmSize(request.options, builder);
-    if (legacyFor)
-      run.emit({
-        type: 'warning',
-        image: request.imageName,
-        message: `Building ${request.imageName} with Docker's legacy builder: ${legacyFor}.`,
-      });
+    const legacyFor = await this.#legacyReason(request, builder);
     const dir = await makePrivateTempDir('docker-cli');
     const lines = new LogTail();
-    run.emit({ type: 'phase', image: request.imageName, phase: 'build', detail: 'docker CLI' });
+    run.emit({
+      type: 'phase',
+      image: request.imageName,
+      phase: 'build',
+      detail: legacyFor ? `docker CLI, legacy builder: ${legacyFor}` : 'docker CLI',
+    });
     try {
       const config = await this.#configDir(dir, request.registry);
       // Secrets from variables become files in the private dir, removed with it: never on a command line.

@@ -14,13 +14,19 @@ import {
   pulledRegistryHosts,
   type RegistryCredentials,
   type RunContext,
+  type RunMountsRequest,
   refusedByRegistry,
   registryHost,
   secretValue,
   ZenbuildError,
 } from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
-import { type ApiBuilder, builderForOptions, chooseApiBuilder } from './api-builder.js';
+import {
+  type ApiBuilder,
+  builderForBuild,
+  chooseApiBuilder,
+  registriesBuildkitMistrusts,
+} from './api-builder.js';
 import { BuildkitProgress, loadTraceDecoder } from './buildkit-progress.js';
 import { type BuildkitSession, openBuildkitSession } from './buildkit-session.js';
 import { type DockerEngineOptions, ENGINE_NAME } from './config.js';
@@ -57,7 +63,7 @@ export class DockerEngine implements ContainerEngine {
 
   validateOptions(options: BuildOptions): void {
     // Until the daemon has been asked, as the environment alone decides (DOCKER_BUILDKIT=0 or not).
-    const builder = builderForOptions(
+    const builder = builderForBuild(
       this.#builderSeen ??
         chooseApiBuilder(this.#env, { apiVersion: '1.39', osType: undefined, builderVersion: undefined }),
       options,
@@ -82,6 +88,24 @@ export class DockerEngine implements ContainerEngine {
       this.#builder = undefined;
     });
     return this.#builder;
+  }
+
+  async takesRunMounts(request: RunMountsRequest): Promise<boolean> {
+    try {
+      return (await this.#builderFor(request)).buildkit;
+    } catch {
+      return false; // refused when it builds
+    }
+  }
+
+  /** The daemon's builder, or the legacy one where BuildKit falls short for this build (api-builder.ts). */
+  async #builderFor(request: RunMountsRequest): Promise<ApiBuilder> {
+    const daemon = await this.builder();
+    if (!daemon.buildkit) return daemon;
+    const mistrusted = await registriesBuildkitMistrusts(pulledRegistryHosts(request), (host) =>
+      this.insecureRegistry(host),
+    );
+    return builderForBuild(daemon, request.options, mistrusted);
   }
 
   async check(): Promise<Availability> {
@@ -113,13 +137,8 @@ export class DockerEngine implements ContainerEngine {
         { backend: ENGINE_NAME, cause: error },
       );
     });
-    const builder = builderForOptions(daemonBuilder, request.options);
-    if (builder !== daemonBuilder)
-      run.emit({
-        type: 'warning',
-        image: request.imageName,
-        message: `Building ${request.imageName} with Docker's legacy builder: ${builder.why}.`,
-      });
+    // Where BuildKit falls short for this build, the legacy builder runs; the build phase says why.
+    const builder = await this.#builderFor(request);
     const query = toBuildQuery(request.options, builder);
     if (builder.buildkit) checkSecretSources(request.options, this.#env);
     const tail = new LogTail();
@@ -130,7 +149,7 @@ export class DockerEngine implements ContainerEngine {
       type: 'phase',
       image: request.imageName,
       phase: 'build',
-      detail: `docker (${this.connection.description}, ${builder.buildkit ? 'BuildKit' : 'legacy builder'})`,
+      detail: `docker (${this.connection.description}, ${builder.buildkit ? 'BuildKit' : builder === daemonBuilder ? 'legacy builder' : `legacy builder: ${builder.why}`})`,
     });
     const line = (text: string) => {
       tail.push(text);

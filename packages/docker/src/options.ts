@@ -15,16 +15,6 @@ import type { ApiBuilder } from './api-builder.js';
  * parameters; `cachefrom` is written as JSON here.
  */
 export function toBuildQuery(options: BuildOptions, builder: ApiBuilder): Record<string, unknown> {
-  if (
-    builder.buildkit &&
-    options.shmSize !== undefined &&
-    options.secrets &&
-    Object.keys(options.secrets).length > 0
-  ) {
-    throw invalidInput(
-      `The docker engine cannot honour \`${buildOptionYamlName('shmSize')}\` and \`${buildOptionYamlName('secrets')}\` in one build: secrets need BuildKit, which ignores the shm size; remove one of them, or build with podman.`,
-    );
-  }
   // Build secrets are a BuildKit mount; the legacy builder has nothing to mount them with.
   if (options.secrets !== undefined && Object.keys(options.secrets).length > 0 && !builder.buildkit) {
     throw invalidInput(

@@ -64,6 +64,11 @@ export class PodmanEngine implements ContainerEngine {
     checkSecretSources(options, this.#env);
   }
 
+  /** buildah (podman 4 and later) runs `RUN --mount` whatever the options. */
+  async takesRunMounts(): Promise<boolean> {
+    return true;
+  }
+
   async check(): Promise<Availability> {
     // `podman version`, not `podman info`: info asks the package manager for the version of every
     // helper (dpkg -S runc, conmon, slirp4netns), 0.4 s on Debian against 0.04 s. The first real command
@@ -94,7 +99,7 @@ export class PodmanEngine implements ContainerEngine {
     // Secrets from variables become files in the private dir, removed with it: never on a command line.
     try {
       flags.push(...(await secretFlags(request.options, this.#env, dir)));
-      await keepBuildahCache(dir, this.#env);
+      await keepBuildahCache(dir);
     } catch (error) {
       await removePrivateTempDir(dir);
       throw error;
@@ -426,11 +431,13 @@ function hintFor(message: string): string {
 
 /**
  * buildah keeps `RUN --mount=type=cache` directories in `$TMPDIR/buildah-cache`, and podman's TMPDIR is
- * the build's private dir (removed after it). A link there to the place podman uses by default keeps the
- * cache between builds, shared with the user's own `podman build`s; removing the dir removes the link.
+ * the build's private dir (removed after it). A link there to where podman keeps them without a TMPDIR
+ * (/var/tmp; `buildah-cache-<uid>` when rootless) keeps the cache between builds, shared with the user's
+ * own `podman build`s; removing the private dir removes only the link.
  */
-async function keepBuildahCache(privateDir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const shared = path.join(env.TMPDIR ?? '/var/tmp', 'buildah-cache');
+async function keepBuildahCache(privateDir: string): Promise<void> {
+  const uid = process.getuid?.() ?? 0;
+  const shared = path.join('/var/tmp', uid === 0 ? 'buildah-cache' : `buildah-cache-${uid}`);
   await mkdir(shared, { recursive: true, mode: 0o700 });
   await symlink(shared, path.join(privateDir, 'buildah-cache'), 'dir');
 }

@@ -5,6 +5,7 @@ import type {
   ContainerEngine,
   ImageBuilder,
   RunContext,
+  RunMountsRequest,
   StackProblem,
 } from '../contracts.js';
 import { isZenbuildError, ZenbuildError } from '../errors.js';
@@ -36,6 +37,10 @@ export class LocalImageBuilder implements ImageBuilder {
 
   validateOptions(options: BuildOptions): void {
     this.engine.validateOptions?.(options);
+  }
+
+  async takesRunMounts(request: RunMountsRequest): Promise<boolean> {
+    return (await this.engine.takesRunMounts?.(request)) ?? false;
   }
 
   async check(): Promise<Availability> {
