@@ -32,8 +32,11 @@ function run(command: string, args: string[], options: { input?: Buffer } = {}) 
   return result;
 }
 
-/** A tiny pure-Python wheel, written by the host's python3 (zipfile), with a correct RECORD. */
-function buildWheel(dir: string): void {
+/** A tiny pure-Python wheel, written by the host's python3 (zipfile), with a correct RECORD; its file name. */
+export function buildWheel(
+  dir: string,
+  wheel: { name: string; version: string; value: string } = TEST_WHEEL,
+): string {
   const script = `
 import base64, hashlib, zipfile, sys
 name, version, value, out = sys.argv[1:5]
@@ -47,7 +50,8 @@ files[f"{name}-{version}.dist-info/RECORD"] = "\\n".join(record + [f"{name}-{ver
 with zipfile.ZipFile(f"{out}/{name}-{version}-py3-none-any.whl", "w") as z:
   for p, c in files.items(): z.writestr(p, c)
 `;
-  run('python3', ['-c', script, TEST_WHEEL.name, TEST_WHEEL.version, TEST_WHEEL.value, dir]);
+  run('python3', ['-c', script, wheel.name, wheel.version, wheel.value, dir]);
+  return `${wheel.name}-${wheel.version}-py3-none-any.whl`;
 }
 
 /**

@@ -87,6 +87,10 @@ export async function main(argv: string[], io: Io = new Io()): Promise<number> {
         .default('auto'),
     )
     .option('--no-reuse', 'build even when an earlier build matches')
+    .option(
+      '--no-installer-cache',
+      'no BuildKit cache mounts for pip, uv and apt in generated Dockerfiles (also ZENBUILD_INSTALLER_CACHE=0)',
+    )
     .option('--build <id>', 'use this recorded build instead of building (warns when it does not match)')
     .addOption(new Option('--concurrency <n>', 'builds at once').argParser(positiveInt).default(2))
     .addOption(storeOption())

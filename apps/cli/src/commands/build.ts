@@ -15,6 +15,8 @@ export interface BuildOptions extends PlanOptions {
   progress?: ProgressMode;
   /** False with `--no-reuse`. */
   reuse?: boolean;
+  /** False with `--no-installer-cache`. */
+  installerCache?: boolean;
   build?: string;
   concurrency?: number;
   /** `--store local|stack`. */
@@ -84,6 +86,7 @@ export async function buildCommand(io: Io, pipelineFile: string, options: BuildO
       env: io.env,
       secrets: io.secrets,
       reuse: options.reuse !== false,
+      ...(options.installerCache === false ? { installerCache: false } : {}),
       concurrency: options.concurrency ?? 2,
       signal: controller.signal,
       onEvent,

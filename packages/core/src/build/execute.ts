@@ -1,8 +1,11 @@
 import pLimit from 'p-limit';
 import { buildContextSource } from '../context/source.js';
-import type { BuildEvent, BuiltImage, ImageBuilder } from '../contracts.js';
+import type { BuildEvent, BuildOptions, BuiltImage, ImageBuilder } from '../contracts.js';
 import { buildCancelled, invalidInput, ZenbuildError } from '../errors.js';
-import type { BuildPlan, PlannedBuild } from '../plan/plan.js';
+import { hashParts } from '../plan/checksum.js';
+import { DOCKERFILE_NAME, withInstallerCacheMounts } from '../plan/dockerfile.js';
+import { INDEX_NETRC_SECRET } from '../plan/index-credentials.js';
+import { type BuildPlan, buildSecretsOf, type PlannedBuild } from '../plan/plan.js';
 import type { PlanChecksums } from '../reuse/checksums.js';
 import { contextHashesOf, type PreparedContext } from '../reuse/prepare-contexts.js';
 import type { Stack } from '../stack/stack.js';
@@ -22,6 +25,8 @@ export interface ExecuteOptions {
   signal: AbortSignal;
   /** The caller's environment: who builds, for the record (CI variables). */
   env?: NodeJS.ProcessEnv;
+  /** False: no installer cache mounts in generated Dockerfiles (`--no-installer-cache`). Default: true. */
+  installerCache?: boolean;
   emit(event: BuildEvent): void;
 }
 
@@ -50,9 +55,9 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
       const built = await builder.build(
         {
           imageName: build.imageName,
-          context: buildContextSource(context.walked.entries, context.hash),
+          context: await contextToSend(build, context, builder, options.installerCache !== false),
           dockerfile: 'Dockerfile',
-          options: build.options,
+          options: requestOptions(build),
           ...(build.push && stack.containerRegistry ? { registry: stack.containerRegistry } : {}),
           ...(build.parentImage ? { parentImage: build.parentImage } : {}),
           pulls: build.pulls,
@@ -107,12 +112,70 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
   });
 }
 
+/**
+ * The context a build sends: the prepared one, or, where the builder takes `RUN --mount`, the same with
+ * the generated Dockerfile's installer cache mounts. The record keeps the prepared context's hash (what
+ * the build was made of); the one sent has a hash of its own, so that a builder that keeps contexts by
+ * hash (podman's unpacked directories) never mixes the two.
+ */
+async function contextToSend(
+  build: PlannedBuild,
+  context: PreparedContext,
+  builder: ImageBuilder,
+  installerCache: boolean,
+) {
+  const { entries } = context.walked;
+  const request = {
+    options: requestOptions(build),
+    pulls: build.pulls,
+    ...(build.parentImage ? { parentImage: build.parentImage } : {}),
+  };
+  if (!installerCache || !build.generated || !(await builder.takesRunMounts?.(request)))
+    return buildContextSource(entries, context.hash);
+  const mounted = Buffer.from(withInstallerCacheMounts(build.dockerfile));
+  if (mounted.equals(Buffer.from(build.dockerfile))) return buildContextSource(entries, context.hash);
+  const withMounts = entries.map((entry) =>
+    entry.path === DOCKERFILE_NAME && entry.source?.kind === 'generated'
+      ? {
+          ...entry,
+          size: mounted.length,
+          digest: undefined,
+          source: { kind: 'generated' as const, content: mounted },
+        }
+      : entry,
+  );
+  return buildContextSource(
+    withMounts,
+    hashParts([
+      ['context', context.hash],
+      ['cache-mounts', 'v1'],
+    ]),
+  );
+}
+
+/** A build's options as its builder gets them: with the secrets zenbuild made for it (the index netrc). */
+function requestOptions(build: PlannedBuild): BuildOptions {
+  const made = Object.entries(buildSecretsOf(build));
+  if (made.length === 0) return build.options;
+  return {
+    ...build.options,
+    secrets: { ...build.options.secrets, ...Object.fromEntries(made.map(([id, value]) => [id, { value }])) },
+  };
+}
+
 /** The builder's refusal of a build's options, naming the image and the settings field they came from. */
 function validateBuildOptions(builder: ImageBuilder | undefined, build: PlannedBuild): void {
   try {
-    builder?.validateOptions?.(build.options);
+    builder?.validateOptions?.(requestOptions(build));
   } catch (error) {
     if (!(error instanceof ZenbuildError) || error.code !== 'INVALID_INPUT') throw error;
+    if (INDEX_NETRC_SECRET in buildSecretsOf(build) && !build.options.secrets) {
+      // The user asked for no secret: the private index's credentials did.
+      throw invalidInput(
+        `Image \`${build.key}\` installs from a private index whose credentials zenbuild passes as a build secret (never in the image), and this builder cannot: ${error.message}`,
+        { image: build.key },
+      );
+    }
     const field = build.optionsPath;
     throw invalidInput(`${field} (image \`${build.key}\`): ${error.message}`, {
       ...error.details,

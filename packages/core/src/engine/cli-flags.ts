@@ -76,8 +76,12 @@ export async function secretFlags(
   checkSecretSources(options, env);
   const flags: string[] = [];
   for (const [id, source] of Object.entries(options.secrets ?? {})) {
-    const file = 'env' in source ? path.join(privateDir, `secret-${id}`) : secretFile(source, env);
-    if ('env' in source) await writeFile(file, env[source.env] ?? '', { mode: 0o600 });
+    if ('file' in source) {
+      flags.push('--secret', `id=${id},src=${secretFile(source, env)}`);
+      continue;
+    }
+    const file = path.join(privateDir, `secret-${id}`);
+    await writeFile(file, 'env' in source ? (env[source.env] ?? '') : source.value, { mode: 0o600 });
     flags.push('--secret', `id=${id},src=${file}`);
   }
   return flags;
@@ -89,7 +93,9 @@ export function checkSecretSources(options: BuildOptions, env: NodeJS.ProcessEnv
     const why =
       'env' in source
         ? env[source.env] === undefined && `the variable ${source.env} is not set`
-        : !existsSync(secretFile(source, env)) && `the file ${secretFile(source, env)} does not exist`;
+        : 'file' in source &&
+          !existsSync(secretFile(source, env)) &&
+          `the file ${secretFile(source, env)} does not exist`;
     if (why)
       throw invalidInput(`The build secret \`${id}\` cannot be read: ${why}.`, { path: `secrets.${id}` });
   }
@@ -100,6 +106,7 @@ export async function secretValue(
   source: BuildSecretSource,
   env: NodeJS.ProcessEnv,
 ): Promise<Buffer | undefined> {
+  if ('value' in source) return Buffer.from(source.value);
   if ('env' in source) {
     const value = env[source.env];
     return value === undefined ? undefined : Buffer.from(value);

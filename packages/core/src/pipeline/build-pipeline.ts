@@ -39,6 +39,11 @@ export interface BuildPipelineOptions extends PlanPipelineOptions {
   buildId?: string;
   /** Builds running at once (default 2). */
   concurrency?: number;
+  /**
+   * False: generated Dockerfiles mount no installer caches (`--no-installer-cache`). Default: they do
+   * wherever the builder takes `RUN --mount`; the image's contents and the checksum are the same.
+   */
+  installerCache?: boolean;
   /** Aborting it stops the running builds (a remote one too); nothing is recorded. */
   signal?: AbortSignal;
 }
@@ -233,6 +238,7 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     checksums,
     parentDigests,
     concurrency: options.concurrency ?? 2,
+    installerCache: options.installerCache ?? !/^(0|false|no|off)$/i.test(env.ZENBUILD_INSTALLER_CACHE ?? ''),
     signal,
     env,
     emit: (event) => void options.onEvent?.(event),

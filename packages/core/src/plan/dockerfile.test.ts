@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { dockerPipeline, onlyImage, plan } from '../__fixtures__/pipeline.js';
-import { envInstructions, quoteEnvValue, renderInstallerArgs, shellQuote } from './dockerfile.js';
+import {
+  envInstructions,
+  quoteEnvValue,
+  renderInstallerArgs,
+  shellQuote,
+  withInstallerCacheMounts,
+} from './dockerfile.js';
 
 const dockerfileOf = (docker: Record<string, unknown>) =>
   onlyImage(plan(dockerPipeline({ parent_image: 'python:3.11-slim', ...docker }))).dockerfile ?? '';
@@ -141,6 +147,40 @@ describe("each setting's effect on the generated Dockerfile", () => {
     expect(dockerfileOf({ requirements: ['a'] })).toContain('ZENML_REQUIRES_CODE_DOWNLOAD="True"');
     expect(dockerfileOf({ requirements: ['a'], allow_download_from_artifact_store: false })).not.toContain(
       'ZENML_REQUIRES_CODE_DOWNLOAD',
+    );
+  });
+});
+
+describe('installer cache mounts', () => {
+  it('mounts a cache under pip and apt, and keeps the rest of the file as it is', () => {
+    const text = dockerfileOf({
+      requirements: ['a'],
+      apt_packages: ['git'],
+      python_package_installer: 'pip',
+      local_project_install_command: 'pip install -r requirements.txt .',
+    });
+    const mounted = withInstallerCacheMounts(text);
+    const changed = mounted.split('\n').filter((line, i) => line !== text.split('\n')[i]);
+    expect(changed).toEqual([
+      'RUN --mount=type=cache,id=zenbuild-apt,target=/var/cache/apt/archives,sharing=locked apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true git && rm -rf /var/lib/apt/lists/*',
+      // ZenML's --no-cache-dir goes: the cache is the point, and it is a mount, not a layer.
+      'RUN --mount=type=cache,id=zenbuild-pip,target=/var/cache/zenbuild/pip pip install --cache-dir=/var/cache/zenbuild/pip --default-timeout=60 -r .zenml_user_requirements',
+    ]);
+    // The local project install is the user's command: untouched, though it runs pip.
+    expect(mounted).toContain('RUN pip install -r requirements.txt .');
+    expect(withInstallerCacheMounts(mounted)).toBe(mounted);
+  });
+
+  it('mounts uv’s cache and has it copy rather than link from another file system', () => {
+    const mounted = withInstallerCacheMounts(
+      dockerfileOf({
+        requirements: ['a'],
+        python_package_installer: 'uv',
+        python_package_installer_args: { 'index-strategy': 'unsafe-best-match' },
+      }),
+    );
+    expect(mounted).toContain(
+      'RUN --mount=type=cache,id=zenbuild-uv,target=/var/cache/zenbuild/uv UV_LINK_MODE=copy uv pip install --cache-dir=/var/cache/zenbuild/uv --index-strategy=unsafe-best-match -r .zenml_user_requirements',
     );
   });
 });

@@ -1,4 +1,5 @@
 import type { DockerSettings } from '../settings/docker-settings.js';
+import { INDEX_NETRC_PATH, INDEX_NETRC_SECRET } from './index-credentials.js';
 import type { RequirementFile } from './requirements.js';
 
 export const APP_DIR = '/app';
@@ -14,6 +15,8 @@ export interface DockerfileInput {
   requiresCodeDownload: boolean;
   /** The client's ZENML_LOGGING_COLORS_DISABLED, which ZenML copies into the image. */
   loggingColorsDisabled: string;
+  /** Index credentials were taken out of the installs: they read them from a netrc build secret. */
+  indexNetrc?: boolean;
 }
 
 const INSTALLER_DEFAULT_ARGS: Record<
@@ -67,7 +70,13 @@ export function renderDockerfile(input: DockerfileInput): string {
     for (const file of input.requirementFiles) {
       // One COPY per file, right before its install: a change re-runs only that install and the ones after it.
       lines.push(`COPY ${file.name} .`);
-      lines.push(`RUN ${[INSTALLER_COMMAND[installer], args, '-r', file.name].filter(Boolean).join(' ')}`);
+      // The credentials of private indexes: a secret mount, read through NETRC (index-credentials.ts).
+      const netrc = input.indexNetrc
+        ? `--mount=type=secret,id=${INDEX_NETRC_SECRET} NETRC=${INDEX_NETRC_PATH}`
+        : '';
+      lines.push(
+        `RUN ${[netrc, INSTALLER_COMMAND[installer], args, '-r', file.name].filter(Boolean).join(' ')}`,
+      );
     }
   }
 
@@ -121,4 +130,45 @@ const SHELL_SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
 /** Quotes a word for /bin/sh when it needs it. */
 export function shellQuote(word: string): string {
   return SHELL_SAFE.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Where the installers keep their downloads during a build with cache mounts (not in any layer). */
+export const INSTALLER_CACHE_DIR = '/var/cache/zenbuild';
+
+const APT_INSTALL = 'RUN apt-get update && apt-get install -y --no-install-recommends ';
+// A requirements install as renderDockerfile writes it: mounts, then variables, the installer, its
+// arguments, `-r <file>`. A local_project_install_command that happens to run pip does not match.
+const REQUIREMENTS_INSTALL =
+  /^RUN ((?:--mount=\S+ )*)((?:[A-Z_]+=\S+ )*)(pip install|uv pip install) (.*?)(-r \.zenml_[a-z_]+_requirements)$/;
+
+/**
+ * The generated Dockerfile with a BuildKit cache mounted under each installer, for builders that take
+ * `RUN --mount` (on by default; `--no-installer-cache` turns it off): pip and uv keep their downloads
+ * and wheels in `/var/cache/zenbuild/<installer>` and apt its packages in `/var/cache/apt/archives`
+ * (locked: two apt-gets cannot share it), so a build that changes one requirement downloads only that
+ * one. The cache is a mount, never a layer: the image holds what it holds without it, plus the empty
+ * mount points BuildKit leaves. It rewrites exactly the lines renderDockerfile writes, so that the plan,
+ * its checksum and reuse stay the same whichever builder runs; anything else is left as it is.
+ */
+export function withInstallerCacheMounts(dockerfile: string): string {
+  return dockerfile
+    .split('\n')
+    .map((line) => {
+      const install = REQUIREMENTS_INSTALL.exec(line);
+      if (install) {
+        const [, mounts = '', env = '', command = '', args = '', file = ''] = install;
+        if (mounts.includes('type=cache')) return line;
+        const installer = command === 'pip install' ? 'pip' : 'uv';
+        const dir = `${INSTALLER_CACHE_DIR}/${installer}`;
+        const kept = args.replace(/(^| )--no-cache-dir(?= |$)/, '').trim();
+        // uv links from its cache, which is another file system here: it copies instead of warning.
+        const linkMode = installer === 'uv' ? 'UV_LINK_MODE=copy ' : '';
+        return `RUN --mount=type=cache,id=zenbuild-${installer},target=${dir} ${mounts}${linkMode}${env}${command} --cache-dir=${dir} ${kept ? `${kept} ` : ''}${file}`;
+      }
+      if (line.startsWith(APT_INSTALL)) {
+        return `RUN --mount=type=cache,id=zenbuild-apt,target=/var/cache/apt/archives,sharing=locked apt-get update && apt-get install -y --no-install-recommends -o APT::Keep-Downloaded-Packages=true ${line.slice(APT_INSTALL.length)}`;
+      }
+      return line;
+    })
+    .join('\n');
 }

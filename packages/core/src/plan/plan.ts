@@ -13,6 +13,7 @@ import type { Stack } from '../stack/stack.js';
 import type { Warning } from '../warnings.js';
 import { canonicalJson, hashParts } from './checksum.js';
 import { DOCKERFILE_NAME, renderDockerfile } from './dockerfile.js';
+import { INDEX_NETRC_SECRET, IndexCredentials } from './index-credentials.js';
 import { imagesPulledBy } from './pulled-images.js';
 import { type ClientInputs, gatherRequirements, type RequirementFile } from './requirements.js';
 
@@ -77,6 +78,8 @@ export interface PlannedBuild {
   /** Pushed to the stack's registry after the build. */
   push: boolean;
   dependsOn: string[];
+  /** The Dockerfile is zenbuild's own, which may get installer cache mounts (withInstallerCacheMounts). */
+  generated?: true;
 }
 
 export interface PlannedImage {
@@ -293,8 +296,11 @@ function planImage(
   input: PlanInput,
 ): { image: PlannedImage; builds: PlannedBuild[] } {
   const { pipeline, stack } = input;
-  const s = config.settings;
   const where = config.where;
+  // Index credentials leave the settings here: nothing after this line (Dockerfile, checksum, plan,
+  // record) sees them; the generated build gets them as a netrc secret.
+  const credentials = new IndexCredentials();
+  const s = withoutIndexCredentials(config.settings, credentials, where);
   const registry = stack.containerRegistry;
   const isBuildingLocally = IMAGE_BUILDER_FLAVORS[stack.imageBuilder.flavor]?.isBuildingLocally ?? true;
   const tag = imageTag({ pipeline: pipeline.name, step: config.step, key: config.key, imageTag: s.imageTag });
@@ -339,7 +345,7 @@ function planImage(
   const requiresCodeDownload = downloadSource !== undefined;
   const includeCode =
     Boolean(s.localProjectInstallCommand) || (!requiresCodeDownload && s.allowIncludingFilesInImages);
-  const gathered = gatherRequirements({
+  const gatheredWithCredentials = gatherRequirements({
     settings: s,
     where,
     baseDir: pipeline.baseDir,
@@ -348,6 +354,13 @@ function planImage(
     stackIntegrations: stackIntegrations(stack),
     clientInputs: input.clientInputs ?? { commandOutputs: {} },
   });
+  const gathered = {
+    ...gatheredWithCredentials,
+    files: gatheredWithCredentials.files.map((file) => ({
+      ...file,
+      content: credentials.take(file.content, `${where}.requirements (${file.name})`),
+    })),
+  };
   const aptPackages = [...new Set([...s.aptPackages, ...gathered.aptPackages])];
   const additions = describeAdditions(s, gathered.files, aptPackages, includeCode);
   const requirements =
@@ -443,6 +456,7 @@ function planImage(
       includeCode,
       requiresCodeDownload,
       loggingColorsDisabled: zenmlBoolEnv((input.env ?? process.env).ZENML_LOGGING_COLORS_DISABLED),
+      indexNetrc: credentials.size > 0,
     });
     refuseLongLines(finalDockerfile, (line) => fieldOfLine(line, s, where));
     buildOptions = mergeBuildOptions(s.buildConfig?.buildOptions ?? {});
@@ -463,6 +477,7 @@ function planImage(
       parentImage,
       pulls: [parentImage],
       dockerfile: finalDockerfile,
+      generated: true,
       context: {
         ...(includeCode ? { root: pipeline.sourceRoot } : {}),
         ...(s.buildConfig?.dockerignore
@@ -485,6 +500,10 @@ function planImage(
       push: Boolean(registry),
       dependsOn: parentBuild ? [parentBuild.id] : [],
     });
+    if (credentials.size > 0)
+      withBuildSecrets(builds[builds.length - 1] as PlannedBuild, {
+        [INDEX_NETRC_SECRET]: credentials.netrc(),
+      });
   }
 
   const settingsChecksum = hashParts([
@@ -648,4 +667,44 @@ function downloadSourceOf(
   if (repositoryUsable && s.allowDownloadFromCodeRepository) return 'repository';
   if (s.allowDownloadFromArtifactStore) return 'artifact-store';
   return undefined;
+}
+
+/** The settings with the credentials of index URLs (installer arguments, a requirement list) taken out. */
+function withoutIndexCredentials(
+  settings: DockerSettings,
+  credentials: IndexCredentials,
+  where: string,
+): DockerSettings {
+  const args = Object.fromEntries(
+    Object.entries(settings.pythonPackageInstallerArgs).map(([key, value]) => [
+      key,
+      typeof value === 'string'
+        ? credentials.take(value, `${where}.python_package_installer_args.${key}`)
+        : value,
+    ]),
+  );
+  const requirements = Array.isArray(settings.requirements)
+    ? settings.requirements.map((line) => credentials.take(line, `${where}.requirements`))
+    : settings.requirements;
+  if (credentials.size === 0) return settings;
+  return {
+    ...settings,
+    pythonPackageInstallerArgs: args,
+    ...(requirements !== undefined ? { requirements } : {}),
+  };
+}
+
+const BUILD_SECRETS = Symbol('zenbuild.buildSecrets');
+
+/**
+ * Secret values a planned build hands its builder (the index netrc), kept off the object's JSON: the plan
+ * is printed and recorded, these never are.
+ */
+function withBuildSecrets(build: PlannedBuild, values: Record<string, string>): void {
+  Object.defineProperty(build, BUILD_SECRETS, { value: values, enumerable: false });
+}
+
+/** The secret values a planned build carries for its builder (see withBuildSecrets). */
+export function buildSecretsOf(build: PlannedBuild): Record<string, string> {
+  return (build as PlannedBuild & { [BUILD_SECRETS]?: Record<string, string> })[BUILD_SECRETS] ?? {};
 }

@@ -1,0 +1,152 @@
+// A private index with basic auth, as ZenML users configure one: the URL with its token in
+// `python_package_installer_args` (ZenML renders them into the pip command line: src/zenml/utils/
+// pipeline_docker_image_builder.py). zenbuild takes the token out and gives it to the install as a
+// BuildKit secret; these tests look for it everywhere a build leaves something.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome, zenbuildAsync } from '../helpers/cli.js';
+import { imageHistory, runInImage, savedImage } from '../infra/dockerd.js';
+import { type PrivateIndex, startPrivateIndex } from '../infra/private-index.js';
+import { ensurePythonImage } from '../infra/python-image.js';
+
+const PACKAGES = Array.from({ length: 20 }, (_, i) => `zbpkg${String(i + 1).padStart(2, '0')}`);
+let pythonImage: string;
+let index: PrivateIndex;
+
+beforeAll(async () => {
+  pythonImage = ensurePythonImage();
+  index = await startPrivateIndex([
+    ...PACKAGES.map((name) => ({ name, version: '1.0' })),
+    { name: 'zbpkg07', version: '1.1' },
+    { name: 'zbpkg07', version: '1.2' },
+    { name: 'zbpkg07', version: '1.3' },
+  ]);
+}, 300_000);
+afterAll(() => index?.close());
+
+/** A pipeline installing the 20 packages from the index, zbpkg07 at `version`. */
+function pipelineWith(dir: string, version: string): string {
+  const file = path.join(dir, 'pipeline.yaml');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'private-index',
+      // The code lives apart from this file, which holds the token: the code goes into the image.
+      source_root: 'code',
+      settings: {
+        docker: {
+          parent_image: pythonImage,
+          python_package_installer: 'pip',
+          python_package_installer_args: {
+            'index-url': index.url.replace('http://', `http://${index.user}:${index.token}@`),
+            'trusted-host': index.host,
+            // Debian's python is externally managed.
+            'break-system-packages': null,
+          },
+          requirements: PACKAGES.map((name) => `${name}==${name === 'zbpkg07' ? version : '1.0'}`),
+          allow_download_from_artifact_store: false,
+        },
+      },
+    }),
+  );
+  return file;
+}
+
+/** Every file under `dir` that contains `text`. */
+function filesContaining(dir: string, text: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => path.join(dir, name))
+    .filter((file) => statSync(file).isFile() && readFileSync(file).includes(text));
+}
+
+describe('a private index with basic auth, its token in python_package_installer_args', () => {
+  it('installs from it with the token as a build secret, which nothing the build leaves contains', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-project-'));
+    mkdirSync(path.join(dir, 'code/src'), { recursive: true });
+    writeFileSync(path.join(dir, 'code/.zen'), '');
+    writeFileSync(path.join(dir, 'code/src/train.py'), 'import zbpkg07\nprint(zbpkg07.VALUE)\n');
+    const home = tempHome();
+    // zenbuild's temp files go here, to be searched afterwards.
+    const temp = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-tmp-'));
+    const env = { ZENBUILD_HOME: home, TMPDIR: temp };
+    const build = (...args: string[]) =>
+      zenbuildAsync(['build', pipelineWith(dir, '1.0'), '--json', '--progress', 'plain', ...args], env);
+
+    const result = await build();
+    expect(result.stderr).not.toMatch(/zenbuild:/);
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout);
+    const image = record.images.orchestrator.image;
+    expect(runInImage(image, ['python3', '/app/src/train.py'])).toBe('zbpkg07 1.0\n');
+    // Each wheel downloaded once, with the token: the index answers nothing without it.
+    expect(index.downloads()['zbpkg01-1.0-py3-none-any.whl']).toBe(1);
+    expect((await fetch(`${index.url}/zbpkg01/`)).status).toBe(401);
+
+    // Nowhere: the output, the image's history and layers, the record, zenbuild's home, the plan.
+    expect(result.stdout + result.stderr).not.toContain(index.token);
+    const history = imageHistory('docker', image);
+    expect(history).toContain('NETRC=/run/secrets/zenbuild_index_netrc pip install');
+    expect(history).not.toContain(index.token);
+    const saved = savedImage('docker', image);
+    expect(saved.length).toBeGreaterThan(1_000_000);
+    expect(saved.includes(Buffer.from(index.token))).toBe(false);
+    const shown = await zenbuildAsync(['builds', 'show', record.id, '--json'], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`${index.url} `.trim());
+    expect(shown.stdout).not.toContain(index.token);
+    expect(filesContaining(home, index.token)).toEqual([]);
+    const planned = await zenbuildAsync(['plan', pipelineWith(dir, '1.0'), '--json'], env);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('type=secret,id=zenbuild_index_netrc');
+    expect(planned.stdout).not.toContain(index.token);
+    // No temp file outlives the build with it.
+    expect(filesContaining(temp, index.token)).toEqual([]);
+  }, 300_000);
+
+  it('downloads only the changed requirement with the installer cache, and everything again without it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-cache-'));
+    mkdirSync(path.join(dir, 'code'));
+    writeFileSync(path.join(dir, 'code/.zen'), '');
+    const env = { ZENBUILD_HOME: tempHome() };
+    const build = async (version: string, ...args: string[]) => {
+      const result = await zenbuildAsync(['build', pipelineWith(dir, version), '--json', ...args], env);
+      expect(result.stderr).not.toMatch(/zenbuild:/);
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout).images.orchestrator.image as string;
+    };
+    const wheel = (name: string, version = '1.0') => `${name}-${version}-py3-none-any.whl`;
+    const before = index.downloads();
+    const count = (file: string) => (index.downloads()[file] ?? 0) - (before[file] ?? 0);
+
+    // A fresh cache (another build of these 20 may have filled it): the first build fills it.
+    await build('1.0', '--no-installer-cache');
+    await build('1.1');
+    const after11 = PACKAGES.filter((name) => name !== 'zbpkg07').map((name) => count(wheel(name)));
+    // zbpkg07 1.1 is new; the other 19 came from the cache the 1.1 build mounted, or its first fill.
+    expect(count(wheel('zbpkg07', '1.1'))).toBe(1);
+    const image = await build('1.2');
+    expect(count(wheel('zbpkg07', '1.2'))).toBe(1);
+    // The 1.2 build downloaded none of the other 19 again: each was downloaded at most twice (the build
+    // without a cache, and the first build with it), not a third time.
+    const after12 = PACKAGES.filter((name) => name !== 'zbpkg07').map((name) => count(wheel(name)));
+    expect(after12).toEqual(after11);
+    expect(Math.max(...after12)).toBeLessThanOrEqual(2);
+    // The image has what it would have without the cache: no pip cache in it.
+    expect(
+      runInImage(image, [
+        'sh',
+        '-c',
+        'ls -A /var/cache/zenbuild/pip | wc -l; ls -A /root/.cache 2>/dev/null | wc -l',
+      ]),
+    ).toBe('0\n0\n');
+
+    // Without the cache, a changed requirement downloads all 20 again.
+    const others = () => PACKAGES.filter((name) => name !== 'zbpkg07').map((name) => count(wheel(name)));
+    const previously = others();
+    await build('1.3', '--no-installer-cache');
+    expect(count(wheel('zbpkg07', '1.3'))).toBe(1);
+    expect(others()).toEqual(previously.map((n) => n + 1));
+  }, 300_000);
+});
