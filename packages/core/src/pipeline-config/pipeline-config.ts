@@ -205,6 +205,9 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   }
   const env = options.env ?? process.env;
   const context: ResolveContext = { env, warnings: [], secrets: new SecretSet() };
+  // A password written into a URL anywhere in the config (a build arg a custom Dockerfile reads, say)
+  // is masked in every output and record, as a `${VAR}` secret is.
+  for (const password of urlPasswordsIn(config)) context.secrets.add(password);
   const fileField = file ? { file } : {};
 
   const pipelinePath = ['settings', 'docker'];
@@ -273,4 +276,25 @@ export function findSourceRoot(start: string): string {
     if (parent === dir) return path.resolve(start);
     dir = parent;
   }
+}
+
+/** The passwords of `scheme://user:password@host` URLs in every string of a config, decoded and as written. */
+function urlPasswordsIn(value: unknown): string[] {
+  const found: string[] = [];
+  const walk = (item: unknown): void => {
+    if (typeof item === 'string') {
+      for (const [, password] of item.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+:([^\s/@]+)@/gi)) {
+        if (!password) continue;
+        found.push(password);
+        try {
+          found.push(decodeURIComponent(password));
+        } catch {
+          // as written only
+        }
+      }
+    } else if (Array.isArray(item)) item.forEach(walk);
+    else if (item !== null && typeof item === 'object') Object.values(item).forEach(walk);
+  };
+  walk(value);
+  return found;
 }

@@ -53,4 +53,25 @@ describe('index credentials in installer arguments and requirements', () => {
     expect(onlyImage(built).dockerfile).not.toContain('type=secret');
     expect(built.builds[0] && buildSecretsOf(built.builds[0])).toEqual({});
   });
+
+  it('takes them out of PIP_*/UV_* environment variables too: the ENV line keeps the URL, not the token', () => {
+    const config = dockerPipeline({
+      parent_image: 'python:3.11-slim',
+      requirements: ['private-lib'],
+      environment: {
+        PIP_EXTRA_INDEX_URL: 'https://ci:env-token-99@pkgs.example.com/simple',
+        OTHER: 'https://a:bpass@c.d',
+      },
+    });
+    const built = plan(config);
+    const image = onlyImage(built);
+    expect(image.dockerfile).toContain('ENV PIP_EXTRA_INDEX_URL="https://pkgs.example.com/simple"');
+    expect(image.dockerfile).not.toContain('env-token-99');
+    expect(built.builds[0] && buildSecretsOf(built.builds[0])[INDEX_NETRC_SECRET]).toContain(
+      'machine pkgs.example.com login ci password env-token-99',
+    );
+    // Not an installer's variable: left as written, but masked wherever zenbuild shows or records it.
+    expect(image.dockerfile).toContain('ENV OTHER="https://a:bpass@c.d"');
+    expect(config.secrets.redact('ENV OTHER="https://a:bpass@c.d"')).toBe('ENV OTHER="https://a:***@c.d"');
+  });
 });

@@ -669,28 +669,45 @@ function downloadSourceOf(
   return undefined;
 }
 
-/** The settings with the credentials of index URLs (installer arguments, a requirement list) taken out. */
+/**
+ * The settings with the credentials of index URLs taken out: installer arguments, a requirement list,
+ * and the `PIP_*` / `UV_*` variables of `environment` (ZenML writes them as `ENV` lines, in the image's
+ * config for anyone who pulls it) and of the generated build's build args. The URLs stay; pip and uv
+ * find the credentials in the netrc secret.
+ */
 function withoutIndexCredentials(
   settings: DockerSettings,
   credentials: IndexCredentials,
   where: string,
 ): DockerSettings {
-  const args = Object.fromEntries(
-    Object.entries(settings.pythonPackageInstallerArgs).map(([key, value]) => [
-      key,
-      typeof value === 'string'
-        ? credentials.take(value, `${where}.python_package_installer_args.${key}`)
-        : value,
-    ]),
-  );
+  const cleaned = <V>(values: Record<string, V>, field: string, only?: RegExp): Record<string, V> =>
+    Object.fromEntries(
+      Object.entries(values).map(([key, value]) => [
+        key,
+        typeof value === 'string' && (!only || only.test(key))
+          ? (credentials.take(value, `${where}.${field}.${key}`) as V)
+          : value,
+      ]),
+    );
+  const installer = /^(PIP|UV)_/;
+  const args = cleaned(settings.pythonPackageInstallerArgs, 'python_package_installer_args');
+  const environment = cleaned(settings.environment, 'environment', installer);
   const requirements = Array.isArray(settings.requirements)
     ? settings.requirements.map((line) => credentials.take(line, `${where}.requirements`))
     : settings.requirements;
+  const buildOptions = settings.buildConfig?.buildOptions;
+  const buildArgs = buildOptions?.buildArgs
+    ? cleaned(buildOptions.buildArgs, 'build_config.build_options.buildargs', installer)
+    : undefined;
   if (credentials.size === 0) return settings;
   return {
     ...settings,
     pythonPackageInstallerArgs: args,
+    environment,
     ...(requirements !== undefined ? { requirements } : {}),
+    ...(settings.buildConfig && buildOptions && buildArgs
+      ? { buildConfig: { ...settings.buildConfig, buildOptions: { ...buildOptions, buildArgs } } }
+      : {}),
   };
 }
 
