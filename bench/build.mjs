@@ -5,11 +5,10 @@
 // Needs a running dockerd and podman, and the offline busybox images the tests import.
 // BENCH_ROUNDS (3), BENCH_BUILD_FILES (1000 files of 100 KiB) and BENCH_BUILD_WORK_MIB (1100) set the size;
 // BENCH_REGISTRY (default: $ZENBUILD_TEST_REGISTRY) adds reuse rows with a registry in the stack.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { archiveContext, defaultStack, loadPipelineConfig, planBuilds, walkContext } from '@zenbuild/core';
+import { materialise, time } from './lib/build-bench.mjs';
 import { fmt, median, scratchDir } from './lib/measure.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,18 +38,6 @@ const ENGINES = [
   },
 ];
 
-function time(command, args, options = {}) {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    maxBuffer: 64 << 20,
-    ...options,
-  });
-  if (result.status !== 0)
-    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
 /** A project whose image does WORK_MIB of hashing in a RUN step and copies a source tree of FILES x 100 KiB. */
 function project(engine) {
   const dir = scratchDir(`zenbuild-bench-build-${engine.name}-`);
@@ -77,25 +64,13 @@ function project(engine) {
   return dir;
 }
 
-/** The exact context zenbuild sends, unpacked, so the engine CLI builds the very same files. */
-async function materialise(dir) {
-  const pipeline = await loadPipelineConfig(path.join(dir, 'warm.yaml'), { env: {} });
-  const plan = planBuilds({ pipeline, stack: defaultStack(), env: {} });
-  const walked = await walkContext(plan.builds[0].context);
-  const out = scratchDir('zenbuild-bench-ctx-');
-  const chunks = [];
-  for await (const chunk of archiveContext(walked.entries, 'tar')) chunks.push(chunk);
-  spawnSync('tar', ['-x', '-C', out], { input: Buffer.concat(chunks) });
-  return out;
-}
-
 console.log(`| engine | run | engine CLI ms (min–max) | zenbuild ms (min–max) | overhead (of medians) |`);
 console.log('|---|---|---:|---:|---:|');
 const range = (values) => `${fmt(Math.min(...values), 0)}–${fmt(Math.max(...values), 0)}`;
 const summary = [];
 for (const engine of ENGINES) {
   const dir = project(engine);
-  const context = await materialise(dir);
+  const context = await materialise(path.join(dir, 'warm.yaml'));
   const home = scratchDir('zenbuild-bench-home-');
   const env = { ...process.env, ZENBUILD_HOME: home, ZENML_CONTAINER_ENGINE: engine.name, ...engine.env };
   const zenbuild = (file, extra = [], zenbuildHome = home) =>
