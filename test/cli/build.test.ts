@@ -294,7 +294,7 @@ describe('zenbuild build with the local image builder on Docker', () => {
     expect(JSON.parse(result.stdout).images.orchestrator.image).toMatch(/@sha256:[0-9a-f]{64}$/);
   });
 
-  it('Docker and Podman put the same files into the image, with the same modes, owners and times', () => {
+  it('Docker and Podman put the same files into the image, with the same modes, owners and file times', () => {
     const { dir, build } = setup({});
     writeFileSync(path.join(dir, 'src/private.py'), 'key = 1\n', { mode: 0o600 });
     writeFileSync(path.join(dir, 'src/run.sh'), '#!/bin/sh\n', { mode: 0o750 });
@@ -314,9 +314,12 @@ describe('zenbuild build with the local image builder on Docker', () => {
       const list = 'cd /app && find . -mindepth 1 -exec stat -c "%n %a %u:%g %Y %F" {} + | sort';
       return run(image, ['sh', '-c', list]);
     };
+    // A directory that holds files gets the time of the transfer under Docker's BuildKit (Docker 20.10's
+    // fsutil writes the files after setting it), as with `docker build`; every other time is the context's.
+    const dirTimes = (listing: string) => listing.replace(/ \d+ directory\n/g, ' <time> directory\n');
     const onDocker = files(baseImage, {}, runInImage);
     const onPodman = files(podmanBaseImage, { ZENML_CONTAINER_ENGINE: 'podman' }, runInPodman);
-    expect(onPodman).toBe(onDocker);
+    expect(dirTimes(onPodman)).toBe(dirTimes(onDocker));
     // The context's own normalisation: owner root, time 0, modes 644/755, links kept as links.
     expect(onDocker).toContain('./src/private.py 644 0:0 0 regular file\n');
     expect(onDocker).toContain('./src/run.sh 755 0:0 0 regular file\n');

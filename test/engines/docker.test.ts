@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   buildRequest,
   containerEngineConformance,
@@ -7,8 +10,8 @@ import {
   runContext,
   unique,
 } from '@zenbuild/conformance';
-import { selectEngine, type ZenbuildError } from '@zenbuild/core';
-import { LocalImageBuilder } from '@zenbuild/core/backend';
+import { hashContext, selectEngine, walkContext, type ZenbuildError } from '@zenbuild/core';
+import { buildContextSource, LocalImageBuilder } from '@zenbuild/core/backend';
 import { DockerCliEngine, DockerEngine, engine as dockerFlavor, toDockerCliFlags } from '@zenbuild/docker';
 import { describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
@@ -215,6 +218,38 @@ describe('DockerEngine specifics', () => {
     const cachedStep = cached.find((line) => /\[2\/2\] RUN echo first-/.test(line))?.split(' ')[0];
     expect(cached).toContain(`${cachedStep} CACHED`);
     expect(cached.join('\n')).not.toContain(`${cachedStep} first-${mark}`);
+  });
+
+  it('sends the context file by file, and only what changed since the last build of the image', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'zenbuild-filesync-'));
+    for (let i = 0; i < 50; i++) writeFileSync(path.join(root, `m${i}.py`), `# ${i}\n${'x'.repeat(10_000)}`);
+    const image = `zenbuild-test/docker-filesync:${unique()}`;
+    const dockerfile = `FROM ${baseImage}\nCOPY . /ctx/\n`;
+    const sent = async () => {
+      const walked = await walkContext({ root, files: [{ path: 'Dockerfile', content: dockerfile }] });
+      const { hash } = await hashContext(walked.entries);
+      const run = runContext();
+      await engine.build(
+        {
+          imageName: image,
+          context: buildContextSource(walked.entries, hash),
+          dockerfile: 'Dockerfile',
+          options: {},
+        },
+        run,
+      );
+      const done = run.events.filter(
+        (e) => e.type === 'progress' && e.verb === 'sent' && e.total !== undefined,
+      );
+      return done.map((e) => (e.type === 'progress' ? e.current : -1));
+    };
+    // The first build of this image sends every file (about 500 KB); the next one nothing.
+    expect((await sent())[0]).toBeGreaterThan(500_000);
+    expect(await sent()).toEqual([0]);
+    // One file changed, with the same size: that file alone, and the image has it.
+    writeFileSync(path.join(root, 'm7.py'), `# 7\n${'y'.repeat(10_000)}`);
+    expect(await sent()).toEqual([10_004]);
+    expect(runInImage(image, ['sh', '-c', 'head -c 6 /ctx/m7.py | tail -c 2'])).toBe('yy');
   });
 
   it('reports the legacy builder’s steps with DOCKER_BUILDKIT=0', async () => {

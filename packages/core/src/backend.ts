@@ -36,6 +36,7 @@ export type {
   ContainerEngineFlavor,
   ContainerEngineName,
   ContainerRegistry,
+  ContextFile,
   ImageBuilder,
   ImageBuilderFlavor,
   ObjectStorage,

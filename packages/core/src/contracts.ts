@@ -176,6 +176,27 @@ export interface BuildContextSource {
    * a partial copy, which the caller removes.
    */
   writeTo(dir: string, options?: WriteContextOptions): Promise<void>;
+  /**
+   * The same entries one by one, in the order a BuildKit session sends a directory (depth first, names
+   * in byte order, every directory before what it holds), for a file-by-file transfer that sends only
+   * what the builder does not have yet.
+   */
+  files(): ContextFile[];
+}
+
+/** One entry of a build context, for a file-by-file transfer (BuildKit's FileSync). */
+export interface ContextFile {
+  /** POSIX path relative to the context root. */
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  /** The archive's normalised mode: 0755 for directories and executables, 0644 for files, 0777 for links. */
+  mode: number;
+  size: number;
+  linkTarget?: string;
+  /** Changes whenever the content does (sha256 hex of a file's bytes). */
+  digest: string;
+  /** The bytes, in chunks; fails if the file changed since it was planned. */
+  read(): AsyncIterable<Buffer>;
 }
 
 export interface BuildRequest {
@@ -226,6 +247,11 @@ export interface ImageBuilder {
    * so that the generated Dockerfile may mount installer caches. Absent: it does not.
    */
   takesRunMounts?(request: RunMountsRequest): Promise<boolean>;
+  /**
+   * A build is coming: load what building needs (client libraries) in the background, while the
+   * contexts are still being hashed. Never called for a run that may end in a reuse hit.
+   */
+  warmUp?(): void;
   check(): Promise<Availability>;
   build(request: BuildRequest, run: RunContext): Promise<BuiltImage>;
 }
@@ -250,6 +276,8 @@ export interface ContainerEngine {
   validateOptions?(options: BuildOptions): void;
   /** Whether this build takes `RUN --mount` (see ImageBuilder). */
   takesRunMounts?(request: RunMountsRequest): Promise<boolean>;
+  /** See ImageBuilder. */
+  warmUp?(): void;
   build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }>;
   tag(source: string, target: string): Promise<void>;
   /** Pushes and returns the manifest digest the registry stored (`sha256:...`). */

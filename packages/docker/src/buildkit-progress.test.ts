@@ -79,6 +79,7 @@ describe('BuildkitProgress', () => {
     };
     progress.add({ statuses: [done] });
     progress.add({ statuses: [done] });
+    progress.add({ statuses: [{ vertex: 'x', ID: '', name: '', completed: at(2) }] });
     progress.add({ warnings: [{ vertex: 'x', short: Buffer.from('FromAsCasing: as and FROM differ\n') }] });
     expect(lines).toEqual(['#1 [internal] load build context', '#1 transferring context 2.0kB done']);
     expect(warnings).toEqual(['FromAsCasing: as and FROM differ']);

@@ -122,8 +122,11 @@ export class BuildkitProgress {
       const key = `${entry.vertex}\0${entry.ID ?? entry.name}`;
       if (!entry.completed || this.#doneStatuses.has(key)) continue;
       this.#doneStatuses.add(key);
+      // Exporting's statuses often have neither name nor size: nothing to say.
+      const what = entry.name || entry.ID;
+      if (!what) continue;
       const size = entry.total ? toNumber(entry.total) : toNumber(entry.current);
-      this.#emit(entry.vertex, `${entry.name ?? entry.ID}${size ? ` ${formatBytes(size)}` : ''} done`);
+      this.#emit(entry.vertex, `${what}${size ? ` ${formatBytes(size)}` : ''} done`);
     }
     for (const log of status.logs ?? []) {
       const text = (this.#partial.get(log.vertex) ?? '') + Buffer.from(log.msg ?? []).toString('utf8');

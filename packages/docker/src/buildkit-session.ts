@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
-import { lazyImport, type RegistryCredentials } from '@zenbuild/core/backend';
+import {
+  type ByteProgressListener,
+  type ContextFile,
+  lazyImport,
+  type RegistryCredentials,
+} from '@zenbuild/core/backend';
 import type Docker from 'dockerode';
+import { DIFF_COPY_METHOD, diffCopyHandler, FILESYNC_SCHEMA } from './buildkit-filesync.js';
 
 /**
  * What a BuildKit build may ask of its client during the build: registry credentials for a host (the
@@ -11,6 +17,17 @@ import type Docker from 'dockerode';
 export interface SessionProviders {
   credentials(host: string): Promise<RegistryCredentials | undefined>;
   secret(id: string): Promise<Buffer | undefined>;
+  /** The build context, sent file by file (FileSync), for a build with `remote=client-session`. */
+  context?: () => ContextFile[];
+  /** Hears the bytes of the context's files sent (only what the daemon asked for). */
+  onSent?: ByteProgressListener;
+  /** Hears why sending the context failed (a file changed after planning). */
+  onContextError?: (error: unknown) => void;
+  /**
+   * Names the daemon's copy of the context between builds: the same key, and only what changed is sent
+   * again (as the docker CLI keys it by the context directory).
+   */
+  sharedKey?: string;
 }
 
 export interface BuildkitSession {
@@ -40,6 +57,7 @@ const SESSION_SCHEMA = {
     GetSecretResponse: { fields: { data: { type: 'bytes', id: 1 } } },
     HealthCheckRequest: { fields: { service: { type: 'string', id: 1 } } },
     HealthCheckResponse: { fields: { status: { type: 'int32', id: 1 } } },
+    ...FILESYNC_SCHEMA,
   },
 };
 
@@ -47,12 +65,13 @@ const METHODS = {
   credentials: '/moby.filesync.v1.Auth/Credentials',
   secret: '/moby.buildkit.secrets.v1.Secrets/GetSecret',
   health: '/grpc.health.v1.Health/Check',
+  diffCopy: DIFF_COPY_METHOD,
 } as const;
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING */
 const SERVING = 1;
 
-const loadSessionKit = lazyImport(async () => {
+export const loadSessionKit = lazyImport(async () => {
   const [grpcNamespace, { default: protobuf }] = await Promise.all([
     import('@grpc/grpc-js'),
     import('protobufjs/light.js'),
@@ -62,14 +81,19 @@ const loadSessionKit = lazyImport(async () => {
   const grpcModule =
     (grpcNamespace as unknown as { default?: typeof grpcNamespace }).default ?? grpcNamespace;
   const root = protobuf.Root.fromJSON(SESSION_SCHEMA);
-  // A unary method of a service built from the message types, without .proto files to ship.
-  const unary = (path: string, request: string, response: string): grpc.MethodDefinition<object, object> => {
+  // A method of a service built from the message types, without .proto files to ship.
+  const method = (
+    path: string,
+    request: string,
+    response: string,
+    streaming = false,
+  ): grpc.MethodDefinition<object, object> => {
     const req = root.lookupType(request);
     const res = root.lookupType(response);
     return {
       path,
-      requestStream: false,
-      responseStream: false,
+      requestStream: streaming,
+      responseStream: streaming,
       requestSerialize: (value) => Buffer.from(req.encode(req.fromObject(value)).finish()),
       requestDeserialize: (bytes) => req.toObject(req.decode(bytes)),
       responseSerialize: (value) => Buffer.from(res.encode(res.fromObject(value)).finish()),
@@ -79,9 +103,10 @@ const loadSessionKit = lazyImport(async () => {
   return {
     grpc: grpcModule,
     services: {
-      auth: { Credentials: unary(METHODS.credentials, 'CredentialsRequest', 'CredentialsResponse') },
-      secrets: { GetSecret: unary(METHODS.secret, 'GetSecretRequest', 'GetSecretResponse') },
-      health: { Check: unary(METHODS.health, 'HealthCheckRequest', 'HealthCheckResponse') },
+      auth: { Credentials: method(METHODS.credentials, 'CredentialsRequest', 'CredentialsResponse') },
+      secrets: { GetSecret: method(METHODS.secret, 'GetSecretRequest', 'GetSecretResponse') },
+      health: { Check: method(METHODS.health, 'HealthCheckRequest', 'HealthCheckResponse') },
+      fileSync: { DiffCopy: method(METHODS.diffCopy, 'Packet', 'Packet', true) },
     },
   };
 });
@@ -107,9 +132,11 @@ export async function openBuildkitSession(
           Upgrade: 'h2c',
           'X-Docker-Expose-Session-Uuid': id,
           'X-Docker-Expose-Session-Name': 'zenbuild',
-          'X-Docker-Expose-Session-Sharedkey': '',
+          'X-Docker-Expose-Session-Sharedkey': providers.sharedKey ?? '',
           // The methods the session serves; BuildKit asks only for those.
-          'X-Docker-Expose-Session-Grpc-Method': Object.values(METHODS),
+          'X-Docker-Expose-Session-Grpc-Method': Object.values(METHODS).filter(
+            (path) => path !== METHODS.diffCopy || providers.context,
+          ),
         },
         statusCodes: { 101: true, 200: true, 500: 'server error' },
       } as never,
@@ -135,6 +162,10 @@ export async function openBuildkitSession(
       return { data: value };
     }),
   });
+  if (providers.context)
+    server.addService(services.fileSync, {
+      DiffCopy: diffCopyHandler(providers.context, providers.onSent, providers.onContextError),
+    });
   server.addService(services.health, {
     Check: unaryHandler(grpc, async () => ({ status: SERVING })),
   });

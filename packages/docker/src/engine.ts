@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   type Availability,
   type BuildOptions,
@@ -28,7 +29,7 @@ import {
   registriesBuildkitMistrusts,
 } from './api-builder.js';
 import { BuildkitProgress, loadTraceDecoder } from './buildkit-progress.js';
-import { type BuildkitSession, openBuildkitSession } from './buildkit-session.js';
+import { type BuildkitSession, loadSessionKit, openBuildkitSession } from './buildkit-session.js';
 import { type DockerEngineOptions, ENGINE_NAME } from './config.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
@@ -88,6 +89,13 @@ export class DockerEngine implements ContainerEngine {
       this.#builder = undefined;
     });
     return this.#builder;
+  }
+
+  /** dockerode, grpc-js and protobufjs, loaded in the background (see ContainerEngine.warmUp). */
+  warmUp(): void {
+    this.#docker().catch(() => {});
+    loadSessionKit().catch(() => {});
+    loadTraceDecoder().catch(() => {});
   }
 
   async takesRunMounts(request: RunMountsRequest): Promise<boolean> {
@@ -161,6 +169,8 @@ export class DockerEngine implements ContainerEngine {
     const decode = builder.buildkit ? await loadTraceDecoder() : undefined;
     const buildId = randomUUID();
     let session: BuildkitSession | undefined;
+    // Why the context could not be sent (a file changed after planning): the build's error, not the daemon's.
+    let contextError: unknown;
     const cancel = () => {
       // BuildKit goes on with a build whose client left until told; the docker CLI tells it the same way.
       if (builder.buildkit)
@@ -169,17 +179,26 @@ export class DockerEngine implements ContainerEngine {
     run.signal.addEventListener('abort', cancel, { once: true });
     try {
       const docker = await this.#docker();
-      if (builder.buildkit && (registryconfig || hasSecrets(request.options)))
-        session = await openBuildkitSession(docker, this.#sessionProviders(request, registryconfig));
+      // With BuildKit the context goes through the session, file by file, and only what the daemon's
+      // copy from the last build lacks (FileSync); the legacy builder takes the whole archive.
+      if (builder.buildkit)
+        session = await openBuildkitSession(docker, {
+          ...this.#sessionProviders(request, registryconfig),
+          context: () => request.context.files(),
+          sharedKey: sharedKeyOf(request.imageName),
+          onSent: sentProgress(request.imageName, run),
+          onContextError: (error) => {
+            contextError ??= error;
+          },
+        });
       const stream = await postBuild(
         docker,
-        new ContextUpload(request.context, sentProgress(request.imageName, run)),
+        session ? undefined : new ContextUpload(request.context, sentProgress(request.imageName, run)),
         {
           ...query,
           t: request.imageName,
           dockerfile: request.dockerfile,
-          ...(builder.buildkit ? { buildid: buildId } : {}),
-          ...(session ? { session: session.id } : {}),
+          ...(session ? { buildid: buildId, session: session.id, remote: 'client-session' } : {}),
         },
         { registryconfig, signal: run.signal },
       );
@@ -195,11 +214,13 @@ export class DockerEngine implements ContainerEngine {
         if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
       });
     } catch (error) {
+      if (contextError instanceof ZenbuildError && !run.signal.aborted) throw contextError;
       throw daemonFailed('build', request.imageName, error, run, tail, this.connection);
     } finally {
       run.signal.removeEventListener('abort', cancel);
       session?.close();
     }
+    if (contextError instanceof ZenbuildError) throw contextError;
     if (failure) {
       throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${failure}`, {
         backend: ENGINE_NAME,
@@ -352,8 +373,13 @@ export class DockerEngine implements ContainerEngine {
   }
 }
 
-function hasSecrets(options: BuildOptions): boolean {
-  return options.secrets !== undefined && Object.keys(options.secrets).length > 0;
+/**
+ * The session's shared key: the daemon keeps its copy of a context under it between builds. One per
+ * image name (its repository and tag name the pipeline's image, build after build), as the docker CLI
+ * keys it by the context directory.
+ */
+function sharedKeyOf(imageName: string): string {
+  return createHash('sha256').update(`zenbuild:${imageName}`).digest('hex').slice(0, 32);
 }
 
 /**
@@ -362,7 +388,7 @@ function hasSecrets(options: BuildOptions): boolean {
  */
 function postBuild(
   docker: Docker,
-  context: NodeJS.ReadableStream,
+  context: NodeJS.ReadableStream | undefined,
   query: Record<string, unknown>,
   { registryconfig, signal }: { registryconfig: object | undefined; signal: AbortSignal },
 ): Promise<NodeJS.ReadableStream> {
@@ -371,7 +397,8 @@ function postBuild(
       {
         path: '/build?',
         method: 'POST',
-        file: context,
+        // No context with a session: an empty body (docker-modem would send the query as JSON instead).
+        file: context ?? Readable.from([]),
         options: query,
         abortSignal: signal,
         isStream: true,

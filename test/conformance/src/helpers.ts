@@ -84,9 +84,35 @@ export function stalledContext(): BuildContextSource {
   const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-slow-'));
   writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(1 << 20));
   const head = spawnSync('tar', ['-c', '-C', dir, 'big.bin']).stdout.subarray(0, 4096);
+  const dockerfile = Buffer.from('FROM scratch\nCOPY big.bin /\n');
   return {
     hash: 'd'.repeat(64),
     size: 1 << 20,
+    // A Dockerfile that copies the big file, whose first chunk comes and then nothing, for a transfer
+    // file by file (BuildKit asks for the Dockerfile first, then for the file).
+    files: () => [
+      {
+        path: 'Dockerfile',
+        type: 'file',
+        mode: 0o644,
+        size: dockerfile.length,
+        digest: 'f'.repeat(64),
+        read: async function* () {
+          yield dockerfile;
+        },
+      },
+      {
+        path: 'big.bin',
+        type: 'file',
+        mode: 0o644,
+        size: 1 << 20,
+        digest: 'e'.repeat(64),
+        read: async function* () {
+          yield Buffer.alloc(4096);
+          await new Promise(() => {});
+        },
+      },
+    ],
     tar: () => stalledStream(head),
     archive: () => stalledStream(head),
     // The first file's start on disk, then nothing until the signal, as a copy of a large file stops.

@@ -39,6 +39,10 @@ export class LocalImageBuilder implements ImageBuilder {
     this.engine.validateOptions?.(options);
   }
 
+  warmUp(): void {
+    this.engine.warmUp?.();
+  }
+
   async takesRunMounts(request: RunMountsRequest): Promise<boolean> {
     return (await this.engine.takesRunMounts?.(request)) ?? false;
   }

@@ -219,7 +219,7 @@ function zipArchive(lib: typeof yazl, entries: ContextEntry[], zlib: typeof impo
  * version that was walked and hashed. Each chunk is a new buffer, or one from `pool` that its consumer
  * has released: the consumer may still hold the last.
  */
-function* fileChunks(entry: ContextEntry, pool?: ChunkLender): Generator<Buffer> {
+export function* fileChunks(entry: ContextEntry, pool?: ChunkLender): Generator<Buffer> {
   const source = entry.source as EntrySource;
   if (source.kind === 'generated') {
     yield source.content;

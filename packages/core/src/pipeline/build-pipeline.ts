@@ -97,9 +97,8 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
   // machine's, where the record goes if a shared store refuses it after the build.
   await store.prepare();
   if (store !== opened.local) await opened.local.prepare();
-  const contexts = await prepareContexts(plan, { home });
-  for (const context of Object.values(contexts)) await notices(context.walked.warnings);
-  stopIfAborted();
+  const contextsReady = prepareContexts(plan, { home });
+  contextsReady.catch(() => {}); // awaited below
 
   const registry = stack.containerRegistry;
   const needsLocalEngine = stack.imageBuilder.flavor === 'local' && plan.builds.length > 0;
@@ -135,6 +134,15 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     const local = await getBuilder();
     return local instanceof LocalImageBuilder ? local.engine : undefined;
   };
+  // With --no-reuse a build is certain: the builder loads what it builds with while the contexts hash.
+  if (options.reuse === false && plan.builds.length > 0 && options.buildId === undefined)
+    getBuilder().then(
+      (b) => b.warmUp?.(),
+      () => {}, // the builder's own error comes again where it is reported
+    );
+  const contexts = await contextsReady;
+  for (const context of Object.values(contexts)) await notices(context.walked.warnings);
+  stopIfAborted();
   const digestWarnings: Warning[] = [];
   const parentDigests = await resolveParentDigests(
     plan,
