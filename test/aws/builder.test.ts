@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,13 +16,16 @@ import { RegistryClient } from '@zenbuild/core/backend';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
-import { runInImage } from '../infra/dockerd.js';
+import { imageHistory, runInImage, savedImage } from '../infra/dockerd.js';
 
 const { open, auth, user, password } = inject('registries');
 const baseImage = inject('baseImage');
 const unique = () => Math.random().toString(36).slice(2, 8);
 const PROJECT = 'zenbuild-builds';
 const BUCKET = 'zenbuild-artifacts';
+// The values CodeBuild reads from Secrets Manager and Parameter Store into the build's variables.
+const INDEX_TOKEN = `tok-${unique()}${unique()}-aws`;
+const NETRC = `machine index login ci password netrc-${unique()}${unique()}`;
 
 let aws: FakeAws;
 const saved: Record<string, string | undefined> = {};
@@ -30,7 +34,8 @@ beforeAll(async () => {
   aws = await startFakeAws({
     projects: [PROJECT],
     buckets: [BUCKET],
-    secrets: { 'ci/registry-password': password },
+    secrets: { 'ci/registry-password': password, 'ci/index-token': INDEX_TOKEN },
+    parameters: { '/ci/netrc': NETRC },
     buildEnv: localBuildEnv(),
   });
   // The SDK's default credential chain reads these, as it would on a developer's machine.
@@ -70,6 +75,8 @@ function builderFor(stack: Stack, options: ConstructorParameters<typeof AwsImage
   const config = awsImageBuilderConfigSchema.parse(stack.imageBuilder.config);
   return new AwsImageBuilder(config, stack, { poll: { initialMs: 100, maxMs: 400 }, ...options });
 }
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 function recorder(signal = new AbortController().signal) {
   const events: BuildEvent[] = [];
@@ -190,6 +197,61 @@ describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
       value: 'ci/registry-password',
       type: 'SECRETS_MANAGER',
     });
+  });
+
+  it('mounts build secrets CodeBuild reads from Secrets Manager and Parameter Store: no value leaves this machine or reaches the image', async () => {
+    const stack = awsStack({ uri: open });
+    const imageName = `${open}/zenbuild-test/aws-secrets:${unique()}`;
+    const run = recorder();
+    const built = await builderFor(stack).build(
+      await buildRequest(
+        imageName,
+        `FROM ${baseImage}\nRUN --mount=type=secret,id=index_token --mount=type=secret,id=netrc echo ${unique()} && sha256sum /run/secrets/index_token | cut -c1-64 > /token-hash && grep -c password /run/secrets/netrc > /netrc-lines\n`,
+        {
+          registry: stack.containerRegistry,
+          options: {
+            secrets: {
+              index_token: { awsSecretsManager: 'ci/index-token' },
+              netrc: { awsParameterStore: '/ci/netrc' },
+            },
+          },
+        },
+      ),
+      run,
+    );
+    expect(runInImage(built.image, ['cat', '/token-hash'])).toBe(`${sha256(INDEX_TOKEN)}\n`);
+    expect(runInImage(built.image, ['cat', '/netrc-lines'])).toBe('1\n');
+    // The StartBuild request names the stores, never a value; so do the buildspec and the logs.
+    const request = aws.codebuild.builds.get(built.remoteBuildId as string)?.request;
+    expect(request?.environmentVariablesOverride).toEqual(
+      expect.arrayContaining([
+        { name: 'ZENBUILD_SECRET_1', value: 'ci/index-token', type: 'SECRETS_MANAGER' },
+        { name: 'ZENBUILD_SECRET_2', value: '/ci/netrc', type: 'PARAMETER_STORE' },
+      ]),
+    );
+    for (const text of [JSON.stringify(request), JSON.stringify(run.events)]) {
+      expect(text).not.toContain(INDEX_TOKEN);
+      expect(text).not.toContain(NETRC);
+    }
+    expect(imageHistory('docker', built.image)).not.toContain(INDEX_TOKEN);
+    expect(savedImage('docker', built.image).includes(Buffer.from(INDEX_TOKEN))).toBe(false);
+  });
+
+  it('refuses a secret from this machine before uploading anything: it would be in the build', async () => {
+    const stack = awsStack({ uri: open });
+    const before = aws.s3.calls.length;
+    const error = await failure(
+      builderFor(stack).build(
+        await buildRequest(`${open}/zenbuild-test/aws-local-secret:${unique()}`, `FROM ${baseImage}\n`, {
+          registry: stack.containerRegistry,
+          options: { secrets: { token: { env: 'HOME' } } },
+        }),
+        recorder(),
+      ),
+    );
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toMatch(/takes the build secret `token` only from Secrets Manager/);
+    expect(aws.s3.calls.length).toBe(before);
   });
 
   it('a failing RUN fails the build with its phase, its log lines and the console link, and pushes nothing', async () => {

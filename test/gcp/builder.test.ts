@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { buildRequest, failure, imageBuilderConformance } from '@zenbuild/conformance';
 import { type BuildEvent, type Stack, stackFromData } from '@zenbuild/core';
 import { RegistryClient } from '@zenbuild/core/backend';
@@ -5,13 +6,16 @@ import { GcpImageBuilder, gcpImageBuilderConfigSchema } from '@zenbuild/gcp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { localBuildEnv } from '../fakes/local-build-env.js';
-import { runInImage } from '../infra/dockerd.js';
+import { runInImage, savedImage } from '../infra/dockerd.js';
 
 const { open } = inject('registries');
 const baseImage = inject('baseImage');
 const unique = () => Math.random().toString(36).slice(2, 8);
 const PROJECT = 'demo-project';
 const BUCKET = 'zenbuild-artifacts';
+// What Secret Manager holds for the build (its version resource name is what the Build names).
+const TOKEN_VERSION = `projects/${PROJECT}/secrets/index-token/versions/3`;
+const INDEX_TOKEN = `tok-${unique()}${unique()}-gcp`;
 
 let gcp: FakeGcp;
 
@@ -21,6 +25,7 @@ beforeAll(async () => {
     disabledProjects: ['api-off-project'],
     buckets: [BUCKET],
     buildEnv: localBuildEnv(),
+    secrets: { [TOKEN_VERSION]: INDEX_TOKEN },
   });
   Object.assign(process.env, FAKE_GCP_ENV);
 });
@@ -168,6 +173,64 @@ describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
       }
     });
   }
+
+  it('mounts a build secret Cloud Build reads from Secret Manager: the Build names the version, never the value', async () => {
+    // BuildKit cannot run steps on the `cloudbuild` network (the default): refused, saying what to set.
+    const refused = await failure(
+      builderFor(gcpStack()).build(
+        await buildRequest(`${open}/zenbuild-test/gcp-secrets:${unique()}`, `FROM ${baseImage}\n`, {
+          registry: gcpStack().containerRegistry,
+          options: { secrets: { t: { gcpSecretManager: TOKEN_VERSION } } },
+        }),
+        recorder(),
+      ),
+    );
+    expect(refused.code).toBe('INVALID_INPUT');
+    expect(refused.message).toMatch(
+      /cannot run the build on the `cloudbuild` network; set .* `network` to `default`/,
+    );
+    const stack = gcpStack({ network: 'default' });
+    const imageName = `${open}/zenbuild-test/gcp-secrets:${unique()}`;
+    const run = recorder();
+    const built = await builderFor(stack).build(
+      await buildRequest(
+        imageName,
+        `FROM ${baseImage}\nRUN --mount=type=secret,id=index_token echo ${unique()} && sha256sum /run/secrets/index_token | cut -c1-64 > /token-hash\n`,
+        {
+          registry: stack.containerRegistry,
+          options: { secrets: { index_token: { gcpSecretManager: TOKEN_VERSION } } },
+        },
+      ),
+      run,
+    );
+    expect(runInImage(built.image, ['cat', '/token-hash'])).toBe(
+      `${createHash('sha256').update(INDEX_TOKEN).digest('hex')}\n`,
+    );
+    const create = gcp.cloudbuild.calls.find(
+      (c) => c.method === 'POST' && (c.body as { images?: string[] })?.images?.[0] === imageName,
+    );
+    // Cloud Build's shape: availableSecrets.secretManager[{versionName, env}] and the step's secretEnv.
+    expect(create?.body).toMatchObject({
+      availableSecrets: { secretManager: [{ versionName: TOKEN_VERSION, env: 'ZENBUILD_SECRET_1' }] },
+      steps: [{ secretEnv: ['ZENBUILD_SECRET_1'], env: ['DOCKER_BUILDKIT=1'] }],
+    });
+    expect(JSON.stringify(create?.body)).not.toContain(INDEX_TOKEN);
+    expect(JSON.stringify(run.events)).not.toContain(INDEX_TOKEN);
+    expect(savedImage('docker', built.image).includes(Buffer.from(INDEX_TOKEN))).toBe(false);
+
+    // A version Secret Manager does not have fails the build, saying which.
+    const missing = await failure(
+      builderFor(stack).build(
+        await buildRequest(`${open}/zenbuild-test/gcp-secrets:${unique()}`, `FROM ${baseImage}\n`, {
+          registry: stack.containerRegistry,
+          options: { secrets: { t: { gcpSecretManager: `projects/${PROJECT}/secrets/gone/versions/1` } } },
+        }),
+        recorder(),
+      ),
+    );
+    expect(missing.code).toBe('BUILD_FAILED');
+    expect(missing.message).toContain(`projects/${PROJECT}/secrets/gone/versions/1`);
+  });
 
   it('cancels the remote build when the run is cancelled', async () => {
     const stack = gcpStack();

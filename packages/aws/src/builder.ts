@@ -42,7 +42,7 @@ import { type AwsImageBuilderConfig, type AwsImageBuilderOptions, FLAVOR } from 
 import { ensureEcrRepository, parseEcrImage } from './ecr.js';
 import { awsError, BACKEND } from './errors.js';
 import { followBuild } from './follow.js';
-import { dockerBuildFlags } from './options.js';
+import { codeBuildSecrets, dockerBuildFlags } from './options.js';
 import { s3Location, uploadIfMissing } from './upload.js';
 
 /**
@@ -157,6 +157,7 @@ export class AwsImageBuilder implements ImageBuilder {
             buildspec,
             login,
             registry,
+            options: request.options,
           });
           const id = started.id ?? '';
           return { id, logsUrl: consoleUrl(region, project, id) };
@@ -214,6 +215,7 @@ export class AwsImageBuilder implements ImageBuilder {
     buildspec: string;
     login: RegistryLogin;
     registry: ContainerRegistry;
+    options: BuildOptions;
   }) {
     const project = this.config.code_build_project;
     const variables: EnvironmentVariable[] = Object.entries(this.config.custom_env_vars).map(
@@ -223,6 +225,18 @@ export class AwsImageBuilder implements ImageBuilder {
         type: 'PLAINTEXT',
       }),
     );
+    // Each build secret: a variable CodeBuild fills from its store when the build starts.
+    for (const secret of codeBuildSecrets(input.options)) {
+      variables.push(
+        'awsSecretsManager' in secret.source
+          ? { name: secret.variable, value: secret.source.awsSecretsManager, type: 'SECRETS_MANAGER' }
+          : {
+              name: secret.variable,
+              value: 'awsParameterStore' in secret.source ? secret.source.awsParameterStore : '',
+              type: 'PARAMETER_STORE',
+            },
+      );
+    }
     const credentials = this.config.registry_credentials;
     if (input.login.kind === 'credentials' && credentials) {
       variables.push({ name: USERNAME_VARIABLE, value: credentials.username, type: 'PLAINTEXT' });

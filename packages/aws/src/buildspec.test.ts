@@ -125,9 +125,28 @@ describe('dockerBuildFlags', () => {
 });
 
 describe('build secrets on CodeBuild', () => {
-  it('are refused before anything is uploaded', () => {
+  it('come from Secrets Manager or Parameter Store into variables, mounted with --secret, BuildKit on', () => {
+    const options = {
+      secrets: { token: { awsSecretsManager: 'ci/index:token' }, netrc: { awsParameterStore: '/ci/netrc' } },
+    };
+    expect(dockerBuildFlags(options)).toEqual([
+      '--secret',
+      'id=token,env=ZENBUILD_SECRET_1',
+      '--secret',
+      'id=netrc,env=ZENBUILD_SECRET_2',
+    ]);
+    const spec = createBuildspec({ ...base, login: { kind: 'none' }, options });
+    expect(spec.env.variables.DOCKER_BUILDKIT).toBe('1');
+    // Only the references, never a value: the buildspec holds neither.
+    expect(serializeBuildspec(spec)).not.toMatch(/ci\/index|ci\/netrc/);
+  });
+
+  it('from this machine are refused before anything is uploaded: they would be in the build', () => {
     expect(() => dockerBuildFlags({ secrets: { token: { env: 'T' } } })).toThrow(
-      /does not support the build option `secrets` \(zenbuild does not pass build secrets to CodeBuild yet\)/,
+      /takes the build secret `token` only from Secrets Manager \(`aws-secretsmanager:SECRET`\) or Parameter Store/,
     );
+    expect(() =>
+      dockerBuildFlags({ secrets: { g: { gcpSecretManager: 'projects/p/secrets/s/versions/1' } } }),
+    ).toThrow(/only from Secrets Manager/);
   });
 });

@@ -47,6 +47,10 @@ export function createBuildspec(input: BuildspecInput): Buildspec {
         ZENBUILD_IMAGE: input.image,
         ZENBUILD_REPOSITORY: input.repository,
         ZENBUILD_REGISTRY: input.registryHost,
+        // Build secrets are BuildKit mounts (`--secret`); without them the build keeps docker's default.
+        ...(input.options.secrets && Object.keys(input.options.secrets).length > 0
+          ? { DOCKER_BUILDKIT: '1' }
+          : {}),
       },
       'exported-variables': [DIGEST_VARIABLE],
     },

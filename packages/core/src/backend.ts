@@ -5,7 +5,10 @@
 export { LocalImageBuilder } from './builders/local.js';
 export {
   imageTarget,
+  type RemoteBuildSecret,
+  remoteBuildSecrets,
   remoteDockerBuildFlags,
+  remoteSecretFlags,
   reportedUpload,
   requirePushRegistry,
 } from './builders/remote.js';
@@ -51,6 +54,7 @@ export { ByteProgress, byteProgressEvents } from './engine/byte-progress.js';
 export {
   buildArgsThroughEnv,
   checkSecretSources,
+  cloudSecretStore,
   secretFlags,
   secretValue,
   sharedBuildFlags,

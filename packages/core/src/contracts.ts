@@ -96,10 +96,17 @@ export interface BuildOptions {
 
 /**
  * Where a build secret's value comes from: a variable of the caller's environment or a file (the
- * `secrets` build option), or a value zenbuild made itself for the build (the index netrc), never
- * written into a plan or record.
+ * `secrets` build option, for a local build), a secret store a cloud builder reads during the build (AWS
+ * Secrets Manager or Parameter Store for CodeBuild, Secret Manager for Cloud Build), or a value zenbuild
+ * made itself for the build (the index netrc), never written into a plan or record.
  */
-export type BuildSecretSource = { env: string } | { file: string } | { value: string };
+export type BuildSecretSource =
+  | { env: string }
+  | { file: string }
+  | { value: string }
+  | { awsSecretsManager: string }
+  | { awsParameterStore: string }
+  | { gcpSecretManager: string };
 
 /** Hears how many bytes are done, and once more with `done` at the end. */
 export type ByteProgressListener = (bytes: number, done: boolean) => void;

@@ -10,6 +10,7 @@ import {
   imageTarget,
   invalidInput,
   type LogTail,
+  type RemoteBuildSecret,
   type RunContext,
   requirePushRegistry,
   runRemoteBuild,
@@ -26,7 +27,7 @@ import {
 } from './config.js';
 import { BACKEND, gcpError } from './errors.js';
 import { GcsLogFollower } from './logs.js';
-import { dockerBuildArgs, dockerFlags } from './options.js';
+import { cloudBuildSecrets, dockerBuildArgs, dockerFlags } from './options.js';
 import { gcsLocation, storageClient, uploadIfMissing } from './upload.js';
 
 type IBuild = protos.google.devtools.cloudbuild.v1.IBuild;
@@ -126,7 +127,11 @@ export class GcpImageBuilder implements ImageBuilder {
               onProgress,
             }),
         },
-        start: () => this.#create(project, this.#buildSpec(project, args, request.imageName, source)),
+        start: () =>
+          this.#create(
+            project,
+            this.#buildSpec(project, args, request.imageName, source, cloudBuildSecrets(request.options)),
+          ),
         follow: async (started, deadline, tail) => {
           const logs = this.#logFollower(started.created, started.id, request.imageName, run, tail);
           const finished = await this.#wait(started.operation, project, started.id, deadline, logs);
@@ -181,8 +186,17 @@ export class GcpImageBuilder implements ImageBuilder {
     args: string[],
     image: string,
     source: { bucket: string; object: string },
+    secrets: RemoteBuildSecret[],
   ): IBuild {
     const c = this.config;
+    // Secrets: Cloud Build reads each version into the step's environment; BuildKit mounts it.
+    const step = {
+      name: c.cloud_builder_image,
+      args,
+      ...(secrets.length > 0
+        ? { env: ['DOCKER_BUILDKIT=1'], secretEnv: secrets.map((secret) => secret.variable) }
+        : {}),
+    };
     const options: protos.google.devtools.cloudbuild.v1.IBuildOptions = {
       ...(c.machine_type ? { machineType: c.machine_type } : {}),
       ...(c.logging ? { logging: c.logging } : {}),
@@ -190,7 +204,17 @@ export class GcpImageBuilder implements ImageBuilder {
     };
     return {
       source: { storageSource: { bucket: source.bucket, object: source.object } },
-      steps: [{ name: c.cloud_builder_image, args }],
+      steps: [step],
+      ...(secrets.length > 0
+        ? {
+            availableSecrets: {
+              secretManager: secrets.map((secret) => ({
+                versionName: 'gcpSecretManager' in secret.source ? secret.source.gcpSecretManager : '',
+                env: secret.variable,
+              })),
+            },
+          }
+        : {}),
       // Cloud Build pushes these after the steps and records their digests in `results.images`.
       images: [image],
       timeout: { seconds: c.build_timeout },

@@ -1,10 +1,26 @@
-import { type BuildOptions, type BuildRequest, remoteDockerBuildFlags } from '@zenbuild/core/backend';
+import {
+  type BuildOptions,
+  type BuildRequest,
+  invalidInput,
+  type RemoteBuildSecret,
+  remoteBuildSecrets,
+  remoteDockerBuildFlags,
+  remoteSecretFlags,
+} from '@zenbuild/core/backend';
 
 /** The `docker build` step's arguments: ZenML's shape, with the options mapped explicitly. */
 export function dockerBuildArgs(
   request: Pick<BuildRequest, 'options' | 'dockerfile' | 'imageName'>,
   network: string,
 ): string[] {
+  // Secrets are BuildKit mounts, and BuildKit in Docker runs steps on the default, host or no network
+  // only ("network mode … not supported by buildkit"): the `cloudbuild` network cannot be kept.
+  if (cloudBuildSecrets(request.options).length > 0 && !['default', 'host', 'none'].includes(network)) {
+    throw invalidInput(
+      `The gcp image builder mounts build secrets with BuildKit, which cannot run the build on the \`${network}\` network; set the image builder's \`network\` to \`default\` or \`host\` for builds with secrets.`,
+      { path: 'network' },
+    );
+  }
   return [
     'build',
     `--network=${network}`,
@@ -29,10 +45,23 @@ export function escapeSubstitutions(arg: string): string {
 /** The `docker build` flags of the options; what Cloud Build cannot honour is refused before any upload. */
 export function dockerFlags(options: BuildOptions): string[] {
   const why = "Cloud Build's docker has no experimental features";
-  return remoteDockerBuildFlags(options, 'gcp', {
-    squash: why,
-    isolation: why,
-    network: 'the build network comes from the `network` field of the image builder config; set it there',
-    secrets: 'zenbuild does not pass build secrets to Cloud Build yet',
+  return [
+    ...remoteDockerBuildFlags(options, 'gcp', {
+      squash: why,
+      isolation: why,
+      network: 'the build network comes from the `network` field of the image builder config; set it there',
+    }),
+    ...remoteSecretFlags(cloudBuildSecrets(options)),
+  ];
+}
+
+/**
+ * The build's secrets, which Cloud Build reads from Secret Manager (`availableSecrets.secretManager`)
+ * into the step's `secretEnv`: never a value in the Build resource.
+ */
+export function cloudBuildSecrets(options: BuildOptions): RemoteBuildSecret[] {
+  return remoteBuildSecrets(options, 'gcp', {
+    accepts: (source) => 'gcpSecretManager' in source,
+    names: 'Secret Manager (`gcp-secretmanager:projects/P/secrets/S/versions/V`)',
   });
 }

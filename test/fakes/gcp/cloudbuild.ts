@@ -16,6 +16,10 @@ export const DEFAULT_LOGS_BUCKET = `${PROJECT_NUMBER}.cloudbuild-logs.googleuser
 interface Step {
   name: string;
   args?: string[];
+  /** `KEY=value` entries for the step's environment. */
+  env?: string[];
+  /** Variables filled from `availableSecrets` (Secret Manager) for this step. */
+  secretEnv?: string[];
   status?: string;
   timing?: { startTime: string; endTime?: string };
 }
@@ -38,6 +42,7 @@ export interface FakeCloudBuildBuild {
   logsBucket: string;
   logUrl: string;
   failureInfo?: { type: string; detail: string };
+  availableSecrets?: { secretManager?: { versionName: string; env: string }[] };
   options?: Record<string, unknown>;
   serviceAccount?: string;
   tags?: string[];
@@ -54,6 +59,8 @@ export interface FakeCloudBuildOptions {
   /** How a failed build ends its operation: with `error` (code 2) or with a Build `response`. */
   failureAs?: 'error' | 'response';
   buildEnv?: NodeJS.ProcessEnv;
+  /** Secret Manager: the value of each version resource name (`projects/P/secrets/S/versions/V`). */
+  secrets?: Record<string, string>;
   /** False: the build writes no log object (its logs go to Cloud Logging only, whatever it asked). */
   writeLogObjects?: boolean;
 }
@@ -204,7 +211,27 @@ export class FakeCloudBuild {
           );
         args.push(result);
       }
-      steps.push({ name: s.name, args });
+      // Build.steps[].secretEnv names variables that `availableSecrets` must define (Cloud Build's
+      // API reference, "Build": "secretEnv ... must be specified in the build's Secret").
+      const defined = new Set(
+        (
+          (spec.availableSecrets as { secretManager?: { env?: string }[] } | undefined)?.secretManager ?? []
+        ).map((entry) => entry.env),
+      );
+      const missing = (s.secretEnv ?? []).find((name) => !defined.has(name));
+      if (missing)
+        return error(
+          res,
+          400,
+          'INVALID_ARGUMENT',
+          `invalid build: secretEnv "${missing}" is not defined in availableSecrets`,
+        );
+      steps.push({
+        name: s.name,
+        args,
+        ...(s.env ? { env: s.env } : {}),
+        ...(s.secretEnv ? { secretEnv: s.secretEnv } : {}),
+      });
     }
     const logsBucket = String(spec.logsBucket ?? `gs://${DEFAULT_LOGS_BUCKET}`);
     const build: FakeCloudBuildBuild = {
@@ -222,6 +249,9 @@ export class FakeCloudBuild {
       options,
       ...(spec.serviceAccount ? { serviceAccount: String(spec.serviceAccount) } : {}),
       ...(spec.tags ? { tags: spec.tags as string[] } : {}),
+      ...(spec.availableSecrets
+        ? { availableSecrets: spec.availableSecrets as FakeCloudBuildBuild['availableSecrets'] }
+        : {}),
     };
     this.builds.set(id, build);
     const state = { cancel: false, done: Promise.resolve() } as {
@@ -315,7 +345,27 @@ export class FakeCloudBuild {
             detail: `Build step failure: build step ${index} "${step.name}" is not supported by the fake`,
           });
         }
-        const code = await this.#docker(build, step.args ?? [], src, `Step #${index}: `, state);
+        // The step's environment: its `env`, and its `secretEnv` read from Secret Manager.
+        const stepEnv: Record<string, string> = {};
+        for (const entry of step.env ?? []) {
+          const equals = entry.indexOf('=');
+          stepEnv[entry.slice(0, equals)] = entry.slice(equals + 1);
+        }
+        for (const name of step.secretEnv ?? []) {
+          const version =
+            build.availableSecrets?.secretManager?.find((s) => s.env === name)?.versionName ?? '';
+          const value = this.options.secrets?.[version];
+          if (value === undefined) {
+            step.status = 'FAILURE';
+            this.#log(build, `ERROR: failed to access secret version ${version}: NotFound`);
+            return this.#finish(build, 'FAILURE', `failed to access secret version ${version}`, {
+              type: 'USER_BUILD_STEP',
+              detail: `failed to access secret version ${version}: NotFound`,
+            });
+          }
+          stepEnv[name] = value;
+        }
+        const code = await this.#docker(build, step.args ?? [], src, `Step #${index}: `, state, stepEnv);
         step.timing.endTime = new Date().toISOString();
         if (state.cancel) {
           step.status = (state as { timedOut?: boolean }).timedOut ? 'TIMEOUT' : 'CANCELLED';
@@ -385,11 +435,12 @@ export class FakeCloudBuild {
     cwd: string,
     prefix: string,
     state: { child?: ChildProcess },
+    stepEnv: Record<string, string> = {},
   ): Promise<number> {
     const child = spawn('docker', args, {
       cwd,
       detached: true,
-      env: this.#env(),
+      env: { ...this.#env(), ...stepEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     state.child = child;

@@ -1,4 +1,4 @@
-import type { BuildRequest, RunContext } from '../contracts.js';
+import type { BuildRequest, BuildSecretSource, RunContext } from '../contracts.js';
 import { sharedBuildFlags } from '../engine/cli-flags.js';
 import { invalidInput } from '../errors.js';
 import { belongsToRegistry } from '../naming/naming.js';
@@ -58,6 +58,41 @@ export function remoteDockerBuildFlags(
     }
   }
   return sharedBuildFlags(options, (pull) => (pull ? ['--pull'] : []));
+}
+
+/** A build secret as a cloud build reads it: its id, the build variable its value is put in, where from. */
+export interface RemoteBuildSecret {
+  id: string;
+  /** `ZENBUILD_SECRET_1`, …: what `docker build --secret id=ID,env=VARIABLE` reads. */
+  variable: string;
+  source: BuildSecretSource;
+}
+
+/**
+ * The build's secrets as a cloud builder passes them: each one's value is read by the service from its
+ * secret store into a variable of the build, and `docker build --secret id=ID,env=VARIABLE` mounts it,
+ * so no value is ever in the build's definition (the buildspec, the Build resource) or its logs. A
+ * source the service cannot read (a value from this machine) is refused before anything is uploaded.
+ */
+export function remoteBuildSecrets(
+  options: BuildOptions,
+  flavor: string,
+  stores: { accepts: (source: BuildSecretSource) => boolean; names: string },
+): RemoteBuildSecret[] {
+  return Object.entries(options.secrets ?? {}).map(([id, source], index) => {
+    if (!stores.accepts(source)) {
+      throw invalidInput(
+        `The ${flavor} image builder takes the build secret \`${id}\` only from ${stores.names}: a value from this machine would have to go into the build's definition, which anyone who can read the build can read. Store it there and name it in \`${buildOptionYamlName('secrets')}\`.`,
+        { path: `${buildOptionYamlName('secrets')}.${id}` },
+      );
+    }
+    return { id, variable: `ZENBUILD_SECRET_${index + 1}`, source };
+  });
+}
+
+/** `--secret id=ID,env=VARIABLE` for each secret. */
+export function remoteSecretFlags(secrets: RemoteBuildSecret[]): string[] {
+  return secrets.flatMap(({ id, variable }) => ['--secret', `id=${id},env=${variable}`]);
 }
 
 /**

@@ -80,8 +80,9 @@ export async function secretFlags(
       flags.push('--secret', `id=${id},src=${secretFile(source, env)}`);
       continue;
     }
+    const value = 'env' in source ? (env[source.env] ?? '') : 'value' in source ? source.value : '';
     const file = path.join(privateDir, `secret-${id}`);
-    await writeFile(file, 'env' in source ? (env[source.env] ?? '') : source.value, { mode: 0o600 });
+    await writeFile(file, value, { mode: 0o600 });
     flags.push('--secret', `id=${id},src=${file}`);
   }
   return flags;
@@ -90,6 +91,13 @@ export async function secretFlags(
 /** Checks before anything is built that every secret can be read: its variable set, its file there. */
 export function checkSecretSources(options: BuildOptions, env: NodeJS.ProcessEnv): void {
   for (const [id, source] of Object.entries(options.secrets ?? {})) {
+    const store = cloudSecretStore(source);
+    if (store) {
+      throw invalidInput(
+        `The build secret \`${id}\` comes from ${store}, which only a cloud builder reads during its build; a local build takes \`env:VARIABLE\` or \`file:PATH\`.`,
+        { path: `secrets.${id}` },
+      );
+    }
     const why =
       'env' in source
         ? env[source.env] === undefined && `the variable ${source.env} is not set`
@@ -111,7 +119,17 @@ export async function secretValue(
     const value = env[source.env];
     return value === undefined ? undefined : Buffer.from(value);
   }
-  return readFile(secretFile(source, env)).catch(() => undefined);
+  if ('file' in source) return readFile(secretFile(source, env)).catch(() => undefined);
+  return undefined;
+}
+
+/** The cloud secret store a source names, in words; undefined for a value this machine has. */
+export function cloudSecretStore(source: BuildSecretSource): string | undefined {
+  if ('awsSecretsManager' in source) return `AWS Secrets Manager (${source.awsSecretsManager})`;
+  if ('awsParameterStore' in source)
+    return `AWS Systems Manager Parameter Store (${source.awsParameterStore})`;
+  if ('gcpSecretManager' in source) return `Google Secret Manager (${source.gcpSecretManager})`;
+  return undefined;
 }
 
 /** A file source's path, `~/` under HOME. */

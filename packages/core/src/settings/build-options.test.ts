@@ -91,11 +91,34 @@ describe('build secrets', () => {
     });
   });
 
+  it('take the cloud secret stores by reference: Secrets Manager, Parameter Store, Secret Manager', () => {
+    // CodeBuild's buildspec reference (`secret-id:json-key`) and Cloud Build's version resource name.
+    expect(
+      parseBuildOptions({
+        secrets: {
+          a: 'aws-secretsmanager:ci/index:token',
+          b: 'aws-ssm:/ci/index-token',
+          c: 'gcp-secretmanager:projects/p1/secrets/index-token/versions/latest',
+        },
+      }),
+    ).toEqual({
+      secrets: {
+        a: { awsSecretsManager: 'ci/index:token' },
+        b: { awsParameterStore: '/ci/index-token' },
+        c: { gcpSecretManager: 'projects/p1/secrets/index-token/versions/latest' },
+      },
+    });
+  });
+
   it('refuse a value that is not a reference, a relative file and an id with spaces, naming the field', () => {
     expect(() => parseBuildOptions({ secrets: { token: 'hunter2' } })).toThrow(
-      /secrets\.token: must be `env:VARIABLE` or `file:PATH`/,
+      /secrets\.token: must be `env:VARIABLE`, `file:PATH`/,
     );
-    expect(() => parseBuildOptions({ secrets: { netrc: 'file:.netrc' } })).toThrow(/absolute path/);
+    expect(() => parseBuildOptions({ secrets: { netrc: 'file:.netrc' } })).toThrow(/absolute/);
+    // A Secret Manager name without its version is not a version resource name.
+    expect(() => parseBuildOptions({ secrets: { t: 'gcp-secretmanager:projects/p/secrets/s' } })).toThrow(
+      /gcp-secretmanager:projects\/P\/secrets\/S\/versions\/V/,
+    );
     expect(() => parseBuildOptions({ secrets: { 'my token': 'env:T' } })).toThrow(/a secret id is letters/);
   });
 });

@@ -2,11 +2,26 @@ import { z } from 'zod';
 import { issuesToError, userInputParse } from '../config/issues.js';
 import { nearestName } from '../config/nearest-name.js';
 import { type ConfigPath, formatPath } from '../config/path.js';
-import type { BuildOptions } from '../contracts.js';
+import type { BuildOptions, BuildSecretSource } from '../contracts.js';
 import { invalidInput } from '../errors.js';
 import { isRecord } from '../util/is-record.js';
 
 export type { BuildOptions } from '../contracts.js';
+
+// CodeBuild takes a Secrets Manager reference as `secret-id[:json-key[:version-stage[:version-id]]]` and a
+// Parameter Store name (its buildspec reference); Cloud Build a Secret Manager version resource name.
+const SECRET_SOURCE =
+  /^(env:[A-Za-z_][A-Za-z0-9_]*|file:(\/|~\/).+|aws-secretsmanager:\S+|aws-ssm:\S+|gcp-secretmanager:projects\/[^/\s]+\/secrets\/[^/\s]+\/versions\/[^/\s]+)$/;
+
+function secretSourceOf(text: string): BuildSecretSource {
+  const colon = text.indexOf(':');
+  const [kind, rest] = [text.slice(0, colon), text.slice(colon + 1)];
+  if (kind === 'env') return { env: rest };
+  if (kind === 'file') return { file: rest };
+  if (kind === 'aws-secretsmanager') return { awsSecretsManager: rest };
+  if (kind === 'aws-ssm') return { awsParameterStore: rest };
+  return { gcpSecretManager: rest };
+}
 
 export type BuildOptionName = keyof BuildOptions;
 
@@ -72,17 +87,18 @@ const buildOptionsSchema = z.strictObject({
   extraHosts: stringMap.optional(),
   squash: z.boolean().optional(),
   isolation: z.string().min(1).optional(),
-  // `ID: env:VARIABLE` or `ID: file:/absolute/path`, as `docker build --secret id=ID,env=…|src=…`.
+  // `ID: env:VARIABLE` or `ID: file:/absolute/path`, as `docker build --secret id=ID,env=…|src=…`; for
+  // the cloud builders a secret store the service reads during the build.
   secrets: z
     .record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a secret id is letters, digits, `_`, `.` and `-`'),
       z
         .string()
         .regex(
-          /^(env:[A-Za-z_][A-Za-z0-9_]*|file:(\/|~\/).+)$/,
-          'must be `env:VARIABLE` or `file:PATH` with an absolute path (or one under `~/`)',
+          SECRET_SOURCE,
+          'must be `env:VARIABLE`, `file:PATH` (absolute, or under `~/`), `aws-secretsmanager:SECRET`, `aws-ssm:PARAMETER` or `gcp-secretmanager:projects/P/secrets/S/versions/V`',
         )
-        .transform((v) => (v.startsWith('env:') ? { env: v.slice(4) } : { file: v.slice(5) })),
+        .transform(secretSourceOf),
     )
     .optional(),
 });
