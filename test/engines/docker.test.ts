@@ -279,7 +279,7 @@ describe('DockerEngine specifics', () => {
         type: 'phase',
         phase: 'build',
         detail: expect.stringMatching(
-          /, legacy builder: shm_size is set, which BuildKit in Docker ignores\)$/,
+          /, legacy builder: shm_size is set, which BuildKit in Docker before 23 ignores\)$/,
         ),
       }),
     );

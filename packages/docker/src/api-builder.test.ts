@@ -5,7 +5,11 @@ const linux = { apiVersion: '1.41', osType: 'linux', builderVersion: undefined }
 
 describe('chooseApiBuilder', () => {
   it('takes BuildKit when the daemon has it, as Docker 23 and later do by default', () => {
-    expect(chooseApiBuilder({}, linux)).toEqual({ buildkit: true, why: 'the daemon has it' });
+    expect(chooseApiBuilder({}, linux)).toEqual({
+      buildkit: true,
+      why: 'the daemon has it',
+      apiVersion: '1.41',
+    });
     expect(chooseApiBuilder({}, { ...linux, builderVersion: '2' }).buildkit).toBe(true);
   });
 
@@ -27,6 +31,7 @@ describe('chooseApiBuilder', () => {
     expect(chooseApiBuilder({ DOCKER_BUILDKIT: '1' }, { ...linux, builderVersion: '1' })).toEqual({
       buildkit: true,
       why: 'DOCKER_BUILDKIT=1',
+      apiVersion: '1.41',
     });
     // But not where the daemon has none.
     expect(chooseApiBuilder({ DOCKER_BUILDKIT: '1' }, { ...linux, apiVersion: '1.30' }).buildkit).toBe(false);
@@ -37,11 +42,13 @@ describe('chooseApiBuilder', () => {
     expect(builderForBuild(buildkit, {})).toBe(buildkit);
     expect(builderForBuild(buildkit, { shmSize: 1024 })).toEqual({
       buildkit: false,
-      why: 'shm_size is set, which BuildKit in Docker ignores',
+      why: 'shm_size is set, which BuildKit in Docker before 23 ignores',
     });
     expect(builderForBuild(buildkit, {}, ['10.0.0.5:5000']).why).toBe(
       "it pulls from 10.0.0.5:5000, which BuildKit in Docker reaches without the daemon's insecure-registries and certs.d",
     );
+    // Docker 23 (API 1.42) and later pass shm_size to BuildKit.
+    expect(builderForBuild({ ...buildkit, apiVersion: '1.43' }, { shmSize: 1024 }).buildkit).toBe(true);
     expect(() => builderForBuild(buildkit, { shmSize: 1024, secrets: { a: {} } })).toThrow(
       /cannot build this with its secrets: they need BuildKit, and shm_size is set/,
     );

@@ -6,6 +6,8 @@ import { buildOptionYamlName, invalidInput, isPlainHttpRegistry } from '@zenbuil
 export interface ApiBuilder {
   buildkit: boolean;
   why: string;
+  /** The daemon's API version, when known: what its BuildKit can do depends on it. */
+  apiVersion?: string;
 }
 
 /** What the daemon says of itself in `/_ping`'s headers. */
@@ -32,9 +34,10 @@ export function chooseApiBuilder(env: NodeJS.ProcessEnv, ping: DaemonPing): ApiB
     return legacy(`the daemon runs on ${ping.osType}, where it has no BuildKit`);
   if (!apiAtLeast(ping.apiVersion, FIRST_BUILDKIT_API))
     return legacy(`the daemon's API ${ping.apiVersion ?? '(unknown)'} is older than BuildKit (1.39)`);
-  if (setting === '1' || setting === 'true') return { buildkit: true, why: 'DOCKER_BUILDKIT=1' };
+  const version = ping.apiVersion ? { apiVersion: ping.apiVersion } : {};
+  if (setting === '1' || setting === 'true') return { buildkit: true, why: 'DOCKER_BUILDKIT=1', ...version };
   if (ping.builderVersion === '1') return legacy('the daemon’s config turns BuildKit off');
-  return { buildkit: true, why: 'the daemon has it' };
+  return { buildkit: true, why: 'the daemon has it', ...version };
 }
 
 function legacy(why: string): ApiBuilder {
@@ -49,15 +52,21 @@ function apiAtLeast(version: string | undefined, [major, minor]: number[]): bool
 }
 
 /**
- * Where BuildKit in Docker falls short of the legacy builder for a build: it ignores `shm_size` (/dev/shm
- * stays 64 MiB), and it pulls from registries over verified https whatever the daemon's
+ * Where BuildKit in Docker falls short of the legacy builder for a build: before Docker 23 (API 1.42) it
+ * ignores `shm_size` (/dev/shm stays 64 MiB; BuildKit gained it in 0.10, moby/buildkit#2384, and Docker's
+ * builder passes it on since), and it pulls from registries over verified https whatever the daemon's
  * `insecure-registries` and `/etc/docker/certs.d` say (moby#41080, docker/cli#3186), so a parent on
  * such a registry cannot be pulled. `mistrusted`: the non-loopback registries the build pulls from that
- * the daemon trusts in one of those ways.
+ * the daemon trusts in one of those ways. An unknown API version counts as an old one.
  */
-export function buildkitShortfalls(options: { shmSize?: number }, mistrusted: string[]): string[] {
+export function buildkitShortfalls(
+  options: { shmSize?: number },
+  mistrusted: string[],
+  apiVersion?: string,
+): string[] {
   const reasons: string[] = [];
-  if (options.shmSize !== undefined) reasons.push('shm_size is set, which BuildKit in Docker ignores');
+  if (options.shmSize !== undefined && !apiAtLeast(apiVersion, [1, 42]))
+    reasons.push('shm_size is set, which BuildKit in Docker before 23 ignores');
   if (mistrusted.length > 0)
     reasons.push(
       `it pulls from ${mistrusted.join(', ')}, which BuildKit in Docker reaches without the daemon's insecure-registries and certs.d`,
@@ -75,7 +84,7 @@ export function builderForBuild(
   mistrusted: string[] = [],
 ): ApiBuilder {
   if (!daemon.buildkit) return daemon;
-  const reasons = buildkitShortfalls(options, mistrusted);
+  const reasons = buildkitShortfalls(options, mistrusted, daemon.apiVersion);
   if (reasons.length === 0) return daemon;
   if (options.secrets && Object.keys(options.secrets).length > 0) {
     throw invalidInput(
