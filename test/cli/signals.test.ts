@@ -28,7 +28,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 }
 
 /** A project whose build sleeps in a RUN step for a duration no other test uses, pushing with auth. */
-function sleepingBuild(mode: (typeof modes)[number]) {
+function sleepingBuild(mode: { engine: string; parent: string; builder: Readonly<Record<string, unknown>> }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-signals-'));
   const seconds = 3000 + Math.floor(Math.random() * 6000);
   writeFileSync(
@@ -131,5 +131,20 @@ describe.each(modes)('stopping a build in $mode mode', (mode) => {
     expect(zenbuild(['build', skip], { ...env }).code).toBe(0);
     expect(filesWithPassword(temp)).toEqual([]);
     expect(readdirSync(temp)).toEqual([]);
+  }, 90_000);
+});
+
+describe('stopping a BuildKit build over the Engine API', () => {
+  it('SIGINT stops the build and its RUN step in the daemon, exits 130 and records nothing', async () => {
+    const { marker, env, args } = sleepingBuild({ engine: 'docker', parent: baseImage, builder: {} });
+    const result = await zenbuildAsync(args, env, project, (stderr, child) => {
+      if (stderr.includes(marker) && !child.killed) child.kill('SIGINT');
+    });
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/build: docker \(.*, BuildKit\)/);
+    // BuildKit was told (`/build/cancel`), so the step's process goes, not only zenbuild's request.
+    expect(await until(() => commandLinesWith(marker).length === 0, 15_000)).toBe(true);
+    const builds = zenbuild(['builds', 'list', '--json'], { ZENBUILD_HOME: env.ZENBUILD_HOME });
+    expect(JSON.parse(builds.stdout).builds).toEqual([]);
   }, 90_000);
 });
