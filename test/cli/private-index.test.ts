@@ -6,10 +6,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildKitDocker } from '../fakes/local-build-env.js';
 import { tempHome, zenbuildAsync } from '../helpers/cli.js';
-import { imageHistory, runInImage, savedImage } from '../infra/dockerd.js';
+import { imageHistory, runInImage, runInPodman, savedImage } from '../infra/dockerd.js';
 import { type PrivateIndex, startPrivateIndex } from '../infra/private-index.js';
-import { ensurePythonImage } from '../infra/python-image.js';
+import { ensurePodmanPythonImage, ensurePythonImage } from '../infra/python-image.js';
 
 const PACKAGES = Array.from({ length: 20 }, (_, i) => `zbpkg${String(i + 1).padStart(2, '0')}`);
 let pythonImage: string;
@@ -27,7 +28,7 @@ beforeAll(async () => {
 afterAll(() => index?.close());
 
 /** A pipeline installing the 20 packages from the index, zbpkg07 at `version`. */
-function pipelineWith(dir: string, version: string): string {
+function pipelineWith(dir: string, version: string, environment: Record<string, string> = {}): string {
   const file = path.join(dir, 'pipeline.yaml');
   writeFileSync(
     file,
@@ -46,6 +47,7 @@ function pipelineWith(dir: string, version: string): string {
             'break-system-packages': null,
           },
           requirements: PACKAGES.map((name) => `${name}==${name === 'zbpkg07' ? version : '1.0'}`),
+          environment,
           allow_download_from_artifact_store: false,
         },
       },
@@ -62,48 +64,76 @@ function filesContaining(dir: string, text: string): string[] {
 }
 
 describe('a private index with basic auth, its token in python_package_installer_args', () => {
-  it('installs from it with the token as a build secret, which nothing the build leaves contains', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-project-'));
-    mkdirSync(path.join(dir, 'code/src'), { recursive: true });
-    writeFileSync(path.join(dir, 'code/.zen'), '');
-    writeFileSync(path.join(dir, 'code/src/train.py'), 'import zbpkg07\nprint(zbpkg07.VALUE)\n');
-    const home = tempHome();
-    // zenbuild's temp files go here, to be searched afterwards.
-    const temp = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-tmp-'));
-    const env = { ZENBUILD_HOME: home, TMPDIR: temp };
-    const build = (...args: string[]) =>
-      zenbuildAsync(['build', pipelineWith(dir, '1.0'), '--json', '--progress', 'plain', ...args], env);
+  // The three local builders that mount secrets: the Engine API (BuildKit), the docker CLI with BuildKit
+  // (Docker 20.10's client, DOCKER_BUILDKIT=1: the CLI first on PATH has no buildx), and podman.
+  const modes = [
+    { mode: 'docker, Engine API', cli: 'docker' as const, env: {}, builder: {} },
+    {
+      mode: 'docker CLI',
+      cli: 'docker' as const,
+      env: { PATH: `${buildKitDocker()}:${process.env.PATH}`, DOCKER_BUILDKIT: '1' },
+      builder: { use_subprocess_call: true },
+    },
+    { mode: 'podman', cli: 'podman' as const, env: { ZENML_CONTAINER_ENGINE: 'podman' }, builder: {} },
+  ];
 
-    const result = await build();
-    expect(result.stderr).not.toMatch(/zenbuild:/);
-    expect(result.code).toBe(0);
-    const record = JSON.parse(result.stdout);
-    const image = record.images.orchestrator.image;
-    expect(runInImage(image, ['python3', '/app/src/train.py'])).toBe('zbpkg07 1.0\n');
-    // Each wheel downloaded once, with the token: the index answers nothing without it.
-    expect(index.downloads()['zbpkg01-1.0-py3-none-any.whl']).toBe(1);
-    expect((await fetch(`${index.url}/zbpkg01/`)).status).toBe(401);
+  it.each(modes)(
+    'installs from it with the token as a build secret ($mode), which nothing the build leaves contains',
+    async ({ mode, cli, env: engineEnv, builder }) => {
+      if (cli === 'podman') ensurePodmanPythonImage();
+      const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-project-'));
+      mkdirSync(path.join(dir, 'code/src'), { recursive: true });
+      writeFileSync(path.join(dir, 'code/.zen'), '');
+      writeFileSync(path.join(dir, 'code/src/train.py'), 'import zbpkg07\nprint(zbpkg07.VALUE)\n');
+      const stack = path.join(dir, 'stack.yaml');
+      writeFileSync(
+        stack,
+        JSON.stringify({
+          name: 'index',
+          components: { image_builder: { flavor: 'local', config: builder } },
+        }),
+      );
+      const home = tempHome();
+      // zenbuild's temp files go here, to be searched afterwards.
+      const temp = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-tmp-'));
+      const env = { ZENBUILD_HOME: home, TMPDIR: temp, ...engineEnv };
+      // Each mode its own install step (BuildKit's cache would otherwise hand one mode another's).
+      const pipeline = pipelineWith(dir, '1.0', { ZENBUILD_TEST_MODE: mode });
+      const result = await zenbuildAsync(
+        ['build', pipeline, '--stack', stack, '--json', '--progress', 'plain'],
+        env,
+      );
+      expect(result.stderr).not.toMatch(/zenbuild:/);
+      expect(result.code).toBe(0);
+      const record = JSON.parse(result.stdout);
+      const image = record.images.orchestrator.image;
+      const run = cli === 'docker' ? runInImage : runInPodman;
+      expect(run(image, ['python3', '/app/src/train.py'])).toBe('zbpkg07 1.0\n');
+      // The index answers nothing without the token; the install got its pages and wheels.
+      expect((await fetch(`${index.url}/zbpkg01/`)).status).toBe(401);
 
-    // Nowhere: the output, the image's history and layers, the record, zenbuild's home, the plan.
-    expect(result.stdout + result.stderr).not.toContain(index.token);
-    const history = imageHistory('docker', image);
-    expect(history).toContain('NETRC=/run/secrets/zenbuild_index_netrc pip install');
-    expect(history).not.toContain(index.token);
-    const saved = savedImage('docker', image);
-    expect(saved.length).toBeGreaterThan(1_000_000);
-    expect(saved.includes(Buffer.from(index.token))).toBe(false);
-    const shown = await zenbuildAsync(['builds', 'show', record.id, '--json'], env);
-    expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain(`${index.url} `.trim());
-    expect(shown.stdout).not.toContain(index.token);
-    expect(filesContaining(home, index.token)).toEqual([]);
-    const planned = await zenbuildAsync(['plan', pipelineWith(dir, '1.0'), '--json'], env);
-    expect(planned.code).toBe(0);
-    expect(planned.stdout).toContain('type=secret,id=zenbuild_index_netrc');
-    expect(planned.stdout).not.toContain(index.token);
-    // No temp file outlives the build with it.
-    expect(filesContaining(temp, index.token)).toEqual([]);
-  }, 300_000);
+      // Nowhere: the output, the image's history and layers, the record, zenbuild's home, the plan.
+      expect(result.stdout + result.stderr).not.toContain(index.token);
+      const history = imageHistory(cli, image);
+      expect(history).toContain('NETRC=/run/secrets/zenbuild_index_netrc pip install');
+      expect(history).not.toContain(index.token);
+      const saved = savedImage(cli, image);
+      expect(saved.length).toBeGreaterThan(1_000_000);
+      expect(saved.includes(Buffer.from(index.token))).toBe(false);
+      const shown = await zenbuildAsync(['builds', 'show', record.id, '--json'], env);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain(index.url);
+      expect(shown.stdout).not.toContain(index.token);
+      expect(filesContaining(home, index.token)).toEqual([]);
+      const planned = await zenbuildAsync(['plan', pipeline, '--stack', stack, '--json'], env);
+      expect(planned.code).toBe(0);
+      expect(planned.stdout).toContain('type=secret,id=zenbuild_index_netrc');
+      expect(planned.stdout).not.toContain(index.token);
+      // No temp file outlives the build with it.
+      expect(filesContaining(temp, index.token)).toEqual([]);
+    },
+    300_000,
+  );
 
   it('downloads only the changed requirement with the installer cache, and everything again without it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-cache-'));

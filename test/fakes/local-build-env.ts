@@ -9,7 +9,7 @@ let dockerShim: string | undefined;
  * (the docker first on PATH here has no buildx): the clouds' build images have a BuildKit docker, which
  * build secrets (`--secret id=…,env=…`) need.
  */
-function buildKitDocker(): string {
+export function buildKitDocker(): string {
   if (!dockerShim) {
     dockerShim = mkdtempSync(path.join(tmpdir(), 'zenbuild-build-image-'));
     if (existsSync('/usr/bin/docker')) symlinkSync('/usr/bin/docker', path.join(dockerShim, 'docker'));

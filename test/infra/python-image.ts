@@ -100,3 +100,12 @@ export function ensurePythonImage(): string {
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+/** The same Python image in podman's storage (from the docker daemon's, once). */
+export function ensurePodmanPythonImage(): string {
+  const image = ensurePythonImage();
+  if (spawnSync('podman', ['image', 'exists', image]).status === 0) return image;
+  const saved = run(DOCKER_CLI, ['save', image]);
+  run('podman', ['load'], { input: saved.stdout as Buffer });
+  return image;
+}
