@@ -206,8 +206,9 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   const env = options.env ?? process.env;
   const context: ResolveContext = { env, warnings: [], secrets: new SecretSet() };
   // A password written into a URL anywhere in the config (a build arg a custom Dockerfile reads, say)
-  // is masked in every output and record, as a `${VAR}` secret is.
-  for (const password of urlPasswordsIn(config)) context.secrets.add(password);
+  // is masked in every output and record, as a `${VAR}` secret is. Not a short one: masking `test`
+  // everywhere would mangle image names in the records (and reuse with them).
+  for (const password of urlPasswordsIn(config)) if (password.length >= 8) context.secrets.add(password);
   const fileField = file ? { file } : {};
 
   const pipelinePath = ['settings', 'docker'];

@@ -60,7 +60,8 @@ describe('index credentials in installer arguments and requirements', () => {
       requirements: ['private-lib'],
       environment: {
         PIP_EXTRA_INDEX_URL: 'https://ci:env-token-99@pkgs.example.com/simple',
-        OTHER: 'https://a:bpass@c.d',
+        OTHER: 'https://a:bpass-1234@c.d',
+        SHORT: 'https://a:test@c.d',
       },
     });
     const built = plan(config);
@@ -71,7 +72,13 @@ describe('index credentials in installer arguments and requirements', () => {
       'machine pkgs.example.com login ci password env-token-99',
     );
     // Not an installer's variable: left as written, but masked wherever zenbuild shows or records it.
-    expect(image.dockerfile).toContain('ENV OTHER="https://a:bpass@c.d"');
-    expect(config.secrets.redact('ENV OTHER="https://a:bpass@c.d"')).toBe('ENV OTHER="https://a:***@c.d"');
+    expect(image.dockerfile).toContain('ENV OTHER="https://a:bpass-1234@c.d"');
+    expect(config.secrets.redact('ENV OTHER="https://a:bpass-1234@c.d"')).toBe(
+      'ENV OTHER="https://a:***@c.d"',
+    );
+    // A short one is not masked: `test` would be masked in every image name of every record.
+    expect(config.secrets.redact('zenbuild-test https://a:test@c.d')).toBe(
+      'zenbuild-test https://a:test@c.d',
+    );
   });
 });
