@@ -135,6 +135,24 @@ describe('a private index with basic auth, its token in python_package_installer
     300_000,
   );
 
+  it('is refused before anything is built where the builder cannot mount secrets, saying why', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-legacy-'));
+    mkdirSync(path.join(dir, 'code'));
+    writeFileSync(path.join(dir, 'code/.zen'), '');
+    // DOCKER_BUILDKIT=0: the legacy builder, which has no secret mounts.
+    const result = await zenbuildAsync(['build', pipelineWith(dir, '1.0')], {
+      ZENBUILD_HOME: tempHome(),
+      DOCKER_BUILDKIT: '0',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /Image `orchestrator` installs from a private index whose credentials zenbuild passes as a build secret \(never in the image\), and this builder cannot: .*legacy builder/,
+    );
+    expect(result.stderr).not.toContain(index.token);
+    // Refused before the first build starts.
+    expect(result.stderr).not.toMatch(/\[orchestrator\] start/);
+  });
+
   it('downloads only the changed requirement with the installer cache, and everything again without it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-cache-'));
     mkdirSync(path.join(dir, 'code'));

@@ -169,7 +169,8 @@ function validateBuildOptions(builder: ImageBuilder | undefined, build: PlannedB
     builder?.validateOptions?.(requestOptions(build));
   } catch (error) {
     if (!(error instanceof ZenbuildError) || error.code !== 'INVALID_INPUT') throw error;
-    if (INDEX_NETRC_SECRET in buildSecretsOf(build) && !build.options.secrets) {
+    const aboutSecrets = String(error.details.path ?? '').startsWith('secrets');
+    if (aboutSecrets && INDEX_NETRC_SECRET in buildSecretsOf(build) && !build.options.secrets) {
       // The user asked for no secret: the private index's credentials did.
       throw invalidInput(
         `Image \`${build.key}\` installs from a private index whose credentials zenbuild passes as a build secret (never in the image), and this builder cannot: ${error.message}`,
