@@ -70,7 +70,7 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
     });
   };
 
-  for (const build of plan.builds) validateBuildOptions(builder, build);
+  validatePlanOptions(plan, builder);
   // Builds are in dependency order in the plan, so a parent's promise exists before its child asks.
   for (const build of plan.builds) {
     const result = runBuild(build);
@@ -161,6 +161,14 @@ function requestOptions(build: PlannedBuild): BuildOptions {
     ...build.options,
     secrets: { ...build.options.secrets, ...Object.fromEntries(made.map(([id, value]) => [id, { value }])) },
   };
+}
+
+/**
+ * Every build's options as its builder would refuse them, before the first build starts, so that a
+ * pipeline is not half built when its last image is refused.
+ */
+export function validatePlanOptions(plan: BuildPlan, builder: ImageBuilder | undefined): void {
+  for (const build of plan.builds) validateBuildOptions(builder, build);
 }
 
 /** The builder's refusal of a build's options, naming the image and the settings field they came from. */

@@ -1,4 +1,4 @@
-import { executePlan } from '../build/execute.js';
+import { executePlan, validatePlanOptions } from '../build/execute.js';
 import { LocalImageBuilder } from '../builders/local.js';
 import { imageBuilderFor } from '../builders/resolve.js';
 import { makeCodeArchive, uploadCodeArchive } from '../code/archive.js';
@@ -233,6 +233,8 @@ export async function buildPipeline(options: BuildPipelineOptions): Promise<Pipe
     await emit({ type: 'reuse', record, reason: decision.reason });
     return { record };
   }
+  // Refused options are said before "Building …", not after it.
+  if (plan.builds.length > 0) validatePlanOptions(plan, await getBuilder());
   await emit({
     type: 'building',
     builds: plan.builds.map((b) => ({ id: b.id, imageName: b.imageName })),
