@@ -3,6 +3,7 @@
 // pipeline_docker_image_builder.py). zenbuild takes the token out and gives it to the install as a
 // BuildKit secret; these tests look for it everywhere a build leaves something.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,16 @@ function pipelineWith(dir: string, version: string, environment: Record<string, 
     }),
   );
   return file;
+}
+
+/** The status of a GET without credentials, on a connection of its own (no kept-alive socket to race). */
+function statusOf(url: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    }).on('error', reject);
+  });
 }
 
 /** Every file under `dir` that contains `text`. */
@@ -110,7 +121,7 @@ describe('a private index with basic auth, its token in python_package_installer
       const run = cli === 'docker' ? runInImage : runInPodman;
       expect(run(image, ['python3', '/app/src/train.py'])).toBe('zbpkg07 1.0\n');
       // The index answers nothing without the token; the install got its pages and wheels.
-      expect((await fetch(`${index.url}/zbpkg01/`)).status).toBe(401);
+      expect(await statusOf(`${index.url}/zbpkg01/`)).toBe(401);
 
       // Nowhere: the output, the image's history and layers, the record, zenbuild's home, the plan.
       expect(result.stdout + result.stderr).not.toContain(index.token);

@@ -365,6 +365,9 @@ export class FakeCloudBuild {
           }
           stepEnv[name] = value;
         }
+        // Each build runs on a fresh worker: a docker config of its own (BuildKit keys the copies of a
+        // build's directories it keeps by the client's node id, which lives there).
+        stepEnv.DOCKER_CONFIG = path.join(work, 'docker-config');
         const code = await this.#docker(build, step.args ?? [], src, `Step #${index}: `, state, stepEnv);
         step.timing.endTime = new Date().toISOString();
         if (state.cancel) {
