@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import {
   type Availability,
   type BuildOptions,
@@ -28,13 +27,14 @@ import {
   chooseApiBuilder,
   registriesBuildkitMistrusts,
 } from './api-builder.js';
-import { BuildkitProgress, loadTraceDecoder } from './buildkit-progress.js';
+import { BuildOutput, postBuild } from './build-request.js';
+import { loadTraceDecoder } from './buildkit-progress.js';
 import { type BuildkitSession, loadSessionKit, openBuildkitSession } from './buildkit-session.js';
 import { type DockerEngineOptions, ENGINE_NAME } from './config.js';
 import { type DockerConnection, dockerConnection } from './connection.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
 import { daemonRequest, getDaemonJson, imagePath } from './daemon-http.js';
-import { type DaemonMessage, readDaemonStream } from './daemon-stream.js';
+import { readDaemonStream } from './daemon-stream.js';
 import { daemonFailed, messageOf } from './errors.js';
 import { type DaemonRegistryConfig, daemonTreatsAsInsecure } from './insecure-registries.js';
 import { loadDockerode } from './load-dockerode.js';
@@ -150,8 +150,6 @@ export class DockerEngine implements ContainerEngine {
     const query = toBuildQuery(request.options, builder);
     if (builder.buildkit) checkSecretSources(request.options, this.#env);
     const tail = new LogTail();
-    let imageId: string | undefined;
-    let failure: string | undefined;
     const registryconfig = await this.#registryConfig(request);
     run.emit({
       type: 'phase',
@@ -163,10 +161,11 @@ export class DockerEngine implements ContainerEngine {
       tail.push(text);
       run.emit({ type: 'log', image: request.imageName, stream: 'stdout', line: text });
     };
-    const progress = new BuildkitProgress(line, (message) =>
-      run.emit({ type: 'warning', image: request.imageName, message }),
+    const output = new BuildOutput(
+      line,
+      (message) => run.emit({ type: 'warning', image: request.imageName, message }),
+      builder.buildkit ? await loadTraceDecoder() : undefined,
     );
-    const decode = builder.buildkit ? await loadTraceDecoder() : undefined;
     const buildId = randomUUID();
     let session: BuildkitSession | undefined;
     // Why the context could not be sent (a file changed after planning): the build's error, not the daemon's.
@@ -202,17 +201,7 @@ export class DockerEngine implements ContainerEngine {
         },
         { registryconfig, signal: run.signal },
       );
-      await readDaemonStream(stream, (message) => {
-        if (message.id === 'moby.buildkit.trace' && typeof message.aux === 'string' && decode) {
-          progress.add(decode(message.aux));
-        } else if (message.id === 'moby.image.id' && typeof message.aux === 'object') {
-          imageId = message.aux.ID;
-        } else {
-          for (const text of linesOf(message)) line(text);
-          if (typeof message.aux === 'object' && message.aux.ID) imageId = message.aux.ID;
-        }
-        if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
-      });
+      await readDaemonStream(stream, (message) => output.handle(message));
     } catch (error) {
       if (contextError instanceof ZenbuildError && !run.signal.aborted) throw contextError;
       throw daemonFailed('build', request.imageName, error, run, tail, this.connection);
@@ -221,8 +210,8 @@ export class DockerEngine implements ContainerEngine {
       session?.close();
     }
     if (contextError instanceof ZenbuildError) throw contextError;
-    if (failure) {
-      throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${failure}`, {
+    if (output.failure) {
+      throw new ZenbuildError('BUILD_FAILED', `Building ${request.imageName} failed: ${output.failure}`, {
         backend: ENGINE_NAME,
         details: { stderrTail: tail.text },
       });
@@ -239,7 +228,7 @@ export class DockerEngine implements ContainerEngine {
         },
       );
     }
-    return { imageId: imageId ?? inspected.id };
+    return { imageId: output.imageId ?? inspected.id };
   }
 
   /** What a BuildKit session hands the daemon: the pull credentials already chosen, the build's secrets. */
@@ -380,41 +369,6 @@ export class DockerEngine implements ContainerEngine {
  */
 function sharedKeyOf(imageName: string): string {
   return createHash('sha256').update(`zenbuild:${imageName}`).digest('hex').slice(0, 32);
-}
-
-/**
- * POST /build, as dockerode's buildImage sends it but without the session dockerode opens by itself
- * for `version=2` (Auth only, with one credential for every host): zenbuild opens its own.
- */
-function postBuild(
-  docker: Docker,
-  context: NodeJS.ReadableStream | undefined,
-  query: Record<string, unknown>,
-  { registryconfig, signal }: { registryconfig: object | undefined; signal: AbortSignal },
-): Promise<NodeJS.ReadableStream> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      {
-        path: '/build?',
-        method: 'POST',
-        // No context with a session: an empty body (docker-modem would send the query as JSON instead).
-        file: context ?? Readable.from([]),
-        options: query,
-        abortSignal: signal,
-        isStream: true,
-        ...(registryconfig ? { registryconfig } : {}),
-        statusCodes: { 200: true, 500: 'server error' },
-      } as never,
-      (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as NodeJS.ReadableStream)),
-    );
-  });
-}
-
-/** The log lines of a build message; `stream` text may hold several. */
-function linesOf(message: DaemonMessage): string[] {
-  const text =
-    message.stream ?? (message.status ? `${message.id ? `${message.id}: ` : ''}${message.status}` : '');
-  return text.split('\n').filter((line) => line.trim() !== '');
 }
 
 type AuthConfig = ReturnType<typeof authConfig>;
