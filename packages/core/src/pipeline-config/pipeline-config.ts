@@ -15,6 +15,7 @@ import {
   type SettingsLevel,
 } from '../settings/resolve.js';
 import { substituteEnv } from '../settings/substitute.js';
+import { decodeUrlPart, URL_WITH_CREDENTIALS } from '../util/url-credentials.js';
 import type { Warning } from '../warnings.js';
 
 /**
@@ -284,15 +285,8 @@ function urlPasswordsIn(value: unknown): string[] {
   const found: string[] = [];
   const walk = (item: unknown): void => {
     if (typeof item === 'string') {
-      for (const [, password] of item.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+:([^\s/@]+)@/gi)) {
-        if (!password) continue;
-        found.push(password);
-        try {
-          found.push(decodeURIComponent(password));
-        } catch {
-          // as written only
-        }
-      }
+      for (const [, , , password = ''] of item.matchAll(URL_WITH_CREDENTIALS))
+        found.push(password, decodeUrlPart(password));
     } else if (Array.isArray(item)) item.forEach(walk);
     else if (item !== null && typeof item === 'object') Object.values(item).forEach(walk);
   };

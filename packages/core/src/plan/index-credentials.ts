@@ -1,4 +1,5 @@
 import { invalidInput } from '../errors.js';
+import { decodeUrlPart, URL_WITH_CREDENTIALS } from '../util/url-credentials.js';
 
 /** The build secret the generated Dockerfile's installs read their index credentials from. */
 export const INDEX_NETRC_SECRET = 'zenbuild_index_netrc';
@@ -10,9 +11,6 @@ export interface IndexCredential {
   login: string;
   password: string;
 }
-
-// `scheme://user:password@host`: the form pip, uv and the index services document for private indexes.
-const URL_WITH_CREDENTIALS = /\b(https?):\/\/([^\s/@:]+):([^\s/@]+)@([^\s/:?#@]+)/gi;
 
 /**
  * Index credentials found in installer arguments and requirements, taken out of the text that goes into
@@ -27,8 +25,14 @@ export class IndexCredentials {
   take(text: string, where: string): string {
     return text.replace(
       URL_WITH_CREDENTIALS,
-      (_match, scheme: string, user: string, password: string, host: string) => {
-        const credential = { host: host.toLowerCase(), login: decode(user), password: decode(password) };
+      (match: string, scheme: string, user: string, password: string, host: string) => {
+        // An index is reached over http(s); other URLs are not the installers' to log in to.
+        if (!/^https?$/i.test(scheme)) return match;
+        const credential = {
+          host: host.toLowerCase(),
+          login: decodeUrlPart(user),
+          password: decodeUrlPart(password),
+        };
         const known = this.#byHost.get(credential.host);
         if (known && (known.login !== credential.login || known.password !== credential.password)) {
           throw invalidInput(
@@ -54,13 +58,5 @@ export class IndexCredentials {
     return [...this.#byHost.values()]
       .map(({ host, login, password }) => `machine ${host} login ${login} password ${password}\n`)
       .join('');
-  }
-}
-
-function decode(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
   }
 }
