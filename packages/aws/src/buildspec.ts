@@ -1,4 +1,4 @@
-import type { BuildOptions } from '@zenbuild/core/backend';
+import { type BuildOptions, hasBuildSecrets } from '@zenbuild/core/backend';
 import { quote } from 'shell-quote';
 import { stringify } from 'yaml';
 import { dockerBuildFlags } from './options.js';
@@ -48,9 +48,7 @@ export function createBuildspec(input: BuildspecInput): Buildspec {
         ZENBUILD_REPOSITORY: input.repository,
         ZENBUILD_REGISTRY: input.registryHost,
         // Build secrets are BuildKit mounts (`--secret`); without them the build keeps docker's default.
-        ...(input.options.secrets && Object.keys(input.options.secrets).length > 0
-          ? { DOCKER_BUILDKIT: '1' }
-          : {}),
+        ...(hasBuildSecrets(input.options) ? { DOCKER_BUILDKIT: '1' } : {}),
       },
       'exported-variables': [DIGEST_VARIABLE],
     },

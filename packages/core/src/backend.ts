@@ -55,6 +55,7 @@ export {
   buildArgsThroughEnv,
   checkSecretSources,
   cloudSecretStore,
+  hasBuildSecrets,
   secretFlags,
   secretValue,
   sharedBuildFlags,

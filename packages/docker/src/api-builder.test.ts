@@ -49,7 +49,7 @@ describe('chooseApiBuilder', () => {
     );
     // Docker 23 (API 1.42) and later pass shm_size to BuildKit.
     expect(builderForBuild({ ...buildkit, apiVersion: '1.43' }, { shmSize: 1024 }).buildkit).toBe(true);
-    expect(() => builderForBuild(buildkit, { shmSize: 1024, secrets: { a: {} } })).toThrow(
+    expect(() => builderForBuild(buildkit, { shmSize: 1024, secrets: { a: { env: 'A' } } })).toThrow(
       /cannot build this with its secrets: they need BuildKit, and shm_size is set/,
     );
   });

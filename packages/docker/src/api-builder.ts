@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildOptionYamlName, invalidInput, isPlainHttpRegistry } from '@zenbuild/core/backend';
+import {
+  type BuildOptions,
+  buildOptionYamlName,
+  hasBuildSecrets,
+  invalidInput,
+  isPlainHttpRegistry,
+} from '@zenbuild/core/backend';
 
 /** Which builder a build over the Engine API runs, and why: shown by `zenbuild engine`. */
 export interface ApiBuilder {
@@ -80,13 +86,13 @@ export function buildkitShortfalls(
  */
 export function builderForBuild(
   daemon: ApiBuilder,
-  options: { shmSize?: number; secrets?: object },
+  options: Pick<BuildOptions, 'shmSize' | 'secrets'>,
   mistrusted: string[] = [],
 ): ApiBuilder {
   if (!daemon.buildkit) return daemon;
   const reasons = buildkitShortfalls(options, mistrusted, daemon.apiVersion);
   if (reasons.length === 0) return daemon;
-  if (options.secrets && Object.keys(options.secrets).length > 0) {
+  if (hasBuildSecrets(options)) {
     throw invalidInput(
       `The docker engine cannot build this with its secrets: they need BuildKit, and ${reasons.join('; ')}. Remove the secrets or what BuildKit cannot do, or build with podman.`,
       { path: buildOptionYamlName('secrets') },

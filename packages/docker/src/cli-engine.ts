@@ -10,6 +10,7 @@ import {
   type ContainerRegistry,
   checkSecretSources,
   forwardOutputLines,
+  hasBuildSecrets,
   imageTarget,
   invalidInput,
   LogTail,
@@ -69,7 +70,7 @@ export class DockerCliEngine implements ContainerEngine {
 
   /** Build secrets need BuildKit: with the legacy builder they are an error before anything is built. */
   #refuseSecretsWithoutBuildKit(options: BuildOptions, builder: string | undefined): void {
-    if (!options.secrets || Object.keys(options.secrets).length === 0) return;
+    if (!hasBuildSecrets(options)) return;
     if (!builder?.startsWith('the legacy')) return;
     throw invalidInput(
       `The docker CLI here builds with ${builder}, which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; install buildx or set DOCKER_BUILDKIT=1 (Docker 20.10 and later), or build with podman.`,

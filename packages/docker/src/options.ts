@@ -1,6 +1,7 @@
 import {
   type BuildOptions,
   buildOptionYamlName,
+  hasBuildSecrets,
   invalidInput,
   sharedBuildFlags,
 } from '@zenbuild/core/backend';
@@ -16,7 +17,7 @@ import type { ApiBuilder } from './api-builder.js';
  */
 export function toBuildQuery(options: BuildOptions, builder: ApiBuilder): Record<string, unknown> {
   // Build secrets are a BuildKit mount; the legacy builder has nothing to mount them with.
-  if (options.secrets !== undefined && Object.keys(options.secrets).length > 0 && !builder.buildkit) {
+  if (hasBuildSecrets(options) && !builder.buildkit) {
     throw invalidInput(
       `The docker engine builds with the legacy builder here (${builder.why}), which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; build with BuildKit (unset DOCKER_BUILDKIT=0, or a daemon with BuildKit), or with podman.`,
       { path: buildOptionYamlName('secrets') },

@@ -80,12 +80,16 @@ export async function secretFlags(
       flags.push('--secret', `id=${id},src=${secretFile(source, env)}`);
       continue;
     }
-    const value = 'env' in source ? (env[source.env] ?? '') : 'value' in source ? source.value : '';
     const file = path.join(privateDir, `secret-${id}`);
-    await writeFile(file, value, { mode: 0o600 });
+    await writeFile(file, (await secretValue(source, env)) ?? '', { mode: 0o600 });
     flags.push('--secret', `id=${id},src=${file}`);
   }
   return flags;
+}
+
+/** Whether a build has secrets to mount (an empty `secrets:` has none). */
+export function hasBuildSecrets(options: Pick<BuildOptions, 'secrets'>): boolean {
+  return options.secrets !== undefined && Object.keys(options.secrets).length > 0;
 }
 
 /** Checks before anything is built that every secret can be read: its variable set, its file there. */
