@@ -52,12 +52,19 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
       if (!builder) throw new ZenbuildError('INTERNAL', `No image builder for build ${build.id}.`);
       const begin = Date.now();
       options.emit({ type: 'phase', image: build.imageName, phase: 'start', detail: build.id });
+      const buildOptions = requestOptions(build);
       const built = await builder.build(
         {
           imageName: build.imageName,
-          context: await contextToSend(build, context, builder, options.installerCache !== false),
+          context: await contextToSend(
+            build,
+            buildOptions,
+            context,
+            builder,
+            options.installerCache !== false,
+          ),
           dockerfile: 'Dockerfile',
-          options: requestOptions(build),
+          options: buildOptions,
           ...(build.push && stack.containerRegistry ? { registry: stack.containerRegistry } : {}),
           ...(build.parentImage ? { parentImage: build.parentImage } : {}),
           pulls: build.pulls,
@@ -120,13 +127,14 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
  */
 async function contextToSend(
   build: PlannedBuild,
+  options: BuildOptions,
   context: PreparedContext,
   builder: ImageBuilder,
   installerCache: boolean,
 ) {
   const { entries } = context.walked;
   const request = {
-    options: requestOptions(build),
+    options,
     pulls: build.pulls,
     ...(build.parentImage ? { parentImage: build.parentImage } : {}),
   };
