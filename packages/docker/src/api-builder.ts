@@ -46,7 +46,12 @@ export function chooseApiBuilder(env: NodeJS.ProcessEnv, ping: DaemonPing): ApiB
   return { buildkit: true, why: 'the daemon has it', ...version };
 }
 
-function legacy(why: string): ApiBuilder {
+/** The builder in words: `BuildKit: DOCKER_BUILDKIT=1`, `the legacy builder: DOCKER_BUILDKIT=0`. */
+export function describeBuilder(builder: ApiBuilder): string {
+  return `${builder.buildkit ? 'BuildKit' : 'the legacy builder'}: ${builder.why}`;
+}
+
+export function legacy(why: string): ApiBuilder {
   return { buildkit: false, why };
 }
 

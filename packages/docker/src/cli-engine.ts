@@ -28,7 +28,13 @@ import {
   superviseEngineProcess,
   ZenbuildError,
 } from '@zenbuild/core/backend';
-import { builderForBuild, registriesBuildkitMistrusts } from './api-builder.js';
+import {
+  type ApiBuilder,
+  builderForBuild,
+  describeBuilder,
+  legacy,
+  registriesBuildkitMistrusts,
+} from './api-builder.js';
 import { writeCliConfig } from './cli-config-dir.js';
 import type { DockerCliEngineOptions } from './config.js';
 import { ContextUpload, sentProgress } from './context-upload.js';
@@ -50,7 +56,7 @@ export class DockerCliEngine implements ContainerEngine {
   readonly #binary: string;
   #registryConfig: Promise<DaemonRegistryConfig | undefined> | undefined;
   /** The builder the last check found, so that options it cannot honour are refused before a build. */
-  #builderSeen: string | undefined;
+  #builderSeen: ApiBuilder | undefined;
 
   constructor(options: DockerCliEngineOptions = {}) {
     // The CLI's own choice of builder stands (ZenML's use_subprocess_call is there to get it): BuildKit
@@ -69,11 +75,10 @@ export class DockerCliEngine implements ContainerEngine {
   }
 
   /** Build secrets need BuildKit: with the legacy builder they are an error before anything is built. */
-  #refuseSecretsWithoutBuildKit(options: BuildOptions, builder: string | undefined): void {
-    if (!hasBuildSecrets(options)) return;
-    if (!builder?.startsWith('the legacy')) return;
+  #refuseSecretsWithoutBuildKit(options: BuildOptions, builder: ApiBuilder | undefined): void {
+    if (!hasBuildSecrets(options) || !builder || builder.buildkit) return;
     throw invalidInput(
-      `The docker CLI here builds with ${builder}, which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; install buildx or set DOCKER_BUILDKIT=1 (Docker 20.10 and later), or build with podman.`,
+      `The docker CLI here builds with ${describeBuilder(builder)}, which cannot mount the build option \`${buildOptionYamlName('secrets')}\`; install buildx or set DOCKER_BUILDKIT=1 (Docker 20.10 and later), or build with podman.`,
       { path: buildOptionYamlName('secrets') },
     );
   }
@@ -83,18 +88,21 @@ export class DockerCliEngine implements ContainerEngine {
    * `shm_size` and the daemon's registry trust), so it runs with DOCKER_BUILDKIT=0; undefined where it can.
    * A build whose secrets need BuildKit is refused instead.
    */
-  async #legacyReason(request: RunMountsRequest, builder: string | undefined): Promise<string | undefined> {
-    if (!builder || builder.startsWith('the legacy')) return undefined;
+  async #legacyReason(
+    request: RunMountsRequest,
+    builder: ApiBuilder | undefined,
+  ): Promise<string | undefined> {
+    if (!builder?.buildkit) return undefined;
     const mistrusted = await registriesBuildkitMistrusts(pulledRegistryHosts(request), (host) =>
       this.insecureRegistry(host),
     );
-    const chosen = builderForBuild({ buildkit: true, why: builder }, request.options, mistrusted);
+    const chosen = builderForBuild(builder, request.options, mistrusted);
     return chosen.buildkit ? undefined : chosen.why;
   }
 
   async takesRunMounts(request: RunMountsRequest): Promise<boolean> {
     const builder = this.#builderSeen ?? (await this.builder().catch(() => undefined));
-    if (!builder || builder.startsWith('the legacy')) return false;
+    if (!builder?.buildkit) return false;
     try {
       return (await this.#legacyReason(request, builder)) === undefined;
     } catch {
@@ -127,20 +135,20 @@ export class DockerCliEngine implements ContainerEngine {
     }
     return {
       available: true,
-      reason: `the docker CLI reaches Docker ${result.stdout.trim()} (subprocess mode; ${await builder})`,
+      reason: `the docker CLI reaches Docker ${result.stdout.trim()} (subprocess mode; ${describeBuilder(await builder)})`,
     };
   }
 
   /** Which builder `docker build` runs, as the CLI decides it from DOCKER_BUILDKIT and buildx. */
-  async builder(): Promise<string> {
+  async builder(): Promise<ApiBuilder> {
     this.#builderSeen = await this.#whichBuilder();
     return this.#builderSeen;
   }
 
-  async #whichBuilder(): Promise<string> {
+  async #whichBuilder(): Promise<ApiBuilder> {
     const setting = this.#env.DOCKER_BUILDKIT;
-    if (setting === '0' || setting === 'false') return 'the legacy builder: DOCKER_BUILDKIT=0';
-    if (setting === '1' || setting === 'true') return 'BuildKit: DOCKER_BUILDKIT=1';
+    if (setting === '0' || setting === 'false') return legacy('DOCKER_BUILDKIT=0');
+    if (setting === '1' || setting === 'true') return { buildkit: true, why: 'DOCKER_BUILDKIT=1' };
     const execa = await loadExeca();
     const buildx = await execa(this.#binary, ['buildx', 'version'], {
       env: this.#env,
@@ -149,8 +157,8 @@ export class DockerCliEngine implements ContainerEngine {
       timeout: 15_000,
     });
     return buildx.failed
-      ? 'the legacy builder: no buildx, and DOCKER_BUILDKIT is not set'
-      : 'BuildKit through buildx';
+      ? legacy('no buildx, and DOCKER_BUILDKIT is not set')
+      : { buildkit: true, why: 'buildx is installed' };
   }
 
   async build(request: BuildRequest, run: RunContext): Promise<{ imageId: string }> {
