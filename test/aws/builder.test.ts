@@ -221,7 +221,9 @@ describe('AwsImageBuilder against the CodeBuild + S3 + Logs fake', () => {
     );
     expect(runInImage(built.image, ['cat', '/token-hash'])).toBe(`${sha256(INDEX_TOKEN)}\n`);
     expect(runInImage(built.image, ['cat', '/netrc-lines'])).toBe('1\n');
-    // The StartBuild request names the stores, never a value; so do the buildspec and the logs.
+    // The StartBuild request names the stores, never a value (CodeBuild API reference,
+    // EnvironmentVariable: type SECRETS_MANAGER or PARAMETER_STORE, `value` the secret's or parameter's
+    // name); so do the buildspec and the logs.
     const request = aws.codebuild.builds.get(built.remoteBuildId as string)?.request;
     expect(request?.environmentVariablesOverride).toEqual(
       expect.arrayContaining([

@@ -209,7 +209,8 @@ describe('GcpImageBuilder against the Cloud Build + GCS fake', () => {
     const create = gcp.cloudbuild.calls.find(
       (c) => c.method === 'POST' && (c.body as { images?: string[] })?.images?.[0] === imageName,
     );
-    // Cloud Build's shape: availableSecrets.secretManager[{versionName, env}] and the step's secretEnv.
+    // Cloud Build's shape (API reference, Build: availableSecrets.secretManager[{versionName, env}], and
+    // BuildStep.secretEnv naming those env entries).
     expect(create?.body).toMatchObject({
       availableSecrets: { secretManager: [{ versionName: TOKEN_VERSION, env: 'ZENBUILD_SECRET_1' }] },
       steps: [{ secretEnv: ['ZENBUILD_SECRET_1'], env: ['DOCKER_BUILDKIT=1'] }],

@@ -125,6 +125,8 @@ describe('dockerBuildFlags', () => {
 });
 
 describe('build secrets on CodeBuild', () => {
+  // CodeBuild reads these variables from the stores when the build starts (CodeBuild API reference,
+  // EnvironmentVariable); `docker build --secret id=ID,env=VAR` is docker's BuildKit secret syntax.
   it('come from Secrets Manager or Parameter Store into variables, mounted with --secret, BuildKit on', () => {
     const options = {
       secrets: { token: { awsSecretsManager: 'ci/index:token' }, netrc: { awsParameterStore: '/ci/netrc' } },
