@@ -78,7 +78,10 @@ export function diffCopyHandler(
         if (call.write(packet)) resolve();
         else call.once('drain', resolve);
       });
+    let failed = false;
     const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
       // The daemon gets the reason too, and fails the build with it; the caller gets the error itself.
       onError?.(error);
       call.write({ type: PACKET.ERR, data: Buffer.from(String((error as Error)?.message ?? error)) });

@@ -176,6 +176,7 @@ export class DockerEngine implements ContainerEngine {
         daemonRequest(this.connection, `/build/cancel?id=${buildId}`, { method: 'POST' }).catch(() => {});
     };
     run.signal.addEventListener('abort', cancel, { once: true });
+    const stopped = new AbortController();
     try {
       const docker = await this.#docker();
       // With BuildKit the context goes through the session, file by file, and only what the daemon's
@@ -188,6 +189,9 @@ export class DockerEngine implements ContainerEngine {
           onSent: sentProgress(request.imageName, run),
           onContextError: (error) => {
             contextError ??= error;
+            // The build cannot go on without its context: stopped here, not left to the daemon.
+            cancel();
+            stopped.abort();
           },
         });
       const stream = await postBuild(
@@ -199,7 +203,7 @@ export class DockerEngine implements ContainerEngine {
           dockerfile: request.dockerfile,
           ...(session ? { buildid: buildId, session: session.id, remote: 'client-session' } : {}),
         },
-        { registryconfig, signal: run.signal },
+        { registryconfig, signal: AbortSignal.any([run.signal, stopped.signal]) },
       );
       await readDaemonStream(stream, (message) => output.handle(message));
     } catch (error) {
