@@ -1,4 +1,4 @@
-import type { BuildPlan } from './plan.js';
+import type { BuildPlan, PlannedImage } from './plan.js';
 
 /**
  * The plan as a JSON document: per image the same fields a pipeline-build record has (`image`, `digest`,
@@ -10,31 +10,8 @@ export function describePlan(
   plan: BuildPlan,
   contextHashes: Record<string, string> = {},
 ): Record<string, unknown> {
-  const images = Object.fromEntries(
-    Object.entries(plan.images).map(([key, image]) => [
-      key,
-      {
-        image: image.image,
-        digest: null,
-        tag: image.tag ?? null,
-        dockerfile: image.dockerfile ?? null,
-        requirements: image.requirements ?? null,
-        settingsChecksum: image.settingsChecksum,
-        containsCode: image.containsCode,
-        requiresCodeDownload: image.requiresCodeDownload,
-        codeFrom: image.codeFrom,
-        step: image.step ?? null,
-        decision: image.decision,
-        reason: image.reason,
-        parentImage: image.parentImage ?? null,
-        requirementFiles: image.requirementFiles.map((f) => ({ name: f.name, source: f.source })),
-        aptPackages: image.aptPackages,
-        buildOptions: image.buildOptions,
-        sameAs: image.sameAs ?? null,
-        builds: image.builds,
-      },
-    ]),
-  );
+  const images: Record<string, unknown> = {};
+  for (const [key, image] of Object.entries(plan.images)) images[key] = describeImage(image);
   return {
     pipeline: plan.pipeline,
     stack: plan.stack,
@@ -61,5 +38,37 @@ export function describePlan(
       dependsOn: b.dependsOn,
     })),
     warnings: plan.warnings,
+  };
+}
+
+/**
+ * An image as a pipeline-build record holds it, with the decision and why. An image that uses another's
+ * (`sameAs`: steps with equal settings) leaves out the contents it shares with that one, said once under
+ * its key: a 2,000-step pipeline over 5 distinct settings would repeat each Dockerfile 400 times.
+ */
+function describeImage(image: PlannedImage): Record<string, unknown> {
+  const record = {
+    image: image.image,
+    digest: null,
+    tag: image.tag ?? null,
+    settingsChecksum: image.settingsChecksum,
+    containsCode: image.containsCode,
+    requiresCodeDownload: image.requiresCodeDownload,
+    codeFrom: image.codeFrom,
+    step: image.step ?? null,
+    decision: image.decision,
+    reason: image.reason,
+    parentImage: image.parentImage ?? null,
+    sameAs: image.sameAs ?? null,
+    builds: image.builds,
+  };
+  if (image.sameAs) return record;
+  return {
+    ...record,
+    dockerfile: image.dockerfile ?? null,
+    requirements: image.requirements ?? null,
+    requirementFiles: image.requirementFiles.map((f) => ({ name: f.name, source: f.source })),
+    aptPackages: image.aptPackages,
+    buildOptions: image.buildOptions,
   };
 }

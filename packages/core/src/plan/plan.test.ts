@@ -12,6 +12,7 @@ import {
   stack,
 } from '../__fixtures__/pipeline.js';
 import { BUILTIN_INTEGRATIONS } from '../catalog/integrations.js';
+import { describePlan } from './describe.js';
 import { collectClientInputs, REQUIREMENT_FILE_NAMES, runCommand } from './requirements.js';
 
 const awsStack = () =>
@@ -199,6 +200,31 @@ describe('naming and keys', () => {
       builds: [],
     });
     expect(p.builds.map((b) => b.id)).toEqual(['a.orchestrator']);
+  });
+
+  it('as JSON, an image with the same settings as another names it and repeats none of its contents', () => {
+    const docker = { parent_image: 'python:3.11', apt_packages: ['curl'], requirements: ['pandas'] };
+    const p = plan(
+      pipeline({
+        settings: { docker: { parent_image: 'python:3.11' } },
+        steps: { a: { settings: { docker } }, b: { settings: { docker } } },
+      }),
+    );
+    const images = describePlan(p).images as Record<string, Record<string, unknown>>;
+    expect(images['a.orchestrator']).toMatchObject({
+      sameAs: null,
+      aptPackages: ['curl'],
+      requirements: 'pandas',
+    });
+    expect(images['a.orchestrator']?.dockerfile).toMatch(/^FROM python:3\.11\n/);
+    expect(images['b.orchestrator']).toMatchObject({
+      sameAs: 'a.orchestrator',
+      step: 'b',
+      image: 'zenml:training-a-orchestrator',
+      settingsChecksum: p.images['a.orchestrator']?.settingsChecksum,
+    });
+    for (const shared of ['dockerfile', 'requirements', 'requirementFiles', 'aptPackages', 'buildOptions'])
+      expect(images['b.orchestrator']).not.toHaveProperty(shared);
   });
 });
 
