@@ -224,11 +224,11 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   // Steps with the same settings as written resolve once: a 2,000-step config over a few distinct
   // settings does the work of a few. A step's own problems (errors, warnings) still name that step:
   // the first step of each kind is resolved under its own path, and an error stops there.
-  const resolved = new Map<string, { settings: DockerSettings; settingsKey: string }>();
-  const steps: PipelineStep[] = Object.entries(config.steps ?? {}).map(([stepName, step]) => {
-    const raw = step?.settings?.docker;
+  type Resolved = { settings: DockerSettings; settingsKey: string };
+  const bySettings = new Map<string, Resolved>();
+  const resolveStep = (stepName: string, raw: unknown): Resolved => {
     const cacheKey = raw === undefined || raw === null ? '' : JSON.stringify(raw);
-    let known = resolved.get(cacheKey);
+    let known = bySettings.get(cacheKey);
     if (!known) {
       const stepPath = ['steps', stepName, 'settings', 'docker'];
       const stepLevel = prepareSettingsLevel(
@@ -237,7 +237,17 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
       );
       const stepSettings = completeSettings([pipelineLevel, stepLevel], context, stepPath, file);
       known = { settings: stepSettings, settingsKey: JSON.stringify(stepSettings) };
-      resolved.set(cacheKey, known);
+      bySettings.set(cacheKey, known);
+    }
+    return known;
+  };
+  // Equal step entries are one object (validSteps): known by reference, before any JSON is made.
+  const byEntry = new Map<StepConfig, Resolved>();
+  const steps: PipelineStep[] = Object.entries(config.steps ?? {}).map(([stepName, step]) => {
+    let known = byEntry.get(step);
+    if (!known) {
+      known = resolveStep(stepName, step?.settings?.docker);
+      byEntry.set(step, known);
     }
     return { name: stepName, ...known, hasOwnSettings: known.settingsKey !== pipelineKey };
   });
@@ -283,12 +293,19 @@ export function findSourceRoot(start: string): string {
 /** The passwords of `scheme://user:password@host` URLs in every string of a config, decoded and as written. */
 function urlPasswordsIn(value: unknown): string[] {
   const found: string[] = [];
+  // Equal step entries are one object (validSteps): 2,000 steps of 5 kinds are 5 walks.
+  const seen = new Set<object>();
   const walk = (item: unknown): void => {
     if (typeof item === 'string') {
+      if (!item.includes('@')) return;
       for (const [, , , password = ''] of item.matchAll(URL_WITH_CREDENTIALS))
         found.push(password, decodeUrlPart(password));
-    } else if (Array.isArray(item)) item.forEach(walk);
-    else if (item !== null && typeof item === 'object') Object.values(item).forEach(walk);
+    } else if (item !== null && typeof item === 'object') {
+      if (seen.has(item)) return;
+      seen.add(item);
+      if (Array.isArray(item)) item.forEach(walk);
+      else Object.values(item).forEach(walk);
+    }
   };
   walk(value);
   return found;

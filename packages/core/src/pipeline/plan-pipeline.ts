@@ -87,10 +87,14 @@ export async function planPipeline(options: PlanPipelineOptions): Promise<Planne
   const catalog: IntegrationCatalog = await loadIntegrationCatalog(
     options.integrations ?? env.ZENBUILD_INTEGRATIONS,
   );
-  const levels = [
-    { settings: pipeline.settings, where: 'settings.docker' },
-    ...pipeline.steps.map((s) => ({ settings: s.settings, where: `steps.${s.name}.settings.docker` })),
-  ];
+  // Each distinct settings once (steps with equal settings share one object), named by its first step.
+  const levels = [{ settings: pipeline.settings, where: 'settings.docker' }];
+  const seen = new Set([pipeline.settings]);
+  for (const step of pipeline.steps) {
+    if (seen.has(step.settings)) continue;
+    seen.add(step.settings);
+    levels.push({ settings: step.settings, where: `steps.${step.name}.settings.docker` });
+  }
   const deferredCommands: string[] = [];
   const clientInputs = await collectClientInputs(
     levels.map((l) => ({ ...l, baseDir: pipeline.baseDir, sourceRoot: pipeline.sourceRoot })),

@@ -172,6 +172,8 @@ export function planBuilds(input: PlanInput): BuildPlan {
   // Steps with equal effective settings plan to the same image: plan each distinct settings once, so
   // the work grows with the number of distinct images, not with the number of steps (ZenML #5154).
   const planned = new Map<string, ReturnType<typeof planImage>>();
+  // Per first image, what every later image with its settings is: made once, copied per step.
+  const sameAsFirst = new Map<string, PlannedImage>();
   for (const config of configs) {
     const imageKey = config.step ? `${config.step}.${config.key}` : config.key;
     let result = planned.get(config.settingsKey);
@@ -182,17 +184,22 @@ export function planBuilds(input: PlanInput): BuildPlan {
     const plannedImage = result;
     const first = byChecksum.get(plannedImage.image.settingsChecksum);
     if (first) {
-      const original = images[first];
-      images[imageKey] = {
-        ...plannedImage.image,
-        key: imageKey,
-        image: original?.image ?? plannedImage.image.image,
-        ...(original?.tag ? { tag: original.tag } : {}),
-        ...(config.step ? { step: config.step } : {}),
-        sameAs: first,
-        reason: `Same settings as \`${first}\`: uses that image, built once.`,
-        builds: [],
-      };
+      let same = sameAsFirst.get(first);
+      if (!same) {
+        const original = images[first];
+        same = {
+          ...plannedImage.image,
+          image: original?.image ?? plannedImage.image.image,
+          ...(original?.tag ? { tag: original.tag } : {}),
+          sameAs: first,
+          reason: `Same settings as \`${first}\`: uses that image, built once.`,
+          builds: [],
+        };
+        sameAsFirst.set(first, same);
+      }
+      images[imageKey] = config.step
+        ? { ...same, key: imageKey, step: config.step }
+        : { ...same, key: imageKey };
       continue;
     }
     byChecksum.set(plannedImage.image.settingsChecksum, imageKey);
