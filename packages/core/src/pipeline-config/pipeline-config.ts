@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { directoryProblem } from '../config/file-problem.js';
 import { issuesToError, userInputParse } from '../config/issues.js';
 import { readYamlFile } from '../config/yaml-file.js';
-import { invalidInput } from '../errors.js';
+import { invalidInput, type ZenbuildError } from '../errors.js';
 import { SecretSet } from '../secrets.js';
 import type { DockerSettings } from '../settings/docker-settings.js';
 import {
@@ -15,6 +15,7 @@ import {
   type SettingsLevel,
 } from '../settings/resolve.js';
 import { substituteEnv } from '../settings/substitute.js';
+import { isRecord } from '../util/is-record.js';
 import { decodeUrlPart, URL_WITH_CREDENTIALS } from '../util/url-credentials.js';
 import type { Warning } from '../warnings.js';
 
@@ -102,23 +103,30 @@ const pipelineConfigSchema = z.strictObject({
   name: pipelineName.optional(),
   source_root: z.string().min(1).nullish(),
   settings: settingsSchema,
-  steps: z
-    .record(
-      z
-        .string()
-        .min(1, 'step names must not be empty')
-        .regex(NO_CONTROL_CHARACTERS, 'step names must not hold control characters'),
-      // Checked one distinct step at a time below (validSteps): 2,000 equal steps are checked once.
-      z.unknown(),
-    )
-    .nullish(),
+  // Checked by validSteps: a loop over 2,000 step names, and each distinct entry once.
+  steps: z.unknown().optional(),
   ...ignored(IGNORED_RUN_KEYS),
 });
+
+const stepsSchema = z
+  .record(
+    z
+      .string()
+      .min(1, 'step names must not be empty')
+      .regex(NO_CONTROL_CHARACTERS, 'step names must not hold control characters'),
+    z.unknown(),
+  )
+  .nullish();
 
 type StepConfig = z.output<typeof stepSchema>;
 
 /** Each step entry checked against the step schema, equal entries once, errors naming the step. */
-function validSteps(steps: Record<string, unknown>, file: string | undefined): Record<string, StepConfig> {
+function validSteps(steps: unknown, file: string | undefined): Record<string, StepConfig> {
+  if (steps === undefined || steps === null) return {};
+  // The names by a loop (zod's record costs more than the rest of a 2,000-step config's checks);
+  // when one is wrong, zod's record says what is wrong.
+  const nameOk = (name: string) => name.length > 0 && NO_CONTROL_CHARACTERS.test(name);
+  if (!isRecord(steps) || !Object.keys(steps).every(nameOk)) throw stepsError(steps, file);
   const checked = new Map<string, StepConfig>();
   const out: Record<string, StepConfig> = {};
   for (const [name, raw] of Object.entries(steps)) {
@@ -139,6 +147,14 @@ function validSteps(steps: Record<string, unknown>, file: string | undefined): R
     out[name] = step;
   }
   return out;
+}
+
+/** What zod's record of steps says is wrong with `steps`. */
+function stepsError(steps: unknown, file: string | undefined): ZenbuildError {
+  const where = file ? { file } : {};
+  const result = stepsSchema.safeParse(steps, userInputParse);
+  if (result.success) return invalidInput('steps: must be a mapping of step names to steps', where);
+  return issuesToError(result.error, { what: 'pipeline config', basePath: ['steps'], ...where });
 }
 
 export interface PipelineStep {
@@ -192,7 +208,7 @@ export function pipelineConfigFromData(data: unknown, options: PipelineFromDataO
   if (!parsed.success) {
     throw issuesToError(parsed.error, { what: 'pipeline config', ...(file ? { file } : {}) });
   }
-  const config = { ...parsed.data, steps: validSteps(parsed.data.steps ?? {}, file) };
+  const config = { ...parsed.data, steps: validSteps(parsed.data.steps, file) };
   const name = options.name ?? config.name;
   if (name === undefined) {
     throw invalidInput(
