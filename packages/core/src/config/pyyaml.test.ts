@@ -55,6 +55,49 @@ describe('YAML as PyYAML reads it', () => {
   });
 });
 
+describe('explicit tags, as PyYAML constructs them', () => {
+  it('reads the text as the constructor does: float(), any case of a boolean, anything as null', () => {
+    expect(
+      load(
+        "a: !!float 1\nb: !!float 1e3\nc: !!float inf\nd: !!bool YES\ne: !!null x\nf: !!int '7'\ng: !!str 12\n",
+      ),
+    ).toEqual({ a: '1.0', b: '1000.0', c: 'inf', d: true, e: null, f: 7, g: '12' });
+  });
+  it.each([
+    ['an int that is not one', 'a: !!int 1.5\n'],
+    ['a float that is not one', 'a: !!float abc\n'],
+    ['a boolean that is not one', 'a: !!bool 1\n'],
+  ])('refuses %s', (_, text) => {
+    expect(() => load(text)).toThrow(/is not valid YAML/);
+  });
+});
+
+describe('YAML that PyYAML refuses', () => {
+  // Each of these is an error in PyYAML's safe_load (a ParserError), and so in zenbuild.
+  it.each([
+    ['content after a document end marker', '...\nname: p\n'],
+    ['a key left out', ': v\n'],
+    ['a block scalar without indentation', '|\nname: p\n'],
+    ['two documents', 'a: 1\n---\nb: 2\n'],
+    ['a tag PyYAML has no safe constructor for', 'a: !!python/tuple [1]\n'],
+    ['a bare `=` (the value key of YAML 1.1)', 'a: =\n'],
+  ])('%s', (_, text) => {
+    expect(() => load(text)).toThrow(/test\.yaml(:\d+:\d+)? is not valid YAML/);
+  });
+
+  it('refuses an empty entry with a list nested as `- - x`, which js-yaml 4 would read otherwise', () => {
+    // PyYAML: {a: [[x, None], y]}; js-yaml 4 would give [[x, null, y]].
+    expect(() => load('a:\n  - - x\n    -\n  - y\n')).toThrow(/test\.yaml:3 is refused: an empty list entry/);
+    expect(() => load('a:\n- -\n- b\n')).toThrow(/test\.yaml:2 is refused/);
+    expect(load('a:\n  - - x\n    - ~\n  - y\n')).toEqual({ a: [['x', null], 'y'] });
+    expect(load('a:\n  - x\n  -\nb: 1\n')).toEqual({ a: ['x', null], b: 1 });
+  });
+
+  it('reads a list as a map key as text, where PyYAML refuses it (docs/dockerfile.md)', () => {
+    expect(load('? [a, b]\n: c\n')).toEqual({ 'a,b': 'c' });
+  });
+});
+
 describe("Python's str() of a float", () => {
   it.each([
     [1, '1.0'],

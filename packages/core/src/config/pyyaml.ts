@@ -1,4 +1,4 @@
-import { defineScalarTag, FAILSAFE_SCHEMA, mergeTag, NOT_RESOLVED, type Schema } from 'js-yaml';
+import { FAILSAFE_SCHEMA, type Schema, Type, YAMLException } from 'js-yaml';
 
 /**
  * YAML as PyYAML's `safe_load` reads it (YAML 1.1, the resolvers of PyYAML's `resolver.py`), since that
@@ -15,13 +15,41 @@ const FLOAT =
   /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 const NULL = /^(?:~|null|Null|NULL|)$/;
 
-/** A plain scalar's resolver: the value when `test` matches, else the next resolver's turn. */
+/** A plain scalar's resolver: `test` says whether it is this type, `construct` makes its value. */
 const implicit = (name: string, test: RegExp, construct: (text: string) => unknown) =>
-  defineScalarTag(`tag:yaml.org,2002:${name}`, {
-    implicit: true,
-    resolve: (text) => (test.test(text) ? construct(text) : NOT_RESOLVED),
-    identify: () => false,
+  new Type(`tag:yaml.org,2002:${name}`, {
+    kind: 'scalar',
+    resolve: (text: string | null) => text !== null && test.test(text),
+    construct: (text: string | null) => construct(text ?? ''),
   });
+
+/**
+ * A scalar with an explicit tag (`!!float 1`, `!!bool YES`, `!!null x`) is read as PyYAML's constructor
+ * reads its text, which takes more forms than the resolver: Python's float() and any case of a boolean.
+ */
+const explicit = (name: string, test: RegExp, construct: (text: string) => unknown) =>
+  new Type(`tag:yaml.org,2002:${name}`, {
+    kind: 'scalar',
+    resolve: (text: string | null) => test.test(text ?? ''),
+    construct: (text: string | null) => construct(text ?? ''),
+  });
+const EXPLICIT_FLOAT =
+  /^\s*[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|\.?(?:inf|infinity|nan))\s*$/i;
+const EXPLICIT_BOOL = /^(?:yes|no|true|false|on|off)$/i;
+
+/**
+ * `=` is YAML 1.1's value key; PyYAML resolves it and has no constructor for it, so ZenML cannot load a
+ * config with a bare `=` as a value. Said plainly here; quoted (`"="`) it is text.
+ */
+const VALUE_KEY = new Type('tag:yaml.org,2002:value', {
+  kind: 'scalar',
+  resolve: (text: string | null) => text === '=',
+  construct: () => {
+    throw new YAMLException(
+      'a bare `=` is YAML 1.1\'s value key, which PyYAML (and so ZenML) cannot read; quote it: "="',
+    );
+  },
+});
 
 /** Sexagesimal `1:20:30`, as PyYAML's constructors compute it. */
 function sexagesimal(text: string): number {
@@ -49,8 +77,9 @@ function constructInt(raw: string): number | string {
 function constructFloat(raw: string): number | string {
   const text = raw.replaceAll('_', '').toLowerCase();
   let value: number;
-  if (text.endsWith('.inf')) value = text.startsWith('-') ? -Infinity : Infinity;
-  else if (text === '.nan') value = Number.NaN;
+  // `.inf` and `.nan` as YAML writes them; `inf`, `infinity` and `nan` as Python's float() reads them.
+  if (/^[-+]?\.?inf(?:inity)?$/.test(text)) value = text.startsWith('-') ? -Infinity : Infinity;
+  else if (/^[-+]?\.?nan$/.test(text)) value = Number.NaN;
   else if (text.includes(':')) {
     const sign = text.startsWith('-') ? -1 : 1;
     value = sign * sexagesimal(text.replace(/^[-+]/, ''));
@@ -86,10 +115,21 @@ export function pythonFloatText(value: number): string {
  * PyYAML's schema: strings, lists and mappings, PyYAML's implicit null, bool, int and float, and merge
  * keys (`<<`). Timestamps are not resolved: they stay the text they were written as.
  */
-export const PYYAML_SCHEMA: Schema = FAILSAFE_SCHEMA.withTags(
-  implicit('null', NULL, () => null),
-  implicit('bool', BOOL, (text) => BOOL_TRUE.test(text)),
-  implicit('int', INT, constructInt),
-  implicit('float', FLOAT, constructFloat),
-  mergeTag,
-);
+export const PYYAML_SCHEMA: Schema = FAILSAFE_SCHEMA.extend({
+  // js-yaml tries these on plain scalars in order; an explicit tag finds the `explicit` one of its name.
+  implicit: [
+    implicit('null', NULL, () => null),
+    implicit('bool', BOOL, (text) => BOOL_TRUE.test(text)),
+    implicit('int', INT, constructInt),
+    implicit('float', FLOAT, constructFloat),
+    // `<<`: js-yaml merges the pairs of a key with this tag (its own merge type, not in its typings).
+    new Type('tag:yaml.org,2002:merge', { kind: 'scalar', resolve: (text) => text === '<<' }),
+    VALUE_KEY,
+  ],
+  explicit: [
+    explicit('null', /^/, () => null),
+    explicit('bool', EXPLICIT_BOOL, (text) => /^(?:yes|true|on)$/i.test(text)),
+    explicit('int', INT, constructInt),
+    explicit('float', EXPLICIT_FLOAT, (text) => constructFloat(text.trim())),
+  ],
+});
