@@ -35,6 +35,8 @@ missing() {
     b=${BINARIES[$i]}
     command -v "$b" >/dev/null 2>&1 || [ -x "/usr/bin/$b" ] || [ -x "/usr/sbin/$b" ] || [ -x "/bin/$b" ] || out+=("${PACKAGES[$i]}")
   done
+  # PyYAML, what ZenML reads configs with: the YAML property tests compare zenbuild's reading with it.
+  /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || out+=(python3-yaml)
   echo "${out[@]:-}"
 }
 
@@ -104,7 +106,7 @@ case "${1:-}" in
     todo=$(missing)
     if [ -z "$todo" ]; then
       configure_podman
-      echo "test-infra: everything is installed (${PACKAGES[*]})"
+      echo "test-infra: everything is installed (${PACKAGES[*]} python3-yaml)"
       exit 0
     fi
     if [ "$(id -u)" != 0 ]; then
@@ -121,7 +123,7 @@ case "${1:-}" in
   check)
     todo=$(missing)
     if [ -n "$todo" ]; then echo "test-infra: missing: $todo (run: $0 install)"; exit 1; fi
-    echo "test-infra: ready (${PACKAGES[*]})"
+    echo "test-infra: ready (${PACKAGES[*]} python3-yaml)"
     ;;
   up)
     "$0" install
