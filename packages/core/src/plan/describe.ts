@@ -43,14 +43,28 @@ export function describePlan(
 
 /**
  * An image as a pipeline-build record holds it, with the decision and why. An image that uses another's
- * (`sameAs`: steps with equal settings) leaves out the contents it shares with that one, said once under
- * its key: a 2,000-step pipeline over 5 distinct settings would repeat each Dockerfile 400 times.
+ * (`sameAs`: steps with equal settings) says which, the image its step runs and why, and leaves out all
+ * it shares with that one, said once under its key: a 2,000-step pipeline over 5 distinct settings
+ * would repeat each Dockerfile 400 times.
  */
 function describeImage(image: PlannedImage): Record<string, unknown> {
-  const record = {
+  if (image.sameAs) {
+    return {
+      image: image.image,
+      settingsChecksum: image.settingsChecksum,
+      step: image.step ?? null,
+      decision: image.decision,
+      reason: image.reason,
+      sameAs: image.sameAs,
+      builds: image.builds,
+    };
+  }
+  return {
     image: image.image,
     digest: null,
     tag: image.tag ?? null,
+    dockerfile: image.dockerfile ?? null,
+    requirements: image.requirements ?? null,
     settingsChecksum: image.settingsChecksum,
     containsCode: image.containsCode,
     requiresCodeDownload: image.requiresCodeDownload,
@@ -59,16 +73,10 @@ function describeImage(image: PlannedImage): Record<string, unknown> {
     decision: image.decision,
     reason: image.reason,
     parentImage: image.parentImage ?? null,
-    sameAs: image.sameAs ?? null,
-    builds: image.builds,
-  };
-  if (image.sameAs) return record;
-  return {
-    ...record,
-    dockerfile: image.dockerfile ?? null,
-    requirements: image.requirements ?? null,
     requirementFiles: image.requirementFiles.map((f) => ({ name: f.name, source: f.source })),
     aptPackages: image.aptPackages,
     buildOptions: image.buildOptions,
+    sameAs: null,
+    builds: image.builds,
   };
 }

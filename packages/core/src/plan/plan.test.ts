@@ -223,7 +223,14 @@ describe('naming and keys', () => {
       image: 'zenml:training-a-orchestrator',
       settingsChecksum: p.images['a.orchestrator']?.settingsChecksum,
     });
-    for (const shared of ['dockerfile', 'requirements', 'requirementFiles', 'aptPackages', 'buildOptions'])
+    for (const shared of [
+      'dockerfile',
+      'requirements',
+      'requirementFiles',
+      'aptPackages',
+      'parentImage',
+      'tag',
+    ])
       expect(images['b.orchestrator']).not.toHaveProperty(shared);
   });
 });
