@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type CliResult, tempHome } from '../helpers/cli.js';
 import { zenbuildInProcess } from '../helpers/in-process.js';
+import { CONFIG_LINES, linesOf } from './yaml-lines.js';
 
 // Any input gives a plan or a clean error with exit 2: never an internal error, a stack trace, or a
 // command run. `pnpm test` runs a bounded number of cases; `pnpm fuzz` runs many more
@@ -33,35 +34,11 @@ function expectCleanOutcome(result: CliResult, allowed: Array<number | null> = [
 /** Text that looks like YAML more often than random text does. */
 const yamlish = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 200 }),
-  fc
-    .array(
-      fc.oneof(
-        fc.constantFrom(
-          'name: p',
-          'settings:',
-          '  docker:',
-          '    parent_image: x/y:1',
-          'steps:',
-          '- a',
-          '&a [*a, *a]',
-          ': :',
-          '{',
-          '[',
-          '"',
-          "'",
-          '\t',
-          '---',
-          '...',
-          '!!binary x',
-          '? x',
-          '<<: *a',
-          '%YAML 1.1',
-        ),
-        fc.string({ maxLength: 30 }),
-      ),
-      { maxLength: 12 },
-    )
-    .map((lines) => lines.join('\n')),
+  linesOf(
+    [...CONFIG_LINES, '&a [*a, *a]', '\t', '!!binary x', '? x', '<<: *a', '%YAML 1.1'],
+    fc.string({ maxLength: 30 }),
+    12,
+  ),
 );
 
 /** A value of any YAML shape, with strings that carry placeholders, escapes and control characters. */

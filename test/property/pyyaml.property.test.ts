@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { parseYaml } from '@zenbuild/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_LINES, linesOf } from './yaml-lines.js';
 
 // ZenML reads configs with PyYAML's safe_load, so PyYAML itself is the oracle: Debian's python3-yaml
 // (scripts/test-infra.sh installs it) reads every generated text, and zenbuild must read the same
@@ -146,50 +147,34 @@ const document = fc
   )
   .map(([top, flow, head]) => `${head}${render(top, 0, flow).trimStart()}\n`);
 
-/** Lines of config-like YAML in any order, with anchors, aliases, merge keys and markers. */
-const soup = fc
-  .array(
-    fc.oneof(
-      fc.constantFrom(
-        'name: p',
-        'settings:',
-        '  docker:',
-        '    parent_image: x/y:1',
-        'steps:',
-        '- a',
-        '  - 1:20',
-        'base: &b {x: 1, y: yes}',
-        'use: {<<: *b, z: 0755}',
-        '<<: *b',
-        'k: *b',
-        '  k2: ~',
-        'x: 1.5e3',
-        'y: .5',
-        '- [a, {b: c}]',
-        'z: "q"',
-        '...',
-        '---',
-        '# note',
-        ': :',
-        '{',
-        '[',
-        '"',
-        "'",
-        'a: b: c',
-        'e: >',
-        '  folded',
-        'l: |',
-        '  literal',
-        '  ',
-        'w: !!str 12',
-        'v: !!int "7"',
-        'f: !!float 1',
-      ),
-      fc.stringMatching(/^[ a-z0-9:'"{}[\],#&*!|>-]{0,10}$/),
-    ),
-    { maxLength: 10 },
-  )
-  .map((lines) => `${lines.join('\n')}\n`);
+/** Lines of config-like YAML in any order, with anchors, aliases, merge keys and scalar styles. */
+const soup = linesOf(
+  [
+    ...CONFIG_LINES,
+    '  - 1:20',
+    'base: &b {x: 1, y: yes}',
+    'use: {<<: *b, z: 0755}',
+    '<<: *b',
+    'k: *b',
+    '  k2: ~',
+    'x: 1.5e3',
+    'y: .5',
+    '- [a, {b: c}]',
+    'z: "q"',
+    '# note',
+    'a: b: c',
+    'e: >',
+    '  folded',
+    'l: |',
+    '  literal',
+    '  ',
+    'w: !!str 12',
+    'v: !!int "7"',
+    'f: !!float 1',
+  ],
+  fc.stringMatching(/^[ a-z0-9:'"{}[\],#&*!|>-]{0,10}$/),
+  10,
+).map((text) => `${text}\n`);
 
 const refusal = (outcome: Outcome) => (outcome.ok ? '' : outcome.error);
 
