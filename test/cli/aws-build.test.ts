@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
+import { type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
 import { zenbuild } from '../helpers/cli.js';
 import { expectPushedDigest } from '../helpers/pushed.js';
-import { remoteProject } from '../helpers/remote-project.js';
+import { fakeAwsStack, remoteProject } from '../helpers/remote-project.js';
 import { pushToRegistry, runInImage } from '../infra/dockerd.js';
 
 const { open } = inject('registries');
@@ -23,18 +23,12 @@ function setup(docker: Record<string, unknown>) {
     flavor: 'aws',
     parentImage: baseImage,
     docker,
-    stack: {
+    ...fakeAwsStack(aws, {
       name: 'aws-e2e',
-      components: {
-        image_builder: {
-          flavor: 'aws',
-          config: { code_build_project: 'zenbuild-builds', endpoint: '${AWS_TEST_ENDPOINT}' },
-        },
-        container_registry: { flavor: 'default', uri: open },
-        artifact_store: { flavor: 's3', path: `s3://${BUCKET}/zenml` },
-      },
-    },
-    env: { ...FAKE_AWS_ENV, AWS_TEST_ENDPOINT: aws.endpoint },
+      codeBuildProject: 'zenbuild-builds',
+      bucket: BUCKET,
+      registry: open,
+    }),
   });
 }
 

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
+import { type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { localBuildEnv } from '../fakes/local-build-env.js';
 import { zenbuild } from '../helpers/cli.js';
 import { expectPushedDigest } from '../helpers/pushed.js';
-import { remoteProject } from '../helpers/remote-project.js';
+import { fakeGcpStack, remoteProject } from '../helpers/remote-project.js';
 import { inspectLabel, pushToRegistry, runInImage } from '../infra/dockerd.js';
 
 const { open } = inject('registries');
@@ -26,23 +26,13 @@ function setup(docker: Record<string, unknown>, builder: Record<string, unknown>
     flavor: 'gcp',
     parentImage: baseImage,
     docker,
-    stack: {
+    ...fakeGcpStack(gcp, {
       name: 'gcp-e2e',
-      components: {
-        image_builder: {
-          flavor: 'gcp',
-          config: {
-            project: 'demo-project',
-            api_endpoint: '${GCP_TEST_ENDPOINT}',
-            storage_endpoint: '${GCP_TEST_ENDPOINT}',
-            ...builder,
-          },
-        },
-        container_registry: { flavor: 'gcp', uri: open },
-        artifact_store: { flavor: 'gcs', path: `gs://${BUCKET}/zenml` },
-      },
-    },
-    env: { ...FAKE_GCP_ENV, GCP_TEST_ENDPOINT: gcp.endpoint },
+      project: 'demo-project',
+      bucket: BUCKET,
+      registry: open,
+      builder,
+    }),
   });
 }
 

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { RegistryClient } from '@zenbuild/core/backend';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { FAKE_AWS_ENV, type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
-import { FAKE_GCP_ENV, type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
+import { type FakeAws, localBuildEnv, startFakeAws } from '../fakes/aws/index.js';
+import { type FakeGcp, startFakeGcp } from '../fakes/gcp/index.js';
 import { repoRoot, tempHome, zenbuild, zenbuildAsync } from '../helpers/cli.js';
-import { remoteProject } from '../helpers/remote-project.js';
+import { fakeAwsStack, fakeGcpStack, remoteProject } from '../helpers/remote-project.js';
 import { pushToRegistry } from '../infra/dockerd.js';
 
 // Two machines are two ZENBUILD_HOMEs in separate processes: they share only the stack.
@@ -34,18 +34,12 @@ function awsProject() {
     parentImage: remoteBase,
     // Something to build: a parent used as it is has nothing to reuse.
     docker: { environment: { TEAM: 'shared' } },
-    stack: {
+    ...fakeAwsStack(aws, {
       name: 'team-aws',
-      components: {
-        image_builder: {
-          flavor: 'aws',
-          config: { code_build_project: 'team-builds', endpoint: '${AWS_TEST_ENDPOINT}' },
-        },
-        container_registry: { flavor: 'default', uri: open },
-        artifact_store: { flavor: 's3', path: `s3://${BUCKET}/zenml` },
-      },
-    },
-    env: { ...FAKE_AWS_ENV, AWS_TEST_ENDPOINT: aws.endpoint },
+      codeBuildProject: 'team-builds',
+      bucket: BUCKET,
+      registry: open,
+    }),
   });
 }
 
@@ -53,24 +47,8 @@ function gcpProject() {
   return remoteProject({
     flavor: 'gcp',
     parentImage: remoteBase,
-    // Something to build: a parent used as it is has nothing to reuse.
     docker: { environment: { TEAM: 'shared' } },
-    stack: {
-      name: 'team-gcp',
-      components: {
-        image_builder: {
-          flavor: 'gcp',
-          config: {
-            project: 'demo-project',
-            api_endpoint: '${GCP_TEST_ENDPOINT}',
-            storage_endpoint: '${GCP_TEST_ENDPOINT}',
-          },
-        },
-        container_registry: { flavor: 'gcp', uri: open },
-        artifact_store: { flavor: 'gcs', path: `gs://${BUCKET}/zenml` },
-      },
-    },
-    env: { ...FAKE_GCP_ENV, GCP_TEST_ENDPOINT: gcp.endpoint },
+    ...fakeGcpStack(gcp, { name: 'team-gcp', project: 'demo-project', bucket: BUCKET, registry: open }),
   });
 }
 

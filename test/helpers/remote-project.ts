@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { FAKE_AWS_ENV, type FakeAws } from '../fakes/aws/index.js';
+import { FAKE_GCP_ENV, type FakeGcp } from '../fakes/gcp/index.js';
 import { repoRoot, tempHome, zenbuildAsync } from './cli.js';
 
 /** This package has the backends installed, as a user's project would. */
@@ -60,5 +62,61 @@ export function remoteProject(options: RemoteProjectOptions) {
     /** Any zenbuild command with this project's environment (credentials, endpoints) and home. */
     run: (command: string[], moreEnv: NodeJS.ProcessEnv = {}) =>
       zenbuildAsync(command, { ...env, ...moreEnv }, project),
+  };
+}
+
+export interface FakeStackOptions {
+  /** The stack's name. */
+  name: string;
+  /** The bucket of the artifact store (and the build contexts), which the fake must have. */
+  bucket: string;
+  /** The container registry's URI: where builds push. */
+  registry: string;
+}
+
+/** A stack that builds in the CodeBuild fake (project `codeBuildProject`), with its environment. */
+export function fakeAwsStack(
+  aws: FakeAws,
+  options: FakeStackOptions & { codeBuildProject: string },
+): Pick<RemoteProjectOptions, 'stack' | 'env'> {
+  return {
+    stack: {
+      name: options.name,
+      components: {
+        image_builder: {
+          flavor: 'aws',
+          config: { code_build_project: options.codeBuildProject, endpoint: '${AWS_TEST_ENDPOINT}' },
+        },
+        container_registry: { flavor: 'default', uri: options.registry },
+        artifact_store: { flavor: 's3', path: `s3://${options.bucket}/zenml` },
+      },
+    },
+    env: { ...FAKE_AWS_ENV, AWS_TEST_ENDPOINT: aws.endpoint },
+  };
+}
+
+/** A stack that builds in the Cloud Build fake (GCP project `project`), with its environment. */
+export function fakeGcpStack(
+  gcp: FakeGcp,
+  options: FakeStackOptions & { project: string; builder?: Record<string, unknown> },
+): Pick<RemoteProjectOptions, 'stack' | 'env'> {
+  return {
+    stack: {
+      name: options.name,
+      components: {
+        image_builder: {
+          flavor: 'gcp',
+          config: {
+            project: options.project,
+            api_endpoint: '${GCP_TEST_ENDPOINT}',
+            storage_endpoint: '${GCP_TEST_ENDPOINT}',
+            ...options.builder,
+          },
+        },
+        container_registry: { flavor: 'gcp', uri: options.registry },
+        artifact_store: { flavor: 'gcs', path: `gs://${options.bucket}/zenml` },
+      },
+    },
+    env: { ...FAKE_GCP_ENV, GCP_TEST_ENDPOINT: gcp.endpoint },
   };
 }
