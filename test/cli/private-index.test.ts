@@ -28,6 +28,18 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => index?.close());
 
+/** A project whose code (`files`, under `code/`: the source root) lives apart from its pipeline file. */
+function projectWith(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-'));
+  mkdirSync(path.join(dir, 'code'));
+  writeFileSync(path.join(dir, 'code/.zen'), '');
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, 'code', name)), { recursive: true });
+    writeFileSync(path.join(dir, 'code', name), content);
+  }
+  return dir;
+}
+
 /** A pipeline installing the 20 packages from the index, zbpkg07 at `version`. */
 function pipelineWith(dir: string, version: string, environment: Record<string, string> = {}): string {
   const file = path.join(dir, 'pipeline.yaml');
@@ -92,10 +104,7 @@ describe('a private index with basic auth, its token in python_package_installer
     'installs from it with the token as a build secret ($mode), which nothing the build leaves contains',
     async ({ mode, cli, env: engineEnv, builder }) => {
       if (cli === 'podman') ensurePodmanPythonImage();
-      const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-project-'));
-      mkdirSync(path.join(dir, 'code/src'), { recursive: true });
-      writeFileSync(path.join(dir, 'code/.zen'), '');
-      writeFileSync(path.join(dir, 'code/src/train.py'), 'import zbpkg07\nprint(zbpkg07.VALUE)\n');
+      const dir = projectWith({ 'src/train.py': 'import zbpkg07\nprint(zbpkg07.VALUE)\n' });
       const stack = path.join(dir, 'stack.yaml');
       writeFileSync(
         stack,
@@ -147,9 +156,7 @@ describe('a private index with basic auth, its token in python_package_installer
   );
 
   it('is refused before anything is built where the builder cannot mount secrets, saying why', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-legacy-'));
-    mkdirSync(path.join(dir, 'code'));
-    writeFileSync(path.join(dir, 'code/.zen'), '');
+    const dir = projectWith();
     // DOCKER_BUILDKIT=0: the legacy builder, which has no secret mounts.
     const result = await zenbuildAsync(['build', pipelineWith(dir, '1.0')], {
       ZENBUILD_HOME: tempHome(),
@@ -165,9 +172,7 @@ describe('a private index with basic auth, its token in python_package_installer
   });
 
   it('downloads only the changed requirement with the installer cache, and everything again without it', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'zenbuild-index-cache-'));
-    mkdirSync(path.join(dir, 'code'));
-    writeFileSync(path.join(dir, 'code/.zen'), '');
+    const dir = projectWith();
     const env = { ZENBUILD_HOME: tempHome() };
     const build = async (version: string, ...args: string[]) => {
       const result = await zenbuildAsync(['build', pipelineWith(dir, version), '--json', ...args], env);
