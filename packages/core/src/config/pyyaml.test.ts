@@ -85,12 +85,17 @@ describe('YAML that PyYAML refuses', () => {
     expect(() => load(text)).toThrow(/test\.yaml(:\d+:\d+)? is not valid YAML/);
   });
 
-  it('refuses an empty entry with a list nested as `- - x`, which js-yaml 4 would read otherwise', () => {
+  it('refuses an empty entry ending a list inside another, which js-yaml 4 would read otherwise', () => {
     // PyYAML: {a: [[x, None], y]}; js-yaml 4 would give [[x, null, y]].
     expect(() => load('a:\n  - - x\n    -\n  - y\n')).toThrow(/test\.yaml:3 is refused: an empty list entry/);
     expect(() => load('a:\n- -\n- b\n')).toThrow(/test\.yaml:2 is refused/);
+    // PyYAML: {a: [{b: [x, None]}, c]}.
+    expect(() => load('a:\n  - b:\n      - x\n      - # none\n\n  - c\n')).toThrow(/test\.yaml:4 is refused/);
+    expect(() => load('a:\r\n  - b:\r\n    - x\r\n    -\r\n  - c\r\n')).toThrow(/test\.yaml:4 is refused/);
+    // Where the next entry belongs to the same list, or no entry follows, it is read as PyYAML reads it.
     expect(load('a:\n  - - x\n    - ~\n  - y\n')).toEqual({ a: [['x', null], 'y'] });
     expect(load('a:\n  - x\n  -\nb: 1\n')).toEqual({ a: ['x', null], b: 1 });
+    expect(load('a:\n  - b:\n      -\n      - x\n  - c\n')).toEqual({ a: [{ b: [null, 'x'] }, 'c'] });
   });
 
   it('reads a list as a map key as text, where PyYAML refuses it (docs/dockerfile.md)', () => {

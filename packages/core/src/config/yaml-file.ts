@@ -31,19 +31,38 @@ function decodeUtf8(bytes: Buffer, file: string, what: string): string {
   }
 }
 
-/** A list written inside another on one line (`- - x`, `- -`). */
-const COMPACT_NESTED_LIST = /^ *- +-(?: |$)/m;
-/** A list entry with nothing in it (`-`, `- -`). */
-const EMPTY_LIST_ENTRY = /^ *(?:- +)*- *$/m;
+/** A list entry with nothing in it (`-`, `- -`, `- # note`): its dash is the last one on the line. */
+const EMPTY_LIST_ENTRY = /^( *(?:- +)*)-(?: +#.*)? *$/;
+const ANY_EMPTY_LIST_ENTRY = /^ *(?:- +)*-(?: +#.*)? *\r?$/m;
+/** A list entry, and how far it is indented. */
+const LIST_ENTRY = /^( *)-(?: |$)/;
+/** A line that is blank or only a comment. */
+const NOTHING = /^ *(?:#.*)?$/;
+
+/**
+ * js-yaml 4 reads an empty entry that ends a list nested in another (`- b:` or `- - x`, then `-`) as
+ * taking in the next entry of the outer list, where PyYAML ends the inner list. The line of the first
+ * such entry, if the text has one: an empty entry whose next line is an entry indented less.
+ */
+function emptyEntryEndingNestedList(text: string): number | undefined {
+  if (!ANY_EMPTY_LIST_ENTRY.test(text)) return undefined;
+  let pending: { dash: number; line: number } | undefined;
+  const lines = text.split(/\r?\n/);
+  for (const [index, line] of lines.entries()) {
+    if (NOTHING.test(line)) continue;
+    const entry = pending && LIST_ENTRY.exec(line);
+    if (pending && entry && (entry[1]?.length ?? 0) < pending.dash) return pending.line;
+    const empty = EMPTY_LIST_ENTRY.exec(line);
+    pending = empty ? { dash: empty[1]?.length ?? 0, line: index + 1 } : undefined;
+  }
+  return undefined;
+}
 
 export function parseYaml(text: string, file: string, what: string): unknown {
-  // js-yaml 4 reads an empty entry at the end of a list nested as `- - x` as taking the next entry of
-  // the outer list in; PyYAML does not. Rather than read such a file otherwise than ZenML, it is refused.
-  const empty = COMPACT_NESTED_LIST.test(text) ? EMPTY_LIST_ENTRY.exec(text) : null;
-  if (empty) {
-    const line = text.slice(0, empty.index).split('\n').length;
+  const line = emptyEntryEndingNestedList(text);
+  if (line !== undefined) {
     throw invalidInput(
-      `The ${what} ${file}:${line} is refused: an empty list entry (\`-\`) with a list written inside another (\`- - x\`) is read otherwise by zenbuild's YAML reader than by ZenML's. Write the empty entry as \`~\` (null).`,
+      `The ${what} ${file}:${line} is refused: an empty list entry (\`-\`) that ends a list inside another is read otherwise by zenbuild's YAML reader than by ZenML's. Write the empty entry as \`~\` (null).`,
       { file },
     );
   }
