@@ -33,7 +33,8 @@ export interface ExecuteOptions {
 /**
  * Runs every build of a plan with the image builder, at most `concurrency` at a time, each after the
  * builds it depends on, and returns the pipeline-build record. The first failure stops the rest; a
- * cancelled or failed run returns no record, so nothing half-done is ever recorded.
+ * cancelled or failed run returns no record, so nothing half-done is ever recorded. The caller has
+ * checked every build's options (validatePlanOptions) before it said it is building.
  */
 export async function executePlan(options: ExecuteOptions): Promise<PipelineBuildRecord> {
   const { plan, stack, builder } = options;
@@ -77,7 +78,6 @@ export async function executePlan(options: ExecuteOptions): Promise<PipelineBuil
     });
   };
 
-  validatePlanOptions(plan, builder);
   // Builds are in dependency order in the plan, so a parent's promise exists before its child asks.
   for (const build of plan.builds) {
     const result = runBuild(build);
