@@ -15,24 +15,19 @@ const FLOAT =
   /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 const NULL = /^(?:~|null|Null|NULL|)$/;
 
-/** A plain scalar's resolver: `test` says whether it is this type, `construct` makes its value. */
-const implicit = (name: string, test: RegExp, construct: (text: string) => unknown) =>
-  new Type(`tag:yaml.org,2002:${name}`, {
-    kind: 'scalar',
-    resolve: (text: string | null) => text !== null && test.test(text),
-    construct: (text: string | null) => construct(text ?? ''),
-  });
-
 /**
- * A scalar with an explicit tag (`!!float 1`, `!!bool YES`, `!!null x`) is read as PyYAML's constructor
- * reads its text, which takes more forms than the resolver: Python's float() and any case of a boolean.
+ * A scalar type: `test` says whether a text is of it, `construct` makes its value. In the schema's
+ * `implicit` list it is tried on plain scalars; in `explicit`, it reads a tagged one (`!!float 1`) as
+ * PyYAML's constructor reads its text, which takes more forms than the resolver: Python's float() and
+ * any case of a boolean.
  */
-const explicit = (name: string, test: RegExp, construct: (text: string) => unknown) =>
+const scalar = (name: string, test: RegExp, construct: (text: string) => unknown) =>
   new Type(`tag:yaml.org,2002:${name}`, {
     kind: 'scalar',
     resolve: (text: string | null) => test.test(text ?? ''),
     construct: (text: string | null) => construct(text ?? ''),
   });
+
 const EXPLICIT_FLOAT =
   /^\s*[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|\.?(?:inf|infinity|nan))\s*$/i;
 const EXPLICIT_BOOL = /^(?:yes|no|true|false|on|off)$/i;
@@ -116,20 +111,20 @@ export function pythonFloatText(value: number): string {
  * keys (`<<`). Timestamps are not resolved: they stay the text they were written as.
  */
 export const PYYAML_SCHEMA: Schema = FAILSAFE_SCHEMA.extend({
-  // js-yaml tries these on plain scalars in order; an explicit tag finds the `explicit` one of its name.
+  // js-yaml tries these on plain scalars in order. An explicit tag finds the `explicit` type of its name,
+  // else the implicit one (`!!int` reads as the resolver does, as PyYAML's int constructor does).
   implicit: [
-    implicit('null', NULL, () => null),
-    implicit('bool', BOOL, (text) => BOOL_TRUE.test(text)),
-    implicit('int', INT, constructInt),
-    implicit('float', FLOAT, constructFloat),
+    scalar('null', NULL, () => null),
+    scalar('bool', BOOL, (text) => BOOL_TRUE.test(text)),
+    scalar('int', INT, constructInt),
+    scalar('float', FLOAT, constructFloat),
     // `<<`: js-yaml merges the pairs of a key with this tag (its own merge type, not in its typings).
     new Type('tag:yaml.org,2002:merge', { kind: 'scalar', resolve: (text) => text === '<<' }),
     VALUE_KEY,
   ],
   explicit: [
-    explicit('null', /^/, () => null),
-    explicit('bool', EXPLICIT_BOOL, (text) => /^(?:yes|true|on)$/i.test(text)),
-    explicit('int', INT, constructInt),
-    explicit('float', EXPLICIT_FLOAT, (text) => constructFloat(text.trim())),
+    scalar('null', /^/, () => null),
+    scalar('bool', EXPLICIT_BOOL, (text) => /^(?:yes|true|on)$/i.test(text)),
+    scalar('float', EXPLICIT_FLOAT, (text) => constructFloat(text.trim())),
   ],
 });
